@@ -1,0 +1,17 @@
+//! The marketplace as a pure, deterministic library (SPEC §2–§7).
+//!
+//! Architecture invariants:
+//! - no I/O, no wall clock, no global state; a mechanism that needs randomness takes an RNG
+//!   argument from its caller;
+//! - money is [`Credits`], an integer newtype; every operation that moves credits either
+//!   succeeds and conserves them exactly, or returns a typed error and changes nothing;
+//! - identities are dense integer ids ([`ids`]), so state lives in `Vec`s indexed by id and no
+//!   hash-map iteration order can reach a result.
+
+pub mod ids;
+pub mod money;
+pub mod quality;
+
+pub use ids::{AgentId, ClientId, ContractId, EscrowId, OwnerId, ProposalId, TaskId};
+pub use money::Credits;
+pub use quality::{QualityError, QualityVector, Weights, DIMENSIONS};

@@ -2,8 +2,10 @@
 //!
 //! Every id is a dense index (`0, 1, 2, …`) into the `Vec` that owns the identified thing, so
 //! lookups are O(1) and iteration order is the creation order. Ids of things that are created
-//! and retired during a run (escrows) carry a generation so that a retired id can never alias a
-//! newer record.
+//! and retired during a run (tasks, contracts, escrows) are [`SlabKey`]s: they carry a generation
+//! so that a retired id can never alias a newer record.
+
+use crate::market::slab::SlabKey;
 
 macro_rules! dense_id {
     ($(#[$doc:meta])* $name:ident($inner:ty)) => {
@@ -40,37 +42,44 @@ dense_id!(
     OwnerId(u32)
 );
 dense_id!(
-    /// A task (job): one demand and the proposals made for it (SPEC §2).
-    TaskId(u64)
-);
-dense_id!(
-    /// A proposal, numbered in submission order across the whole book (SPEC §2).
+    /// A proposal, numbered in submission order across the whole book (SPEC §2). The number
+    /// is also the time-priority tie-breaker.
     ProposalId(u64)
 );
-dense_id!(
-    /// A contract, numbered in creation order (SPEC §4).
-    ContractId(u64)
+
+macro_rules! generational_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        ///
+        /// A key into a [`Slab`](crate::market::slab::Slab): slots of retired records are reused,
+        /// and the generation tells a retired id from one that never existed.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub SlabKey);
+
+        impl $name {
+            /// An id from raw parts; useful to probe with ids that were never issued.
+            pub fn from_parts(slot: u32, generation: u32) -> Self {
+                Self(SlabKey { slot, generation })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}.{}", self.0.slot, self.0.generation)
+            }
+        }
+    };
+}
+
+generational_id!(
+    /// A task (job): one demand and the proposals made for it (SPEC §2).
+    TaskId
 );
-
-/// An escrow record: a slot in the ledger plus the generation of that slot (SPEC §3).
-///
-/// Slots are reused once an escrow is settled; the generation tells a settled id
-/// (`already_settled`) from one that never existed (`not_found`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EscrowId {
-    pub(crate) slot: u32,
-    pub(crate) generation: u32,
-}
-
-impl EscrowId {
-    /// An escrow id from its raw parts; useful to probe the ledger with ids it never issued.
-    pub fn from_parts(slot: u32, generation: u32) -> Self {
-        Self { slot, generation }
-    }
-}
-
-impl std::fmt::Display for EscrowId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.slot, self.generation)
-    }
-}
+generational_id!(
+    /// A contract (SPEC §4).
+    ContractId
+);
+generational_id!(
+    /// An escrow record (SPEC §3).
+    EscrowId
+);

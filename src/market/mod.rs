@@ -8,9 +8,20 @@
 //! - identities are dense integer ids ([`ids`]), so state lives in `Vec`s indexed by id and no
 //!   hash-map iteration order can reach a result.
 
+pub mod auction;
+pub mod contract;
+pub mod decompose;
+pub mod escrow;
 pub mod ids;
 pub mod money;
+pub mod order_book;
+pub mod performance;
 pub mod quality;
+pub mod reputation;
+pub mod slab;
+pub mod split;
+pub mod staking;
+pub mod tiers;
 
 pub use ids::{AgentId, ClientId, ContractId, EscrowId, OwnerId, ProposalId, TaskId};
 pub use money::Credits;

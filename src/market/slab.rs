@@ -1,0 +1,212 @@
+//! A generational slab: the storage behind every record that is created and retired during a
+//! run (tasks, contracts, escrows).
+//!
+//! Memory is O(records alive): a retired slot is reused. Each slot carries a generation that is
+//! bumped on removal, so a key to a retired record is told apart from a key that never existed
+//! ([`Lookup::Retired`] vs [`Lookup::Unknown`]) and can never reach the slot's next occupant.
+
+/// A key into a [`Slab`]: slot index plus the generation the record was created in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SlabKey {
+    /// Index of the slot.
+    pub slot: u32,
+    /// Generation of the slot when the record was inserted.
+    pub generation: u32,
+}
+
+/// What a key refers to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup<T> {
+    /// The record is alive.
+    Live(T),
+    /// The record existed and has been removed.
+    Retired,
+    /// No record was ever created under this key.
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+struct Entry<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+/// Generational arena with slot reuse. Iteration order is slot order, which is deterministic.
+#[derive(Debug, Clone)]
+pub struct Slab<T> {
+    entries: Vec<Entry<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    /// An empty slab.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of live records.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no record is alive.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Stores `value`, reusing the most recently freed slot if there is one.
+    pub fn insert(&mut self, value: T) -> SlabKey {
+        self.len += 1;
+        if let Some(slot) = self.free.pop() {
+            let entry = &mut self.entries[slot as usize];
+            debug_assert!(entry.value.is_none());
+            entry.value = Some(value);
+            SlabKey {
+                slot,
+                generation: entry.generation,
+            }
+        } else {
+            let slot = u32::try_from(self.entries.len()).expect("more than 2^32 live records");
+            self.entries.push(Entry {
+                generation: 0,
+                value: Some(value),
+            });
+            SlabKey {
+                slot,
+                generation: 0,
+            }
+        }
+    }
+
+    /// Classifies `key`: live, retired or unknown.
+    #[inline]
+    pub fn lookup(&self, key: SlabKey) -> Lookup<&T> {
+        match self.entries.get(key.slot as usize) {
+            None => Lookup::Unknown,
+            Some(e) if key.generation > e.generation => Lookup::Unknown,
+            Some(e) if key.generation < e.generation => Lookup::Retired,
+            Some(e) => match &e.value {
+                Some(v) => Lookup::Live(v),
+                // Same generation but empty: removed and not yet reused.
+                None => Lookup::Retired,
+            },
+        }
+    }
+
+    /// The live record under `key`, if any.
+    #[inline]
+    pub fn get(&self, key: SlabKey) -> Option<&T> {
+        match self.lookup(key) {
+            Lookup::Live(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The live record under `key`, mutably, if any.
+    #[inline]
+    pub fn get_mut(&mut self, key: SlabKey) -> Option<&mut T> {
+        let e = self.entries.get_mut(key.slot as usize)?;
+        if e.generation == key.generation {
+            e.value.as_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Removes and returns the live record under `key`; the slot's generation is bumped so the
+    /// key now reads as [`Lookup::Retired`].
+    pub fn remove(&mut self, key: SlabKey) -> Option<T> {
+        let e = self.entries.get_mut(key.slot as usize)?;
+        if e.generation != key.generation {
+            return None;
+        }
+        let value = e.value.take()?;
+        e.generation = e.generation.wrapping_add(1);
+        self.free.push(key.slot);
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// Live records with their keys, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (SlabKey, &T)> {
+        self.entries.iter().enumerate().filter_map(|(slot, e)| {
+            e.value.as_ref().map(|v| {
+                (
+                    SlabKey {
+                        slot: slot as u32,
+                        generation: e.generation,
+                    },
+                    v,
+                )
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn retired_and_unknown_keys_are_told_apart() {
+        let mut s = Slab::new();
+        let a = s.insert('a');
+        assert_eq!(s.lookup(a), Lookup::Live(&'a'));
+        assert_eq!(s.remove(a), Some('a'));
+        assert_eq!(s.lookup(a), Lookup::Retired);
+        let b = s.insert('b'); // reuses a's slot
+        assert_eq!(b.slot, a.slot);
+        assert_eq!(s.lookup(a), Lookup::Retired);
+        assert_eq!(s.get(b), Some(&'b'));
+        assert_eq!(s.remove(a), None, "a stale key must not remove the new occupant");
+        let never = SlabKey {
+            slot: 7,
+            generation: 0,
+        };
+        assert_eq!(s.lookup(never), Lookup::Unknown);
+        let future = SlabKey {
+            slot: b.slot,
+            generation: b.generation + 1,
+        };
+        assert_eq!(s.lookup(future), Lookup::Unknown);
+    }
+
+    proptest::proptest! {
+        /// Random inserts/removes agree with a BTreeMap reference keyed by the issued keys.
+        #[test]
+        fn agrees_with_a_map_reference(ops in proptest::collection::vec((proptest::bool::ANY, 0usize..64), 0..400)) {
+            let mut slab = Slab::new();
+            let mut reference: BTreeMap<SlabKey, usize> = BTreeMap::new();
+            let mut issued: Vec<SlabKey> = Vec::new();
+            for (n, (insert, pick)) in ops.into_iter().enumerate() {
+                if insert || issued.is_empty() {
+                    let k = slab.insert(n);
+                    proptest::prop_assert!(!reference.contains_key(&k));
+                    reference.insert(k, n);
+                    issued.push(k);
+                } else {
+                    let k = issued[pick % issued.len()];
+                    proptest::prop_assert_eq!(slab.remove(k), reference.remove(&k));
+                }
+                proptest::prop_assert_eq!(slab.len(), reference.len());
+                for k in &issued {
+                    proptest::prop_assert_eq!(slab.get(*k), reference.get(k));
+                }
+            }
+        }
+    }
+}

@@ -25,4 +25,4 @@ pub mod tiers;
 
 pub use ids::{AgentId, ClientId, ContractId, EscrowId, OwnerId, ProposalId, TaskId};
 pub use money::Credits;
-pub use quality::{QualityError, QualityVector, Weights, DIMENSIONS};
+pub use quality::{DIMENSIONS, QualityError, QualityVector, Weights};

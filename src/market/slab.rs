@@ -172,7 +172,11 @@ mod tests {
         assert_eq!(b.slot, a.slot);
         assert_eq!(s.lookup(a), Lookup::Retired);
         assert_eq!(s.get(b), Some(&'b'));
-        assert_eq!(s.remove(a), None, "a stale key must not remove the new occupant");
+        assert_eq!(
+            s.remove(a),
+            None,
+            "a stale key must not remove the new occupant"
+        );
         let never = SlabKey {
             slot: 7,
             generation: 0,

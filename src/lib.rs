@@ -10,5 +10,6 @@
 //! the Planner Engine paper (`shared/seeds/000_*.txt`).
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod engine;
 pub mod market;
 pub mod scenario;

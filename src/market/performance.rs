@@ -286,7 +286,7 @@ impl PerformanceConfig {
 
     /// Composite bid score, lower wins (SPEC §7, seed 004 §3):
     /// `cw·cost/max_cost + lw·latency/max_latency + sp·(1 − est_success)
-    ///  − calw·(calibration − pivot)`.
+    ///  − calw·(calibration − pivot)`. Meaningful for a bid that passed [`validate_bid`].
     pub fn composite_score(&self, bid: &PerfBid, max_cost: Credits, max_latency: u64) -> f64 {
         self.cost_weight * bid.cost.as_f64() / max_cost.as_f64()
             + self.latency_weight * bid.latency_seconds as f64 / max_latency as f64

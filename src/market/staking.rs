@@ -3,7 +3,7 @@
 //! ```text
 //!             deposit            stake              slash
 //!  outside ──────────▶ free ──────────▶ bonded ──────────▶ slashed_pool (platform insurance)
-//!     ▲                 │  ◀──────────                      
+//!     ▲                 │  ◀──────────
 //!     └─────────────────┘    unstake
 //!          withdraw
 //! ```
@@ -220,7 +220,11 @@ impl StakingConfig {
             }
         }
         if self.minor_multiplier_bp > MAX_MULTIPLIER_BP {
-            return bad("minor_multiplier_bp", self.minor_multiplier_bp, "[0, 1000000]");
+            return bad(
+                "minor_multiplier_bp",
+                self.minor_multiplier_bp,
+                "[0, 1000000]",
+            );
         }
         if self.major_multiplier_bp < self.minor_multiplier_bp
             || self.major_multiplier_bp > MAX_MULTIPLIER_BP
@@ -278,7 +282,12 @@ impl StakingConfig {
     /// Slash amount for a bond (seed 002 `calculate_slash_amount`):
     /// `min(bond, floor(bond × pct × severity × repeat))`, floored once (see module doc).
     /// Assumes a validated config.
-    pub fn slash_amount(&self, bond: Credits, condition: SlashCondition, prior_offences: u32) -> Credits {
+    pub fn slash_amount(
+        &self,
+        bond: Credits,
+        condition: SlashCondition,
+        prior_offences: u32,
+    ) -> Credits {
         let rule = self.rule(condition);
         let factor = u128::from(rule.pct_bp)
             * u128::from(self.severity_bp(rule.severity))
@@ -494,7 +503,11 @@ impl StakeBook {
 
     /// Slashes the agent's bond for `condition` (seed 002 `execute_slashing`); the amount goes
     /// to the slashed pool. Counts an offence even when the floored amount is 0.
-    pub fn slash(&mut self, agent: AgentId, condition: SlashCondition) -> Result<SlashEvent, StakingError> {
+    pub fn slash(
+        &mut self,
+        agent: AgentId,
+        condition: SlashCondition,
+    ) -> Result<SlashEvent, StakingError> {
         let mut s = self.get(agent)?;
         if s.bonded.is_zero() {
             return Err(StakingError::NoBond(agent));

@@ -210,8 +210,8 @@ proptest! {
         }
         let depths = naive_depths(n, &edges);
         prop_assert_eq!(dag.critical_path_len(), *depths.iter().max().unwrap());
-        for v in 0..n {
-            prop_assert_eq!(dag.level_of(v) + 1, depths[v]);
+        for (v, &depth) in depths.iter().enumerate() {
+            prop_assert_eq!(dag.level_of(v) + 1, depth);
         }
         let expected_parallel: u64 = levels
             .iter()

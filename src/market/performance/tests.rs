@@ -234,21 +234,28 @@ fn calibration_rewards_honest_bidders() {
         calibration: 0.4,
         ..agent_a()
     };
-    let d = composite_score(&low, Credits(250), 1800) - composite_score(&agent_a(), Credits(250), 1800);
+    let d =
+        composite_score(&low, Credits(250), 1800) - composite_score(&agent_a(), Credits(250), 1800);
     assert!((d - 0.2 * 0.52).abs() < 1e-12);
 }
 
 fn arb_bid() -> impl Strategy<Value = PerfBid> {
-    (0u32..5, 0u64..300, 0u64..2400, 0.0f64..=1.0, 0.0f64..=1.0, 0u64..4).prop_map(
-        |(agent, cost, latency, est, cal, caps)| PerfBid {
+    (
+        0u32..5,
+        0u64..300,
+        0u64..2400,
+        0.0f64..=1.0,
+        0.0f64..=1.0,
+        0u64..4,
+    )
+        .prop_map(|(agent, cost, latency, est, cal, caps)| PerfBid {
             agent: AgentId(agent),
             cost: Credits(cost),
             latency_seconds: latency,
             est_success: est,
             calibration: cal,
             capabilities: caps,
-        },
-    )
+        })
 }
 
 proptest! {

@@ -15,19 +15,40 @@ fn golden_default_slash_amounts() {
     let c = StakingConfig::default();
     let bond = Credits(1000);
     // 10 % × 1; 25 % × 2; 100 % × 5 capped at the bond; 50 % × 2.
-    assert_eq!(c.slash_amount(bond, SlashCondition::TaskFailure, 0), Credits(100));
-    assert_eq!(c.slash_amount(bond, SlashCondition::Timeout, 0), Credits(500));
-    assert_eq!(c.slash_amount(bond, SlashCondition::Byzantine, 0), Credits(1000));
+    assert_eq!(
+        c.slash_amount(bond, SlashCondition::TaskFailure, 0),
+        Credits(100)
+    );
+    assert_eq!(
+        c.slash_amount(bond, SlashCondition::Timeout, 0),
+        Credits(500)
+    );
+    assert_eq!(
+        c.slash_amount(bond, SlashCondition::Byzantine, 0),
+        Credits(1000)
+    );
     assert_eq!(
         c.slash_amount(bond, SlashCondition::ReputationThreshold, 0),
         Credits(1000)
     );
     // Floor: 10 % of 333 is 33.3 → 33; 50 % of 333 is 166.5 → 166 (timeout).
-    assert_eq!(c.slash_amount(Credits(333), SlashCondition::TaskFailure, 0), Credits(33));
-    assert_eq!(c.slash_amount(Credits(333), SlashCondition::Timeout, 0), Credits(166));
-    assert_eq!(c.slash_amount(Credits(9), SlashCondition::TaskFailure, 0), Credits(0));
+    assert_eq!(
+        c.slash_amount(Credits(333), SlashCondition::TaskFailure, 0),
+        Credits(33)
+    );
+    assert_eq!(
+        c.slash_amount(Credits(333), SlashCondition::Timeout, 0),
+        Credits(166)
+    );
+    assert_eq!(
+        c.slash_amount(Credits(9), SlashCondition::TaskFailure, 0),
+        Credits(0)
+    );
     // The default repeat multiplier is neutral.
-    assert_eq!(c.slash_amount(bond, SlashCondition::TaskFailure, 50), Credits(100));
+    assert_eq!(
+        c.slash_amount(bond, SlashCondition::TaskFailure, 50),
+        Credits(100)
+    );
 }
 
 #[test]
@@ -106,8 +127,14 @@ fn minimum_stake_rule() {
         })
     );
     // A slash may leave the bond under the minimum; a top-up must restore it.
-    assert_eq!(b.slash(A, SlashCondition::TaskFailure).unwrap().remaining, Credits(90));
-    assert!(matches!(b.stake(A, Credits(5)), Err(StakingError::BelowMinimum { .. })));
+    assert_eq!(
+        b.slash(A, SlashCondition::TaskFailure).unwrap().remaining,
+        Credits(90)
+    );
+    assert!(matches!(
+        b.stake(A, Credits(5)),
+        Err(StakingError::BelowMinimum { .. })
+    ));
     b.stake(A, Credits(10)).unwrap();
     b.unstake(A, Credits(100)).unwrap();
     assert_eq!(b.stake_of(A).unwrap().bonded, Credits(0));
@@ -137,8 +164,14 @@ fn bad_operations_are_typed_and_change_nothing() {
             requested: Credits(1)
         })
     );
-    assert_eq!(b.slash(A, SlashCondition::Byzantine), Err(StakingError::NoBond(A)));
-    assert!(matches!(b.withdraw(A, Credits(151)), Err(StakingError::InsufficientFree { .. })));
+    assert_eq!(
+        b.slash(A, SlashCondition::Byzantine),
+        Err(StakingError::NoBond(A))
+    );
+    assert!(matches!(
+        b.withdraw(A, Credits(151)),
+        Err(StakingError::InsufficientFree { .. })
+    ));
     assert_eq!(b, before);
     b.deposit(A, Credits(u64::MAX - 150)).unwrap();
     let before = b.clone();
@@ -187,7 +220,10 @@ fn extreme_values_do_not_overflow() {
     };
     c.validate().unwrap();
     let max = Credits(u64::MAX);
-    assert_eq!(c.slash_amount(max, SlashCondition::Byzantine, u32::MAX), max);
+    assert_eq!(
+        c.slash_amount(max, SlashCondition::Byzantine, u32::MAX),
+        max
+    );
     assert_eq!(
         StakingConfig::default().slash_amount(max, SlashCondition::TaskFailure, 0),
         Credits(u64::MAX / 10)

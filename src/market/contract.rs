@@ -70,7 +70,7 @@ pub enum EscrowDue {
 }
 
 impl ContractState {
-    /// All five states, in declaration order.
+    /// All five states, in declaration order (SPEC §4).
     pub const ALL: [ContractState; 5] = [
         ContractState::Active,
         ContractState::Review,
@@ -186,7 +186,8 @@ pub enum PricingModel {
     PerToken,
 }
 
-/// A pricing model with its rate in credits (per task, per started hour or per token).
+/// A pricing model with its rate in credits per task, per started hour or per token (SPEC §4,
+/// paper §7.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pricing {
     /// The model.
@@ -280,39 +281,39 @@ pub struct Contract {
 }
 
 impl Contract {
-    /// The paying client.
+    /// The paying client (SPEC §4).
     pub fn client(&self) -> ClientId {
         self.client
     }
-    /// The agent identity doing the work.
+    /// The agent identity doing the work (SPEC §4).
     pub fn agent(&self) -> AgentId {
         self.agent
     }
-    /// The task.
+    /// The task (SPEC §4).
     pub fn task(&self) -> TaskId {
         self.task
     }
-    /// The escrow that funds the contract.
+    /// The escrow that funds the contract (SPEC §4).
     pub fn escrow(&self) -> EscrowId {
         self.escrow
     }
-    /// The current state.
+    /// The current state (SPEC §4).
     pub fn state(&self) -> ContractState {
         self.state
     }
-    /// The pricing.
+    /// The pricing (SPEC §4).
     pub fn pricing(&self) -> Pricing {
         self.pricing
     }
-    /// The budget ceiling.
+    /// The budget ceiling (SPEC §4).
     pub fn budget_ceiling(&self) -> Credits {
         self.budget_ceiling
     }
-    /// The amount held in escrow ([`Pricing::hold_amount`] of the ceiling).
+    /// The amount held in escrow: [`Pricing::hold_amount`] of the ceiling (SPEC §4).
     pub fn hold(&self) -> Credits {
         self.hold
     }
-    /// Creation time, in simulated seconds.
+    /// Creation time, in simulated seconds (SPEC §4).
     pub fn created_at(&self) -> u64 {
         self.created_at
     }
@@ -337,7 +338,7 @@ pub struct Transition {
 }
 
 impl Transition {
-    /// What escrow must do for this transition ([`ContractState::settlement`] of `to`).
+    /// What escrow must do for this transition: [`ContractState::settlement`] of `to` (SPEC §4).
     pub fn settlement(&self) -> EscrowDue {
         self.to.settlement()
     }
@@ -393,7 +394,7 @@ impl ContractBook {
         }
     }
 
-    /// The transition policy.
+    /// The transition policy (SPEC §4).
     pub fn policy(&self) -> TransitionPolicy {
         self.policy
     }
@@ -428,10 +429,7 @@ impl ContractBook {
         let id = ContractId(key);
         match fund(id, hold) {
             Ok(escrow) => {
-                self.contracts
-                    .get_mut(key)
-                    .expect("just inserted")
-                    .escrow = escrow;
+                self.contracts.get_mut(key).expect("just inserted").escrow = escrow;
                 Ok(id)
             }
             Err(e) => {
@@ -471,12 +469,12 @@ impl ContractBook {
         Ok(self.contracts.remove(id.0).expect("checked live"))
     }
 
-    /// The contract: live, retired or unknown.
+    /// The contract: live, retired or unknown (SPEC §4).
     pub fn get(&self, id: ContractId) -> Lookup<&Contract> {
         self.contracts.lookup(id.0)
     }
 
-    /// Number of live (not retired) contracts.
+    /// Number of live (not retired) contracts (SPEC §4).
     pub fn live(&self) -> usize {
         self.contracts.len()
     }

@@ -150,17 +150,17 @@ pub struct EscrowRecord {
 }
 
 impl EscrowRecord {
-    /// The client whose credits are held.
+    /// The client whose credits are held (SPEC §3).
     pub fn client(&self) -> ClientId {
         self.client
     }
 
-    /// The contract this escrow funds.
+    /// The contract this escrow funds (SPEC §3).
     pub fn contract(&self) -> ContractId {
         self.contract
     }
 
-    /// The amount held.
+    /// The amount held (SPEC §3).
     pub fn amount(&self) -> Credits {
         self.amount
     }
@@ -187,7 +187,7 @@ pub struct EscrowLedger {
 const INVARIANT: &str = "escrow ledger invariant broken";
 
 impl EscrowLedger {
-    /// An empty ledger.
+    /// An empty ledger (SPEC §3).
     pub fn new() -> Self {
         Self::default()
     }
@@ -330,7 +330,7 @@ impl EscrowLedger {
         self.accounts.get(client.index()).map(|a| a.released)
     }
 
-    /// The client's initial balance.
+    /// The client's initial balance (SPEC §3).
     pub fn initial(&self, client: ClientId) -> Option<Credits> {
         self.accounts.get(client.index()).map(|a| a.initial)
     }
@@ -344,12 +344,12 @@ impl EscrowLedger {
         })
     }
 
-    /// Number of accounts (client ids are `0..accounts()`).
+    /// Number of accounts; client ids are `0..accounts()` (SPEC §3).
     pub fn accounts(&self) -> usize {
         self.accounts.len()
     }
 
-    /// The escrow record: live (open), retired (settled) or unknown (never issued).
+    /// The escrow record: live (open), retired (settled) or unknown (never issued); SPEC §3.
     pub fn escrow(&self, id: EscrowId) -> Lookup<&EscrowRecord> {
         self.escrows.lookup(id.0)
     }
@@ -365,7 +365,7 @@ impl EscrowLedger {
         self.totals
     }
 
-    /// The ledger-wide sums recomputed from the accounts; O(accounts). For tests and audits:
+    /// The ledger-wide sums recomputed from the accounts; O(accounts). For tests and audits: (SPEC §3)
     /// must always equal [`EscrowLedger::totals`].
     pub fn recompute_totals(&self) -> LedgerTotals {
         let mut t = LedgerTotals::default();

@@ -23,7 +23,7 @@ use thiserror::Error;
 
 use crate::market::money::Credits;
 
-/// Basis points in a whole (100 %).
+/// Basis points in a whole, i.e. 100 % (SPEC §4).
 pub const BPS_WHOLE: u32 = 10_000;
 
 /// Why a split policy was refused (SPEC §4).
@@ -77,17 +77,17 @@ impl SplitPolicy {
         }
     }
 
-    /// The operator's share in basis points.
+    /// The operator's share in basis points (SPEC §4).
     pub fn operator_bps(self) -> u32 {
         self.operator_bps
     }
 
-    /// The platform's share in basis points.
+    /// The platform's share in basis points (SPEC §4).
     pub fn platform_bps(self) -> u32 {
         self.platform_bps
     }
 
-    /// The LLM reserve's share in basis points (the remainder).
+    /// The LLM reserve's share in basis points: the remainder (SPEC §4).
     pub fn llm_reserve_bps(self) -> u32 {
         BPS_WHOLE - self.operator_bps - self.platform_bps
     }
@@ -127,22 +127,22 @@ pub struct Split {
 }
 
 impl Split {
-    /// The amount that was split.
+    /// The amount that was split (SPEC §4).
     pub fn total(&self) -> Credits {
         self.total
     }
 
-    /// The operator's (agent identity's) part.
+    /// The operator's (agent identity's) part (SPEC §4).
     pub fn operator(&self) -> Credits {
         self.operator
     }
 
-    /// The platform's part.
+    /// The platform's part (SPEC §4).
     pub fn platform(&self) -> Credits {
         self.platform
     }
 
-    /// The LLM reserve's part: `total − operator − platform`.
+    /// The LLM reserve's part: `total − operator − platform` (SPEC §4).
     pub fn llm_reserve(&self) -> Credits {
         self.llm_reserve
     }
@@ -163,7 +163,10 @@ mod tests {
         let s = SplitPolicy::default().split(Credits(3500));
         assert_eq!(s.total(), Credits(3500));
         assert_eq!(parts(s), (2450, 525, 525));
-        assert_eq!(SplitPolicy::default(), SplitPolicy::new(7000, 1500).unwrap());
+        assert_eq!(
+            SplitPolicy::default(),
+            SplitPolicy::new(7000, 1500).unwrap()
+        );
         assert_eq!(SplitPolicy::default().llm_reserve_bps(), 1500);
     }
 
@@ -171,14 +174,14 @@ mod tests {
     fn rounding_is_half_up_and_table_checked() {
         // (policy, total, expected operator/platform/reserve), worked by hand.
         let table = [
-            ((7000, 1500), 1, (1, 0, 0)),   // 0.7 → 1, 0.15 → 0
-            ((7000, 1500), 5, (4, 1, 0)),   // 3.5 → 4 (half up), 0.75 → 1
-            ((7000, 1500), 10, (7, 2, 1)),  // 1.5 → 2
-            ((7000, 1500), 0, (0, 0, 0)),   //
-            ((5000, 5000), 1, (1, 0, 0)),   // 0.5 + 0.5: platform clamped
-            ((5000, 5000), 3, (2, 1, 0)),   // 1.5 → 2, 1.5 → 2 clamped to 1
-            ((0, 0), 7, (0, 0, 7)),         // everything to the reserve
-            ((10000, 0), 7, (7, 0, 0)),     // everything to the operator
+            ((7000, 1500), 1, (1, 0, 0)),  // 0.7 → 1, 0.15 → 0
+            ((7000, 1500), 5, (4, 1, 0)),  // 3.5 → 4 (half up), 0.75 → 1
+            ((7000, 1500), 10, (7, 2, 1)), // 1.5 → 2
+            ((7000, 1500), 0, (0, 0, 0)),  //
+            ((5000, 5000), 1, (1, 0, 0)),  // 0.5 + 0.5: platform clamped
+            ((5000, 5000), 3, (2, 1, 0)),  // 1.5 → 2, 1.5 → 2 clamped to 1
+            ((0, 0), 7, (0, 0, 7)),        // everything to the reserve
+            ((10000, 0), 7, (7, 0, 0)),    // everything to the operator
             ((3333, 3333), 100, (33, 33, 34)),
         ];
         for ((o, p), total, expected) in table {
@@ -191,7 +194,10 @@ mod tests {
     fn max_total_does_not_overflow() {
         let s = SplitPolicy::new(9999, 1).unwrap().split(Credits(u64::MAX));
         let (o, p, r) = parts(s);
-        assert_eq!(u128::from(o) + u128::from(p) + u128::from(r), u128::from(u64::MAX));
+        assert_eq!(
+            u128::from(o) + u128::from(p) + u128::from(r),
+            u128::from(u64::MAX)
+        );
     }
 
     #[test]
@@ -203,7 +209,10 @@ mod tests {
                 platform_bps: 3001
             })
         );
-        assert!(SplitPolicy::new(u32::MAX, 1).is_err(), "u32 overflow must not wrap");
+        assert!(
+            SplitPolicy::new(u32::MAX, 1).is_err(),
+            "u32 overflow must not wrap"
+        );
         assert!(SplitPolicy::new(10_001, 0).is_err());
         assert!(SplitPolicy::new(7000, 3000).is_ok());
     }

@@ -1,8 +1,8 @@
 //! Tests of the contract state machine, pricing and the contract book (SPEC §4, §8).
 
 use super::*;
-use proptest::prelude::*;
 use ContractState::*;
+use proptest::prelude::*;
 
 /// The paper's §7.4 table, written out independently of `transition`.
 const TABLE: [(ContractState, ContractState); 8] = [
@@ -39,7 +39,11 @@ fn all_25_pairs_under_both_policies() {
             }
         }
     }
-    assert_eq!(valid, [8, 9], "8 table transitions, plus the handler shortcut");
+    assert_eq!(
+        valid,
+        [8, 9],
+        "8 table transitions, plus the handler shortcut"
+    );
     assert_eq!(TransitionPolicy::default(), TransitionPolicy::TABLE);
 }
 
@@ -82,14 +86,22 @@ fn bills_and_holds_table() {
         (Hourly, 100, 1000, usage(3601, 0), 200, 1000),      // ceil(1.0003) = 2
         (Hourly, 100, 1000, usage(36_000 * 5, 0), 1000, 1000), // 50 h capped
         (PerToken, 3, 1000, usage(5, 100), 300, 1000),
-        (PerToken, 3, 1000, usage(0, 334), 1000, 1000),      // 1002 capped
+        (PerToken, 3, 1000, usage(0, 334), 1000, 1000), // 1002 capped
         (PerToken, u64::MAX, 1000, usage(0, 2), 1000, 1000), // overflow saturates to the cap
-        (Hourly, u64::MAX, 7, usage(u64::MAX, 0), 7, 7),     // overflow saturates to the cap
+        (Hourly, u64::MAX, 7, usage(u64::MAX, 0), 7, 7), // overflow saturates to the cap
     ];
     for (model, rate, ceiling, u, bill, hold) in table {
         let p = pricing(model, rate);
-        assert_eq!(p.bill(u, Credits(ceiling)), Credits(bill), "{model:?} {rate} {u:?}");
-        assert_eq!(p.hold_amount(Credits(ceiling)), Credits(hold), "{model:?} {rate}");
+        assert_eq!(
+            p.bill(u, Credits(ceiling)),
+            Credits(bill),
+            "{model:?} {rate} {u:?}"
+        );
+        assert_eq!(
+            p.hold_amount(Credits(ceiling)),
+            Credits(hold),
+            "{model:?} {rate}"
+        );
     }
     assert_eq!(pricing(PerToken, u64::MAX).raw_bill(usage(0, 2)), None);
 }
@@ -99,15 +111,30 @@ fn paper_literal_rule_creates_and_destroys_credits() {
     use PricingModel::*;
     let ceiling = Credits(1000);
     // Per-task within the ceiling: the paper's rule is exact.
-    assert_eq!(pricing(PerTask, 800).paper_literal_discrepancy(usage(9, 9), ceiling), 0);
+    assert_eq!(
+        pricing(PerTask, 800).paper_literal_discrepancy(usage(9, 9), ceiling),
+        0
+    );
     // Hourly, 3 h at 100 while the paper holds 100: 200 credits appear.
-    assert_eq!(pricing(Hourly, 100).paper_literal_discrepancy(usage(3 * 3600, 0), ceiling), 200);
+    assert_eq!(
+        pricing(Hourly, 100).paper_literal_discrepancy(usage(3 * 3600, 0), ceiling),
+        200
+    );
     // Hourly, zero time: the paper releases the 100 held but splits 0: 100 vanish.
-    assert_eq!(pricing(Hourly, 100).paper_literal_discrepancy(usage(0, 0), ceiling), -100);
+    assert_eq!(
+        pricing(Hourly, 100).paper_literal_discrepancy(usage(0, 0), ceiling),
+        -100
+    );
     // Per-token: 5 tokens at 30 = 150 split, 30 held: +120.
-    assert_eq!(pricing(PerToken, 30).paper_literal_discrepancy(usage(0, 5), ceiling), 120);
+    assert_eq!(
+        pricing(PerToken, 30).paper_literal_discrepancy(usage(0, 5), ceiling),
+        120
+    );
     // Per-task above the ceiling: holds 1500, bills 1000: -500.
-    assert_eq!(pricing(PerTask, 1500).paper_literal_discrepancy(usage(0, 0), ceiling), -500);
+    assert_eq!(
+        pricing(PerTask, 1500).paper_literal_discrepancy(usage(0, 0), ceiling),
+        -500
+    );
 }
 
 fn any_model() -> impl Strategy<Value = PricingModel> {
@@ -193,11 +220,15 @@ fn create_passes_id_and_hold_to_the_funder_and_stores_terms() {
 #[test]
 fn failed_funding_creates_nothing() {
     let mut book = ContractBook::default();
-    let err = book.create(terms(PricingModel::PerTask, 10, 20), |_, _| Err::<EscrowId, _>("no funds"));
+    let err = book.create(terms(PricingModel::PerTask, 10, 20), |_, _| {
+        Err::<EscrowId, _>("no funds")
+    });
     assert_eq!(err, Err("no funds"));
     assert_eq!(book.live(), 0);
     // The slot is reused by the next contract.
-    let id = book.create(terms(PricingModel::PerTask, 10, 20), fake_escrow(0)).unwrap();
+    let id = book
+        .create(terms(PricingModel::PerTask, 10, 20), fake_escrow(0))
+        .unwrap();
     assert_eq!(book.live(), 1);
     assert!(matches!(book.get(id), Lookup::Live(c) if c.hold() == Credits(10)));
 }
@@ -205,23 +236,42 @@ fn failed_funding_creates_nothing() {
 #[test]
 fn book_transitions_retires_and_refuses_with_typed_errors() {
     let mut book = ContractBook::new(TransitionPolicy::TABLE);
-    let a = book.create(terms(PricingModel::PerTask, 10, 20), fake_escrow(0)).unwrap();
-    let b = book.create(terms(PricingModel::PerTask, 10, 20), fake_escrow(1)).unwrap();
+    let a = book
+        .create(terms(PricingModel::PerTask, 10, 20), fake_escrow(0))
+        .unwrap();
+    let b = book
+        .create(terms(PricingModel::PerTask, 10, 20), fake_escrow(1))
+        .unwrap();
 
     // Table forbids active → completed; nothing changes.
     assert_eq!(
         book.transition(a, Completed),
         Err(ContractError::Transition {
             contract: a,
-            source: TransitionError::NotAllowed { from: Active, to: Completed }
+            source: TransitionError::NotAllowed {
+                from: Active,
+                to: Completed
+            }
         })
     );
     assert!(matches!(book.get(a), Lookup::Live(c) if c.state() == Active));
     // Not terminal: cannot retire.
-    assert_eq!(book.retire(a), Err(ContractError::NotTerminal { contract: a, state: Active }));
+    assert_eq!(
+        book.retire(a),
+        Err(ContractError::NotTerminal {
+            contract: a,
+            state: Active
+        })
+    );
 
     let t = book.transition(a, Review).unwrap();
-    assert_eq!(t, Transition { from: Active, to: Review });
+    assert_eq!(
+        t,
+        Transition {
+            from: Active,
+            to: Review
+        }
+    );
     assert_eq!(t.settlement(), EscrowDue::Keep);
     let t = book.transition(a, Completed).unwrap();
     assert_eq!(t.settlement(), EscrowDue::Release);
@@ -229,23 +279,37 @@ fn book_transitions_retires_and_refuses_with_typed_errors() {
         book.transition(a, Cancelled),
         Err(ContractError::Transition {
             contract: a,
-            source: TransitionError::FromTerminal { from: Completed, to: Cancelled }
+            source: TransitionError::FromTerminal {
+                from: Completed,
+                to: Cancelled
+            }
         })
     );
     let retired = book.retire(a).unwrap();
     assert_eq!(retired.state(), Completed);
     assert_eq!(book.live(), 1);
     assert_eq!(book.get(a), Lookup::Retired);
-    assert_eq!(book.transition(a, Review), Err(ContractError::Retired { contract: a }));
+    assert_eq!(
+        book.transition(a, Review),
+        Err(ContractError::Retired { contract: a })
+    );
     assert_eq!(book.retire(a), Err(ContractError::Retired { contract: a }));
 
     let never = ContractId::from_parts(77, 0);
     assert_eq!(book.get(never), Lookup::Unknown);
-    assert_eq!(book.transition(never, Review), Err(ContractError::NotFound { contract: never }));
-    assert_eq!(book.retire(never), Err(ContractError::NotFound { contract: never }));
+    assert_eq!(
+        book.transition(never, Review),
+        Err(ContractError::NotFound { contract: never })
+    );
+    assert_eq!(
+        book.retire(never),
+        Err(ContractError::NotFound { contract: never })
+    );
 
     // The freed slot is reused under a new generation; the old id stays retired.
-    let c = book.create(terms(PricingModel::PerTask, 10, 20), fake_escrow(2)).unwrap();
+    let c = book
+        .create(terms(PricingModel::PerTask, 10, 20), fake_escrow(2))
+        .unwrap();
     assert_eq!(c.0.slot, a.0.slot);
     assert_ne!(c, a);
     assert_eq!(book.get(a), Lookup::Retired);
@@ -256,6 +320,14 @@ fn book_transitions_retires_and_refuses_with_typed_errors() {
 fn handler_shortcut_policy_allows_active_completion() {
     let mut book = ContractBook::new(TransitionPolicy::HANDLER_SHORTCUT);
     assert!(book.policy().allow_active_completion);
-    let a = book.create(terms(PricingModel::PerTask, 10, 20), fake_escrow(0)).unwrap();
-    assert_eq!(book.transition(a, Completed), Ok(Transition { from: Active, to: Completed }));
+    let a = book
+        .create(terms(PricingModel::PerTask, 10, 20), fake_escrow(0))
+        .unwrap();
+    assert_eq!(
+        book.transition(a, Completed),
+        Ok(Transition {
+            from: Active,
+            to: Completed
+        })
+    );
 }

@@ -31,7 +31,11 @@ fn snap(l: &EscrowLedger, probes: &[EscrowId]) -> LedgerSnap {
         accounts: (0..l.accounts() as u32)
             .map(|c| {
                 let c = ClientId(c);
-                (l.balance(c).unwrap(), l.released(c).unwrap(), l.initial(c).unwrap())
+                (
+                    l.balance(c).unwrap(),
+                    l.released(c).unwrap(),
+                    l.initial(c).unwrap(),
+                )
             })
             .collect(),
         open: l.open_escrows(),
@@ -55,7 +59,10 @@ fn golden_walkthrough_9_6() {
     let e = l.hold(client, Credits(3500), contract(0)).unwrap();
     assert_eq!(
         l.balance(client),
-        Some(Balance { available: Credits(6500), held: Credits(3500) })
+        Some(Balance {
+            available: Credits(6500),
+            held: Credits(3500)
+        })
     );
     assert!(matches!(l.escrow(e), Lookup::Live(r)
         if r.amount() == Credits(3500) && r.client() == client && r.contract() == contract(0)));
@@ -70,7 +77,10 @@ fn golden_walkthrough_9_6() {
         }
     );
     let s = SplitPolicy::default().split(out.released);
-    assert_eq!((s.operator(), s.platform(), s.llm_reserve()), (Credits(2450), Credits(525), Credits(525)));
+    assert_eq!(
+        (s.operator(), s.platform(), s.llm_reserve()),
+        (Credits(2450), Credits(525), Credits(525))
+    );
     assert_eq!(
         l.totals(),
         LedgerTotals {
@@ -92,13 +102,33 @@ fn partial_release_refunds_the_rest() {
     let mut l = EscrowLedger::new();
     let c = l.open_account(Credits(1000));
     let e = l.hold(c, Credits(800), contract(1)).unwrap();
-    let out = l.settle(e, Settlement::Release { billed: Credits(300) }).unwrap();
+    let out = l
+        .settle(
+            e,
+            Settlement::Release {
+                billed: Credits(300),
+            },
+        )
+        .unwrap();
     assert_eq!((out.released, out.refunded), (Credits(300), Credits(500)));
-    assert_eq!(l.balance(c), Some(Balance { available: Credits(700), held: Credits::ZERO }));
+    assert_eq!(
+        l.balance(c),
+        Some(Balance {
+            available: Credits(700),
+            held: Credits::ZERO
+        })
+    );
     assert_eq!(l.totals().distributed, Credits(300));
     // A zero bill releases nothing and refunds everything.
     let e = l.hold(c, Credits(700), contract(2)).unwrap();
-    let out = l.settle(e, Settlement::Release { billed: Credits::ZERO }).unwrap();
+    let out = l
+        .settle(
+            e,
+            Settlement::Release {
+                billed: Credits::ZERO,
+            },
+        )
+        .unwrap();
     assert_eq!((out.released, out.refunded), (Credits::ZERO, Credits(700)));
     assert_eq!(l.totals(), l.recompute_totals());
     assert!(l.totals().is_conserved());
@@ -119,27 +149,59 @@ fn every_refusal_is_typed_and_changes_nothing() {
     let cases: Vec<(Result<(), LedgerError>, LedgerError)> = vec![
         (
             l.hold(ClientId(1), Credits(1), contract(2)).map(drop),
-            LedgerError::NoBalanceRecord { client: ClientId(1) },
+            LedgerError::NoBalanceRecord {
+                client: ClientId(1),
+            },
         ),
-        (l.hold(c, Credits::ZERO, contract(2)).map(drop), LedgerError::ZeroAmount),
+        (
+            l.hold(c, Credits::ZERO, contract(2)).map(drop),
+            LedgerError::ZeroAmount,
+        ),
         (
             l.hold(c, Credits(41), contract(2)).map(drop),
-            LedgerError::InsufficientFunds { available: Credits(40), requested: Credits(41) },
+            LedgerError::InsufficientFunds {
+                available: Credits(40),
+                requested: Credits(41),
+            },
         ),
-        (l.settle(never, Settlement::Refund).map(drop), LedgerError::NotFound { escrow: never }),
-        (l.settle(future, Settlement::Refund).map(drop), LedgerError::NotFound { escrow: future }),
+        (
+            l.settle(never, Settlement::Refund).map(drop),
+            LedgerError::NotFound { escrow: never },
+        ),
+        (
+            l.settle(future, Settlement::Refund).map(drop),
+            LedgerError::NotFound { escrow: future },
+        ),
         (
             l.settle(settled, Settlement::Refund).map(drop),
             LedgerError::AlreadySettled { escrow: settled },
         ),
         (
-            l.settle(settled, Settlement::Release { billed: Credits(99) }).map(drop),
+            l.settle(
+                settled,
+                Settlement::Release {
+                    billed: Credits(99),
+                },
+            )
+            .map(drop),
             LedgerError::AlreadySettled { escrow: settled },
         ),
-        (l.release_all(never).map(drop), LedgerError::NotFound { escrow: never }),
         (
-            l.settle(held, Settlement::Release { billed: Credits(61) }).map(drop),
-            LedgerError::BillExceedsHold { billed: Credits(61), held: Credits(60) },
+            l.release_all(never).map(drop),
+            LedgerError::NotFound { escrow: never },
+        ),
+        (
+            l.settle(
+                held,
+                Settlement::Release {
+                    billed: Credits(61),
+                },
+            )
+            .map(drop),
+            LedgerError::BillExceedsHold {
+                billed: Credits(61),
+                held: Credits(60),
+            },
         ),
     ];
     for (got, expected) in cases {
@@ -154,7 +216,10 @@ fn every_refusal_is_typed_and_changes_nothing() {
 fn supply_overflow_is_refused() {
     let mut l = EscrowLedger::new();
     l.open_account(Credits(u64::MAX - 5));
-    assert_eq!(l.try_open_account(Credits(6)), Err(LedgerError::SupplyOverflow));
+    assert_eq!(
+        l.try_open_account(Credits(6)),
+        Err(LedgerError::SupplyOverflow)
+    );
     assert_eq!(l.accounts(), 1);
     assert_eq!(l.try_open_account(Credits(5)), Ok(ClientId(1)));
     assert_eq!(l.totals().initial, Credits(u64::MAX));
@@ -169,7 +234,10 @@ fn settled_slots_are_reused_without_aliasing() {
     l.settle(a, Settlement::Refund).unwrap();
     let b = l.hold(c, Credits(20), contract(1)).unwrap();
     assert_eq!(a.0.slot, b.0.slot, "memory is O(open escrows)");
-    assert_eq!(l.settle(a, Settlement::Refund), Err(LedgerError::AlreadySettled { escrow: a }));
+    assert_eq!(
+        l.settle(a, Settlement::Refund),
+        Err(LedgerError::AlreadySettled { escrow: a })
+    );
     assert!(matches!(l.escrow(b), Lookup::Live(r) if r.amount() == Credits(20)));
 }
 
@@ -232,12 +300,18 @@ struct Reference {
 
 impl Reference {
     fn held(&self, client: u32) -> u64 {
-        self.escrows.values().filter(|e| e.open && e.client == client).map(|e| e.amount).sum()
+        self.escrows
+            .values()
+            .filter(|e| e.open && e.client == client)
+            .map(|e| e.amount)
+            .sum()
     }
 
     fn expect_hold(&self, client: u32, amount: u64) -> Result<(), LedgerError> {
         let Some(&available) = self.available.get(&client) else {
-            return Err(LedgerError::NoBalanceRecord { client: ClientId(client) });
+            return Err(LedgerError::NoBalanceRecord {
+                client: ClientId(client),
+            });
         };
         if amount == 0 {
             Err(LedgerError::ZeroAmount)
@@ -253,7 +327,15 @@ impl Reference {
 
     fn do_hold(&mut self, client: u32, amount: u64, contract: ContractId, id: EscrowId) {
         *self.available.get_mut(&client).unwrap() -= amount;
-        let fresh = self.escrows.insert(id, RefEscrow { client, contract, amount, open: true });
+        let fresh = self.escrows.insert(
+            id,
+            RefEscrow {
+                client,
+                contract,
+                amount,
+                open: true,
+            },
+        );
         assert!(fresh.is_none(), "escrow id {id} issued twice");
     }
 
@@ -264,7 +346,10 @@ impl Reference {
             Some(e) => match s {
                 Settlement::Refund => Ok((0, e.amount)),
                 Settlement::Release { billed } if billed.0 > e.amount => {
-                    Err(LedgerError::BillExceedsHold { billed, held: Credits(e.amount) })
+                    Err(LedgerError::BillExceedsHold {
+                        billed,
+                        held: Credits(e.amount),
+                    })
                 }
                 Settlement::Release { billed } => Ok((billed.0, e.amount - billed.0)),
             },
@@ -295,7 +380,10 @@ struct Harness {
 /// The variant name of an error or outcome, for [`Harness::seen`].
 fn kind(x: &impl std::fmt::Debug) -> String {
     let s = format!("{x:?}");
-    s.split([' ', '(', '{']).next().unwrap_or_default().to_string()
+    s.split([' ', '(', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 impl Harness {
@@ -305,7 +393,9 @@ impl Harness {
         let platform_bps = ((setup >> 20) % u64::from(10_001 - operator_bps)) as u32;
         Self {
             ledger: EscrowLedger::new(),
-            book: ContractBook::new(TransitionPolicy { allow_active_completion: shortcut }),
+            book: ContractBook::new(TransitionPolicy {
+                allow_active_completion: shortcut,
+            }),
             split: SplitPolicy::new(operator_bps, platform_bps).unwrap(),
             shortcut,
             r: Reference::default(),
@@ -334,7 +424,7 @@ impl Harness {
 
     fn client_pick(&self, raw: u64) -> u32 {
         let n = self.r.initial.len() as u64;
-        if raw % 8 == 0 || n == 0 {
+        if raw.is_multiple_of(8) || n == 0 {
             (n + raw % 2) as u32 // no such account
         } else {
             ((raw / 8) % n) as u32
@@ -342,7 +432,7 @@ impl Harness {
     }
 
     fn escrow_pick(&self, raw: u64) -> EscrowId {
-        if self.escrows.is_empty() || raw % 8 == 0 {
+        if self.escrows.is_empty() || raw.is_multiple_of(8) {
             EscrowId::from_parts((raw % 64) as u32, 1000 + (raw % 7) as u32) // never issued
         } else {
             self.escrows[(raw / 8) as usize % self.escrows.len()]
@@ -350,7 +440,7 @@ impl Harness {
     }
 
     fn contract_pick(&self, raw: u64) -> ContractId {
-        if self.contracts.is_empty() || raw % 10 == 0 {
+        if self.contracts.is_empty() || raw.is_multiple_of(10) {
             ContractId::from_parts((raw % 64) as u32, 1000 + (raw % 7) as u32)
         } else {
             self.contracts[(raw / 10) as usize % self.contracts.len()]
@@ -360,12 +450,23 @@ impl Harness {
     /// Runs one operation; on a refusal also checks that nothing observable changed.
     fn step(&mut self, raw: [u64; 5]) {
         let probes = self.probes();
-        let before = (snap(&self.ledger, &probes), self.contract_view(), self.book.live());
+        let before = (
+            snap(&self.ledger, &probes),
+            self.contract_view(),
+            self.book.live(),
+        );
         let refused = self.apply(raw);
         if refused {
             self.refusals += 1;
-            let after = (snap(&self.ledger, &probes), self.contract_view(), self.book.live());
-            assert_eq!(before, after, "a refused operation changed the state: {raw:?}");
+            let after = (
+                snap(&self.ledger, &probes),
+                self.contract_view(),
+                self.book.live(),
+            );
+            assert_eq!(
+                before, after,
+                "a refused operation changed the state: {raw:?}"
+            );
         }
         self.check();
     }
@@ -374,7 +475,11 @@ impl Harness {
     fn apply(&mut self, raw: [u64; 5]) -> bool {
         match raw[0] % 100 {
             0..8 => {
-                let initial = if raw[1] % 5 == 0 { 0 } else { raw[1] % 100_000 };
+                let initial = if raw[1].is_multiple_of(5) {
+                    0
+                } else {
+                    raw[1] % 100_000
+                };
                 let id = self.ledger.open_account(Credits(initial));
                 assert_eq!(id, ClientId(self.r.initial.len() as u32));
                 self.r.initial.insert(id.0, initial);
@@ -413,22 +518,34 @@ impl Harness {
                 let amount = self.r.escrows.get(&id).map_or(raw[3] % 50, |e| e.amount);
                 let s = match raw[2] % 4 {
                     0 => Settlement::Refund,
-                    1 => Settlement::Release { billed: Credits(amount) },
-                    2 => Settlement::Release { billed: Credits(raw[3] % (amount + 1)) },
-                    _ => Settlement::Release { billed: Credits(amount + 1 + raw[3] % 50) },
+                    1 => Settlement::Release {
+                        billed: Credits(amount),
+                    },
+                    2 => Settlement::Release {
+                        billed: Credits(raw[3] % (amount + 1)),
+                    },
+                    _ => Settlement::Release {
+                        billed: Credits(amount + 1 + raw[3] % 50),
+                    },
                 };
                 self.settle_and_check(id, s).is_err()
             }
             42..62 => {
                 let client = self.client_pick(raw[1]);
-                let model = [PricingModel::PerTask, PricingModel::Hourly, PricingModel::PerToken]
-                    [(raw[2] % 3) as usize];
+                let model = [
+                    PricingModel::PerTask,
+                    PricingModel::Hourly,
+                    PricingModel::PerToken,
+                ][(raw[2] % 3) as usize];
                 let rate = match model {
                     PricingModel::PerTask => raw[3] % 3000,
                     PricingModel::Hourly => raw[3] % 500,
                     PricingModel::PerToken => raw[3] % 10,
                 };
-                let pricing = Pricing { model, rate: Credits(rate) };
+                let pricing = Pricing {
+                    model,
+                    rate: Credits(rate),
+                };
                 let ceiling = raw[4] % 5000;
                 let hold = ref_hold(pricing, ceiling);
                 let expected = self.r.expect_hold(client, hold);
@@ -484,7 +601,10 @@ impl Harness {
                     (5 | 6, _) => ContractState::Completed,
                     (k, _) => ContractState::ALL[(k % 5) as usize],
                 };
-                let usage = Usage { seconds: raw[3] % 20_000, tokens: raw[4] % 2_000 };
+                let usage = Usage {
+                    seconds: raw[3] % 20_000,
+                    tokens: raw[4] % 2_000,
+                };
                 self.transition_and_settle(id, to, usage)
             }
             _ => {
@@ -493,10 +613,16 @@ impl Harness {
                     None => ContractError::NotFound { contract: id },
                     Some(c) if c.retired => ContractError::Retired { contract: id },
                     // Terminal contracts are retired at once, so a live one is never terminal.
-                    Some(c) => ContractError::NotTerminal { contract: id, state: c.state },
+                    Some(c) => ContractError::NotTerminal {
+                        contract: id,
+                        state: c.state,
+                    },
                 };
                 assert_eq!(self.book.retire(id).map(|_| ()), Err(expected));
-                *self.seen.entry(format!("retire {}", kind(&expected))).or_default() += 1;
+                *self
+                    .seen
+                    .entry(format!("retire {}", kind(&expected)))
+                    .or_default() += 1;
                 true
             }
         }
@@ -514,12 +640,18 @@ impl Harness {
                 let e = &self.r.escrows[&id];
                 assert_eq!(out.client, ClientId(e.client));
                 assert_eq!(out.contract, e.contract);
-                assert_eq!((out.released, out.refunded), (Credits(released), Credits(refunded)));
+                assert_eq!(
+                    (out.released, out.refunded),
+                    (Credits(released), Credits(refunded))
+                );
                 self.r.do_settle(id, released, refunded);
                 // Exact split of every payout.
                 let sp = self.split.split(out.released);
                 assert_eq!(sp.total(), out.released);
-                assert_eq!(sp.operator().0 + sp.platform().0 + sp.llm_reserve().0, released);
+                assert_eq!(
+                    sp.operator().0 + sp.platform().0 + sp.llm_reserve().0,
+                    released
+                );
             }
             (Err(e), Err(g)) => {
                 assert_eq!(e, g);
@@ -557,7 +689,10 @@ impl Harness {
                     ContractError::Transition { source, .. } => kind(&source),
                     _ => String::new(),
                 };
-                *self.seen.entry(format!("transition {} {detail}", kind(&g))).or_default() += 1;
+                *self
+                    .seen
+                    .entry(format!("transition {} {detail}", kind(&g)))
+                    .or_default() += 1;
                 return true;
             }
             (e, g) => panic!("transition {id} -> {to}: reference {e:?}, book {g:?}"),
@@ -567,11 +702,18 @@ impl Harness {
         let settlement = match to {
             ContractState::Completed => {
                 let billed = ref_bill(pricing, usage, ceiling);
-                let Lookup::Live(c) = self.book.get(id) else { panic!("live") };
+                let Lookup::Live(c) = self.book.get(id) else {
+                    panic!("live")
+                };
                 assert_eq!(c.bill(usage), Credits(billed));
                 // Budget cap (Proposition 6) and bill ≤ hold (SPEC §4).
-                assert!(billed <= hold && hold <= ceiling, "bill {billed} hold {hold} cap {ceiling}");
-                Settlement::Release { billed: Credits(billed) }
+                assert!(
+                    billed <= hold && hold <= ceiling,
+                    "bill {billed} hold {hold} cap {ceiling}"
+                );
+                Settlement::Release {
+                    billed: Credits(billed),
+                }
             }
             ContractState::Cancelled => Settlement::Refund,
             _ => return false,
@@ -580,9 +722,15 @@ impl Harness {
         // settle op; the reference predicts that too.
         if let Ok(out) = self.settle_and_check(escrow, settlement) {
             assert_eq!(out.released.0 + out.refunded.0, hold);
-            *self.seen.entry(format!("contract {to} settled")).or_default() += 1;
+            *self
+                .seen
+                .entry(format!("contract {to} settled"))
+                .or_default() += 1;
             if out.released.0 > 0 && out.refunded.0 > 0 {
-                *self.seen.entry("contract partial release".into()).or_default() += 1;
+                *self
+                    .seen
+                    .entry("contract partial release".into())
+                    .or_default() += 1;
             }
         }
         let retired = self.book.retire(id).unwrap();
@@ -607,7 +755,13 @@ impl Harness {
             let id = ClientId(c);
             let held = self.r.held(c);
             let b = l.balance(id).unwrap();
-            assert_eq!(b, Balance { available: Credits(self.r.available[&c]), held: Credits(held) });
+            assert_eq!(
+                b,
+                Balance {
+                    available: Credits(self.r.available[&c]),
+                    held: Credits(held)
+                }
+            );
             assert_eq!(held_by_escrows.get(&id).copied().unwrap_or(0), held);
             assert_eq!(l.released(id), Some(Credits(self.r.released[&c])));
             assert_eq!(l.initial(id), Some(Credits(initial)));
@@ -620,12 +774,19 @@ impl Harness {
         }
         assert_eq!(t, ref_totals);
         let open = self.r.escrows.values().filter(|e| e.open).count();
-        assert_eq!(l.open_escrows(), open, "open escrows != holds not yet settled");
+        assert_eq!(
+            l.open_escrows(),
+            open,
+            "open escrows != holds not yet settled"
+        );
         for (&id, e) in &self.r.escrows {
             match l.escrow(id) {
                 Lookup::Live(r) => {
                     assert!(e.open);
-                    assert_eq!((r.client(), r.contract(), r.amount()), (ClientId(e.client), e.contract, Credits(e.amount)));
+                    assert_eq!(
+                        (r.client(), r.contract(), r.amount()),
+                        (ClientId(e.client), e.contract, Credits(e.amount))
+                    );
                 }
                 Lookup::Retired => assert!(!e.open),
                 Lookup::Unknown => panic!("issued escrow {id} reads unknown"),
@@ -637,8 +798,14 @@ impl Harness {
             match self.book.get(id) {
                 Lookup::Live(x) => {
                     assert!(!c.retired);
-                    assert_eq!((x.state(), x.escrow(), x.hold()), (c.state, c.escrow, Credits(c.hold)));
-                    assert!(!x.state().is_terminal(), "terminal contracts are retired at once");
+                    assert_eq!(
+                        (x.state(), x.escrow(), x.hold()),
+                        (c.state, c.escrow, Credits(c.hold))
+                    );
+                    assert!(
+                        !x.state().is_terminal(),
+                        "terminal contracts are retired at once"
+                    );
                 }
                 Lookup::Retired => assert!(c.retired),
                 Lookup::Unknown => panic!("issued contract {id} reads unknown"),
@@ -651,7 +818,11 @@ impl Harness {
     fn drain(&mut self) {
         for id in self.contracts.clone() {
             if matches!(self.book.get(id), Lookup::Live(_)) {
-                assert!(!self.transition_and_settle(id, ContractState::Cancelled, Usage::default()));
+                assert!(!self.transition_and_settle(
+                    id,
+                    ContractState::Cancelled,
+                    Usage::default()
+                ));
                 self.check();
             }
         }
@@ -709,7 +880,10 @@ fn thousands_of_seeded_sequences() {
             *seen.entry(k).or_default() += n;
         }
     }
-    assert!(refusals > steps / 5, "too few bad operations exercised: {refusals}/{steps}");
+    assert!(
+        refusals > steps / 5,
+        "too few bad operations exercised: {refusals}/{steps}"
+    );
     // Every kind of bad operation and every settlement path really occurred.
     for k in [
         "hold NoBalanceRecord",
@@ -731,6 +905,9 @@ fn thousands_of_seeded_sequences() {
         "contract cancelled settled",
         "contract partial release",
     ] {
-        assert!(seen.get(k).copied().unwrap_or(0) > 0, "never exercised: {k}; seen {seen:?}");
+        assert!(
+            seen.get(k).copied().unwrap_or(0) > 0,
+            "never exercised: {k}; seen {seen:?}"
+        );
     }
 }

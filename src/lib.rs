@@ -4,12 +4,24 @@
 //!
 //! ```text
 //! market     pure marketplace logic (SPEC §2–§7): no I/O, no clock, no hidden RNG
+//! engine     generic discrete-event engine: time, ordered queue, named seed streams
+//! scenario   TOML scenario files: raw serde types, --set overrides, validation
+//! agents     the synthetic population and its behaviours (SPEC §9)
+//! world      the market world: market core + population driven by the engine
+//! metrics    observations: counters, per-identity stats, concentration, invariants
+//! output     results directory: atomic CSV / TOML writers
+//! cli        the `marketsim` command line
 //! ```
 //!
 //! Section references such as "SPEC §3" point into `shared/SPEC.md`; "paper §4.4" points into
 //! the Planner Engine paper (`shared/seeds/000_*.txt`).
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod agents;
+pub mod cli;
 pub mod engine;
 pub mod market;
+pub mod metrics;
+pub mod output;
 pub mod scenario;
+pub mod world;

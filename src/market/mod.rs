@@ -13,6 +13,7 @@ pub mod contract;
 pub mod decompose;
 pub mod escrow;
 pub mod ids;
+pub mod marketplace;
 pub mod money;
 pub mod order_book;
 pub mod performance;

@@ -224,6 +224,8 @@ pub struct ClientSection {
     pub initial_balance: u64,
     /// Poisson rate of job postings over all clients, per simulated hour.
     pub jobs_per_hour: f64,
+    /// Stop posting ordinary jobs after this many (0 = no limit; the horizon still applies).
+    pub max_jobs: u64,
     /// Median budget ceiling of a job, in credits (log-normal).
     pub budget_median: u64,
     /// σ of the log of the budget ceiling.
@@ -256,6 +258,7 @@ impl Default for ClientSection {
             count: 1_000,
             initial_balance: 10_000_000,
             jobs_per_hour: 200.0,
+            max_jobs: 0,
             budget_median: 1_000,
             budget_sigma: 0.6,
             deadline: 86_400,
@@ -324,6 +327,14 @@ pub struct HonestGroup {
     pub cost_factor: f64,
     /// Relative noise of bids around true cost.
     pub bid_noise: f64,
+    /// Confidence every agent of the group claims; absent = truthful (its latent mean).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    /// Completed jobs each agent has on record before the run starts (0 = a fresh market).
+    pub prior_jobs: u32,
+    /// Reputation R those prior jobs give; absent = the group's `quality_mean`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior_reputation: Option<f64>,
 }
 
 impl Default for HonestGroup {
@@ -335,6 +346,9 @@ impl Default for HonestGroup {
             quality_noise: 0.1,
             cost_factor: 0.6,
             bid_noise: 0.1,
+            confidence: None,
+            prior_jobs: 0,
+            prior_reputation: None,
         }
     }
 }
@@ -353,6 +367,18 @@ pub enum GamingStrategy {
     ReputationFarming,
     /// Claims confidence 1.0 whatever its real quality.
     ConfidenceInflation,
+}
+
+impl GamingStrategy {
+    /// Whether the strategy runs wash jobs through a colluding client.
+    pub fn uses_wash_jobs(self) -> bool {
+        matches!(
+            self,
+            GamingStrategy::ScoreInflation
+                | GamingStrategy::RapidCycling
+                | GamingStrategy::PerfectStreak
+        )
+    }
 }
 
 /// Gaming agents: each owns one identity and (for wash strategies) one colluding client.

@@ -158,6 +158,17 @@ pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
                 c.non_negative(key("quality_noise"), g.quality_noise);
                 c.positive(key("cost_factor"), g.cost_factor);
                 c.non_negative(key("bid_noise"), g.bid_noise);
+                if let Some(conf) = g.confidence {
+                    c.unit(key("confidence"), conf);
+                }
+                if let Some(r) = g.prior_reputation {
+                    c.check(
+                        (0.05..=0.94).contains(&r),
+                        key("prior_reputation"),
+                        r,
+                        "a number in [0.05, 0.94] (prior vectors spread ±0.05 around it)",
+                    );
+                }
             }
             PopulationGroup::Gaming(g) => {
                 c.at_least(key("count"), g.count.into(), 1);

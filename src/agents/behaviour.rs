@@ -1,0 +1,320 @@
+//! What each behaviour does at the three decision points of a job: asking, working, rating.
+
+use super::population::{Identity, Kind};
+use crate::market::{Credits, DIMENSIONS, QualityVector, Weights};
+use crate::scenario::{GamingStrategy, PopulationGroup};
+use rand::Rng;
+use rand_distr::{Distribution, Normal};
+
+/// A bid: the price asked, the confidence claimed and the duration promised (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ask {
+    /// Estimated credits.
+    pub price: Credits,
+    /// Claimed confidence in [0, 1].
+    pub confidence: f64,
+    /// Promised duration, seconds.
+    pub duration: u64,
+}
+
+/// How a delivery gets rated by its client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rating {
+    /// An ordinary client observes the delivered quality with noise of this σ per dimension.
+    Honest {
+        /// Rating noise σ.
+        noise: f64,
+    },
+    /// A colluding client manufactures a vector with every dimension in `[low, high]`.
+    Manufactured {
+        /// Lowest score given.
+        low: f64,
+        /// Highest score given.
+        high: f64,
+    },
+}
+
+/// Nominal duration of a job of `budget` credits: an hour at the median budget, growing with
+/// the square root of the budget, at least a minute.
+pub fn nominal_duration(budget: Credits, median: u64, rng: &mut impl Rng) -> u64 {
+    let scale = (budget.as_f64() / median as f64).sqrt();
+    ((3_600.0 * scale * rng.random_range(0.5..1.5)) as u64).max(60)
+}
+
+/// An agent's truthful confidence: the weighted mean of its latent quality.
+pub fn truthful_confidence(identity: &Identity, weights: &Weights) -> f64 {
+    let q = QualityVector::clamped(identity.latent);
+    weights.dot(&q).clamp(0.0, 1.0)
+}
+
+/// The cost factor of `group` (true cost as a share of the budget ceiling).
+fn cost_factor(group: &PopulationGroup) -> f64 {
+    match group {
+        PopulationGroup::Honest(g) => g.cost_factor,
+        PopulationGroup::Gaming(g) => g.cost_factor,
+        PopulationGroup::Sybil(g) => g.cost_factor,
+        PopulationGroup::Ring(g) => g.cost_factor,
+    }
+}
+
+/// What an agent knows about a market job when it bids.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AskContext {
+    /// The job's budget ceiling.
+    pub budget: Credits,
+    /// The job's nominal duration, seconds.
+    pub duration: u64,
+    /// Whether the job counts as high-value (reputation farmers defect on those).
+    pub high_value: bool,
+    /// The agent's current reputation R.
+    pub reputation: f64,
+}
+
+/// The ask of `identity` for a market job.
+pub fn ask(
+    identity: &Identity,
+    group: &PopulationGroup,
+    weights: &Weights,
+    job: &AskContext,
+    rng: &mut impl Rng,
+) -> Ask {
+    let AskContext {
+        budget,
+        duration,
+        high_value,
+        reputation,
+    } = *job;
+    let bid_noise = match group {
+        PopulationGroup::Honest(g) => g.bid_noise,
+        _ => 0.1,
+    };
+    let noise = if bid_noise > 0.0 {
+        Normal::new(1.0, bid_noise)
+            .expect("validated")
+            .sample(rng)
+            .max(0.05)
+    } else {
+        1.0
+    };
+    let mut price = budget.as_f64() * cost_factor(group) * noise;
+    let mut confidence = truthful_confidence(identity, weights);
+    match (identity.kind, group) {
+        (Kind::Honest, PopulationGroup::Honest(g)) => {
+            if let Some(claimed) = g.confidence {
+                confidence = claimed;
+            }
+        }
+        (Kind::Sybil, PopulationGroup::Sybil(g)) => {
+            price *= g.underbid;
+            confidence = 0.9;
+        }
+        (Kind::Gaming(GamingStrategy::ConfidenceInflation), _) => confidence = 1.0,
+        (Kind::Gaming(GamingStrategy::ReputationFarming), PopulationGroup::Gaming(g))
+            if high_value && reputation >= g.farming_target =>
+        {
+            // Undercut to win the prize it means to defect on.
+            price *= 0.8;
+            confidence = 1.0;
+        }
+        _ => {}
+    }
+    Ask {
+        price: Credits((price.round() as u64).max(1)),
+        confidence,
+        duration,
+    }
+}
+
+/// Whether a reputation farmer defects on this contract (SPEC §9: honest on small jobs, then
+/// defects on a high-value one once its reputation is high).
+pub fn defects(
+    identity: &Identity,
+    group: &PopulationGroup,
+    high_value: bool,
+    reputation: f64,
+) -> bool {
+    match (identity.kind, group) {
+        (Kind::Gaming(GamingStrategy::ReputationFarming), PopulationGroup::Gaming(g)) => {
+            high_value && reputation >= g.farming_target
+        }
+        _ => false,
+    }
+}
+
+/// Per-dimension work noise σ of a group.
+fn work_noise(group: &PopulationGroup) -> f64 {
+    match group {
+        PopulationGroup::Honest(g) => g.quality_noise,
+        _ => 0.1,
+    }
+}
+
+/// The quality actually delivered: latent quality plus noise, or garbage on a defection.
+pub fn delivered_quality(
+    identity: &Identity,
+    group: &PopulationGroup,
+    defect: bool,
+    rng: &mut impl Rng,
+) -> [f64; DIMENSIONS] {
+    if defect {
+        return std::array::from_fn(|_| rng.random_range(0.0..0.1));
+    }
+    let sigma = work_noise(group);
+    std::array::from_fn(|d| {
+        let e = if sigma > 0.0 {
+            Normal::new(0.0, sigma).expect("validated").sample(rng)
+        } else {
+            0.0
+        };
+        (identity.latent[d] + e).clamp(0.0, 1.0)
+    })
+}
+
+/// The vector a client records for a delivery.
+pub fn rate(delivered: &[f64; DIMENSIONS], rating: Rating, rng: &mut impl Rng) -> QualityVector {
+    let scores = match rating {
+        Rating::Honest { noise } => std::array::from_fn(|d| {
+            let e = if noise > 0.0 {
+                Normal::new(0.0, noise).expect("validated").sample(rng)
+            } else {
+                0.0
+            };
+            delivered[d] + e
+        }),
+        Rating::Manufactured { low, high } => std::array::from_fn(|_| {
+            if high > low {
+                rng.random_range(low..=high)
+            } else {
+                low
+            }
+        }),
+    };
+    QualityVector::clamped(scores)
+}
+
+/// The rating a wash job of `kind` receives from its colluding client (SPEC §9).
+pub fn wash_rating(kind: Kind, group: &PopulationGroup) -> Rating {
+    match (kind, group) {
+        (Kind::Gaming(GamingStrategy::ScoreInflation), _) => Rating::Manufactured {
+            low: 0.845,
+            high: 0.855,
+        },
+        (Kind::Gaming(GamingStrategy::RapidCycling), _) => Rating::Manufactured {
+            low: 0.91,
+            high: 1.0,
+        },
+        (Kind::Ring, PopulationGroup::Ring(g)) => Rating::Manufactured {
+            low: (g.wash_rating - 0.02).max(0.0),
+            high: (g.wash_rating + 0.02).min(1.0),
+        },
+        (Kind::Sybil, _) => Rating::Manufactured {
+            low: 0.95,
+            high: 1.0,
+        },
+        // Perfect streak and anything else: near-perfect.
+        _ => Rating::Manufactured {
+            low: 0.99,
+            high: 1.0,
+        },
+    }
+}
+
+/// Work time of a wash job: rapid cyclers fake completions within seconds.
+pub fn wash_duration(kind: Kind, nominal: u64, rng: &mut impl Rng) -> u64 {
+    match kind {
+        Kind::Gaming(GamingStrategy::RapidCycling) => rng.random_range(5..=40),
+        _ => nominal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::{AgentId, OwnerId};
+    use crate::scenario::{GamingGroup, HonestGroup, SybilGroup};
+    use rand::SeedableRng;
+
+    fn identity(kind: Kind, latent: f64) -> Identity {
+        Identity {
+            id: AgentId(0),
+            owner: OwnerId(0),
+            kind,
+            group: 0,
+            latent: [latent; DIMENSIONS],
+            capabilities: 1,
+            colluding_client: None,
+            ring: None,
+            active: true,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn sybils_underbid_honest_agents_and_claim_high_confidence() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let w = Weights::uniform();
+        let honest = PopulationGroup::Honest(HonestGroup {
+            bid_noise: 0.0,
+            ..HonestGroup::default()
+        });
+        let sybil = PopulationGroup::Sybil(SybilGroup::default());
+        let job = AskContext {
+            budget: Credits(1000),
+            duration: 60,
+            high_value: false,
+            reputation: 0.5,
+        };
+        let h = ask(&identity(Kind::Honest, 0.8), &honest, &w, &job, &mut rng);
+        assert_eq!(h.price, Credits(600));
+        assert!((h.confidence - 0.8).abs() < 1e-12);
+        let mut total = 0.0;
+        for _ in 0..1000 {
+            let s = ask(&identity(Kind::Sybil, 0.3), &sybil, &w, &job, &mut rng);
+            assert_eq!(s.confidence, 0.9);
+            total += s.price.as_f64();
+        }
+        let mean = total / 1000.0;
+        assert!((mean - 420.0).abs() < 15.0, "mean sybil ask {mean}");
+    }
+
+    #[test]
+    fn farmers_defect_only_on_high_value_jobs_once_reputable() {
+        let g = PopulationGroup::Gaming(GamingGroup {
+            strategy: GamingStrategy::ReputationFarming,
+            farming_target: 0.8,
+            ..GamingGroup::default()
+        });
+        let farmer = identity(Kind::Gaming(GamingStrategy::ReputationFarming), 0.9);
+        assert!(!defects(&farmer, &g, true, 0.79));
+        assert!(!defects(&farmer, &g, false, 0.95));
+        assert!(defects(&farmer, &g, true, 0.8));
+        let honest = identity(Kind::Honest, 0.9);
+        assert!(!defects(&honest, &g, true, 0.95));
+    }
+
+    #[test]
+    fn manufactured_ratings_stay_in_their_band() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let g = PopulationGroup::Gaming(GamingGroup::default());
+        for kind in [
+            Kind::Gaming(GamingStrategy::PerfectStreak),
+            Kind::Gaming(GamingStrategy::RapidCycling),
+            Kind::Gaming(GamingStrategy::ScoreInflation),
+        ] {
+            let Rating::Manufactured { low, high } = wash_rating(kind, &g) else {
+                panic!("wash ratings are manufactured");
+            };
+            for _ in 0..100 {
+                let q = rate(&[0.0; DIMENSIONS], wash_rating(kind, &g), &mut rng);
+                assert!(q.scores().iter().all(|s| (low..=high).contains(s)));
+            }
+        }
+        // Perfect-streak vectors pass the 0.99 streak threshold; rapid cyclers' pass 0.9.
+        let q = rate(
+            &[0.0; 6],
+            wash_rating(Kind::Gaming(GamingStrategy::PerfectStreak), &g),
+            &mut rng,
+        );
+        assert!(q.min() >= 0.99);
+    }
+}

@@ -1,0 +1,161 @@
+//! Building the population from the scenario's `[[population]]` groups.
+
+use crate::market::{AgentId, ClientId, DIMENSIONS, OwnerId};
+use crate::scenario::{GamingStrategy, PopulationGroup, ScenarioFile};
+use rand::Rng;
+use rand_distr::{Distribution, Normal};
+
+/// The ground-truth type of an identity (SPEC §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Honest agent.
+    Honest,
+    /// Gaming agent with its strategy.
+    Gaming(GamingStrategy),
+    /// Identity of a sybil owner.
+    Sybil,
+    /// Member of a colluding ring.
+    Ring,
+}
+
+impl Kind {
+    /// Every kind, in the order used for output columns.
+    pub const ALL: [Kind; 8] = [
+        Kind::Honest,
+        Kind::Gaming(GamingStrategy::ScoreInflation),
+        Kind::Gaming(GamingStrategy::RapidCycling),
+        Kind::Gaming(GamingStrategy::PerfectStreak),
+        Kind::Gaming(GamingStrategy::ReputationFarming),
+        Kind::Gaming(GamingStrategy::ConfidenceInflation),
+        Kind::Sybil,
+        Kind::Ring,
+    ];
+
+    /// snake_case label used in CSV output.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Honest => "honest",
+            Kind::Gaming(GamingStrategy::ScoreInflation) => "score_inflation",
+            Kind::Gaming(GamingStrategy::RapidCycling) => "rapid_cycling",
+            Kind::Gaming(GamingStrategy::PerfectStreak) => "perfect_streak",
+            Kind::Gaming(GamingStrategy::ReputationFarming) => "reputation_farming",
+            Kind::Gaming(GamingStrategy::ConfidenceInflation) => "confidence_inflation",
+            Kind::Sybil => "sybil",
+            Kind::Ring => "ring",
+        }
+    }
+
+    /// Position in [`Kind::ALL`].
+    pub fn index(self) -> usize {
+        Kind::ALL.iter().position(|k| *k == self).expect("listed")
+    }
+}
+
+/// One agent identity and its ground truth.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Market id.
+    pub id: AgentId,
+    /// The real party behind it.
+    pub owner: OwnerId,
+    /// Ground-truth type.
+    pub kind: Kind,
+    /// Index of its `[[population]]` group.
+    pub group: usize,
+    /// Latent mean quality per dimension (what honest clients observe on average).
+    pub latent: [f64; DIMENSIONS],
+    /// Capability bitmask.
+    pub capabilities: u64,
+    /// The owner's colluding client account, for wash strategies and rings.
+    pub colluding_client: Option<ClientId>,
+    /// Ring number, for ring members.
+    pub ring: Option<u32>,
+    /// Whether it still bids (whitewashed sybil identities stop).
+    pub active: bool,
+    /// Simulated second it was created.
+    pub created_at: u64,
+}
+
+/// Everybody in the run, indexed densely: `identities[agent.index()]`.
+#[derive(Debug, Default)]
+pub struct Population {
+    /// All identities ever created, whitewashed ones included.
+    pub identities: Vec<Identity>,
+    /// Active identities per capability, for bidder sampling.
+    pub pools: Vec<Vec<AgentId>>,
+    /// Ring members, per ring.
+    pub rings: Vec<Vec<AgentId>>,
+    /// Number of owners.
+    pub owners: u32,
+}
+
+/// Draws an agent's latent quality vector around `mean` (spread across agents, per dimension).
+pub fn latent_quality(mean: f64, spread: f64, rng: &mut impl Rng) -> [f64; DIMENSIONS] {
+    let centre = if spread > 0.0 {
+        Normal::new(mean, spread).expect("validated").sample(rng)
+    } else {
+        mean
+    };
+    std::array::from_fn(|_| {
+        let jitter: f64 = rng.random_range(-0.02..=0.02);
+        (centre + jitter).clamp(0.0, 1.0)
+    })
+}
+
+/// Draws 1–3 capabilities out of `n`.
+pub fn capability_mask(n: u32, rng: &mut impl Rng) -> u64 {
+    let count = rng.random_range(1..=3.min(n));
+    let mut mask = 0u64;
+    while mask.count_ones() < count {
+        mask |= 1 << rng.random_range(0..n);
+    }
+    mask
+}
+
+impl Population {
+    /// Adds an identity (the caller has registered `id` with the market, in order).
+    pub fn push(&mut self, identity: Identity) {
+        debug_assert_eq!(identity.id.index(), self.identities.len());
+        for cap in 0..self.pools.len() {
+            if identity.active && identity.capabilities & (1 << cap) != 0 {
+                self.pools[cap].push(identity.id);
+            }
+        }
+        self.identities.push(identity);
+    }
+
+    /// Stops `agent` from bidding (whitewashing abandons an identity).
+    pub fn deactivate(&mut self, agent: AgentId) {
+        let identity = &mut self.identities[agent.index()];
+        identity.active = false;
+        let caps = identity.capabilities;
+        for (cap, pool) in self.pools.iter_mut().enumerate() {
+            if caps & (1 << cap) != 0 {
+                pool.retain(|&a| a != agent);
+            }
+        }
+    }
+
+    /// The identity of `agent`.
+    #[inline]
+    pub fn get(&self, agent: AgentId) -> &Identity {
+        &self.identities[agent.index()]
+    }
+
+    /// Kinds present in the scenario, in [`Kind::ALL`] order.
+    pub fn kinds_in(file: &ScenarioFile) -> Vec<Kind> {
+        let mut present: Vec<Kind> = file
+            .population
+            .iter()
+            .map(|g| match g {
+                PopulationGroup::Honest(_) => Kind::Honest,
+                PopulationGroup::Gaming(g) => Kind::Gaming(g.strategy),
+                PopulationGroup::Sybil(_) => Kind::Sybil,
+                PopulationGroup::Ring(_) => Kind::Ring,
+            })
+            .collect();
+        present.sort_by_key(|k| k.index());
+        present.dedup();
+        present
+    }
+}

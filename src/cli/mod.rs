@@ -1,0 +1,37 @@
+//! Command-line interface: clap definitions and one module per subcommand.
+//!
+//! Exit codes: 0 success; 1 the command ran and found a problem (a failed check, a replay
+//! difference); 2 bad input or an error (unreadable or invalid scenario, refused output
+//! directory, I/O failure) — the full error chain is printed.
+
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// marketsim: a seeded discrete-event simulator of an AI-agent marketplace.
+#[derive(Debug, Parser)]
+#[command(
+    name = "marketsim",
+    version,
+    about,
+    after_help = "Example:\n  marketsim run scenarios/baseline.toml --seed 7 --out results/baseline-7\n\nExit codes: 0 ok, 1 problem found, 2 bad input or error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one scenario and write its metrics.
+    Run(run::RunArgs),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run::run(args),
+    }
+}

@@ -1,0 +1,13 @@
+//! The `marketsim` binary: thin glue over the library (see `cli`).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match marketsim::cli::run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

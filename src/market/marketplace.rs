@@ -1,0 +1,530 @@
+//! The marketplace facade: one object that wires the order book, escrow ledger, contracts,
+//! revenue split, reputation engine and stake book into the paper's market operations
+//! (SPEC §2–§7, paper §7).
+//!
+//! ```text
+//! post_demand ─▶ submit* ─▶ (continuous: match on arrival | clear at window close)
+//!     match ─▶ hold escrow ─▶ contract active ─deliver─▶ review ─complete─▶ release bill,
+//!                                                   │              refund the rest, split,
+//!                                                   │              record reputation
+//!                                                   └─dispute─▶ disputed ─complete | cancel
+//!                                     cancel ─▶ refund the whole hold
+//! ```
+//!
+//! Funding rule (paper §7.2: a failed hold has no side effects): a task clears only if its
+//! client's available balance covers the budget ceiling at that moment — the most any hold for
+//! it can be — so the escrow hold that follows the match cannot fail. Otherwise the call
+//! returns [`MarketError::Unfunded`] and the book is untouched.
+//!
+//! Every operation either succeeds completely or returns an error and changes nothing.
+
+use super::contract::{
+    ContractBook, ContractError, ContractState, ContractTerms, Pricing, PricingModel,
+    TransitionPolicy, Usage,
+};
+use super::escrow::{EscrowLedger, LedgerError, Settlement};
+use super::order_book::{
+    Capabilities, ClearingRule, DemandSpec, Match, OrderBook, OrderBookError, ProposalSpec,
+    ProposalStatus, RankingSignal,
+};
+use super::reputation::{Recording, ReputationConfig, ReputationEngine, ReputationError};
+use super::slab::Lookup;
+use super::split::{Split, SplitPolicy};
+use super::staking::{SlashCondition, SlashEvent, StakeBook, StakingConfig, StakingError};
+use super::{AgentId, ClientId, ContractId, Credits, QualityVector, TaskId};
+use crate::scenario::{Clearing, Ranking, ScenarioFile};
+use thiserror::Error;
+
+/// Tokens per second of promised work, used to turn a per-token ask into a rate.
+pub const TOKENS_PER_SECOND: u64 = 10;
+
+/// Why a market operation was refused. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum MarketError {
+    /// The client cannot cover the budget ceiling; the demand is left as it was.
+    #[error("client cannot fund the escrow: {0}")]
+    Unfunded(LedgerError),
+    /// An order-book error (unknown or closed task, invalid confidence, ...).
+    #[error(transparent)]
+    OrderBook(#[from] OrderBookError),
+    /// A contract error (unknown contract, invalid transition).
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    /// A ledger error other than missing funds.
+    #[error(transparent)]
+    Ledger(LedgerError),
+    /// A reputation error (invalid quality vector, unknown agent).
+    #[error(transparent)]
+    Reputation(#[from] ReputationError),
+    /// A staking error.
+    #[error(transparent)]
+    Staking(#[from] StakingError),
+}
+
+/// Configuration of a marketplace (every field is a scenario key).
+#[derive(Debug, Clone)]
+pub struct MarketConfig {
+    /// Clearing rule of the order book.
+    pub clearing: ClearingRule,
+    /// Signal that ranks proposals in the cost functional.
+    pub ranking: RankingSignal,
+    /// Which contract transitions are allowed.
+    pub transitions: TransitionPolicy,
+    /// Revenue split.
+    pub split: SplitPolicy,
+    /// Reputation constants.
+    pub reputation: ReputationConfig,
+    /// Staking, if agents must post a bond to bid; with the bond each new identity posts.
+    pub staking: Option<(StakingConfig, Credits)>,
+}
+
+impl MarketConfig {
+    /// The market section of a validated scenario.
+    pub fn from_scenario(file: &ScenarioFile) -> Self {
+        let m = &file.market;
+        let increment = Credits(m.auction_increment);
+        let r = &file.reputation;
+        let reputation = ReputationConfig {
+            weights: ReputationConfig::weights_from_raw(r.weights).expect("validated weights"),
+            decay: r.decay,
+            min_jobs: r.min_jobs,
+            suspicion_step: r.suspicion_step,
+            suspicion_decay: r.suspicion_decay,
+            inflation_variance: r.inflation_variance,
+            rapid_seconds: r.rapid_seconds,
+            rapid_window: r.rapid_window,
+            rapid_threshold: r.rapid_threshold,
+            streak_len: r.streak_len,
+            streak_threshold: r.streak_threshold,
+            ..ReputationConfig::default()
+        };
+        let s = &file.staking;
+        Self {
+            clearing: match m.clearing {
+                Clearing::Continuous => ClearingRule::Continuous,
+                Clearing::Call => ClearingRule::Call,
+                Clearing::FirstPrice => ClearingRule::FirstPrice,
+                Clearing::Vickrey => ClearingRule::Vickrey,
+                Clearing::English => ClearingRule::English { increment },
+                Clearing::Dutch => ClearingRule::Dutch { increment },
+            },
+            ranking: match m.ranking {
+                Ranking::Reputation => RankingSignal::Reputation,
+                Ranking::Trust => RankingSignal::Trust,
+            },
+            transitions: TransitionPolicy {
+                allow_active_completion: m.allow_active_completion,
+            },
+            split: SplitPolicy::new(m.operator_share_bps, m.platform_share_bps)
+                .expect("validated split"),
+            reputation,
+            staking: s.enabled.then(|| {
+                (
+                    StakingConfig {
+                        minimum_stake: Credits(s.minimum_stake),
+                        ..StakingConfig::default()
+                    },
+                    Credits(s.initial_stake),
+                )
+            }),
+        }
+    }
+}
+
+/// The terms of one proposal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProposalTerms {
+    /// The bidding agent.
+    pub agent: AgentId,
+    /// Estimated credits (the ask).
+    pub price: Credits,
+    /// Promised duration, seconds.
+    pub duration: u64,
+    /// Claimed confidence in [0, 1].
+    pub confidence: f64,
+    /// Pricing model of the contract this proposal would become.
+    pub model: PricingModel,
+}
+
+/// A contract opened by a match.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Opened {
+    /// The new contract.
+    pub contract: ContractId,
+    /// The task it was matched on (now closed).
+    pub task: TaskId,
+    /// The paying client.
+    pub client: ClientId,
+    /// The winning agent.
+    pub agent: AgentId,
+    /// The accepted price (ask or auction price).
+    pub price: Credits,
+    /// Credits held in escrow.
+    pub hold: Credits,
+    /// Proposals the task had when it closed.
+    pub proposals: u32,
+    /// Proposals rejected by the acceptance (Proposition 5: `proposals − 1`).
+    pub rejected: u32,
+    /// Proposals accepted by the acceptance (Proposition 5: exactly 1).
+    pub accepted: u32,
+}
+
+/// A completed contract.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Completed {
+    /// Billed credits, released out of escrow and split.
+    pub bill: Credits,
+    /// Credits refunded to the client (`hold − bill`).
+    pub refunded: Credits,
+    /// The hold.
+    pub hold: Credits,
+    /// The revenue split of the bill.
+    pub split: Split,
+    /// The reputation recording of the quality vector.
+    pub recording: Recording,
+}
+
+/// The marketplace: all mechanisms behind one deterministic, I/O-free object.
+#[derive(Debug, Clone)]
+pub struct Marketplace {
+    book: OrderBook,
+    ledger: EscrowLedger,
+    contracts: ContractBook,
+    reputation: ReputationEngine,
+    stakes: Option<(StakeBook, Credits)>,
+    split: SplitPolicy,
+    ranking: RankingSignal,
+}
+
+impl Marketplace {
+    /// A market with no participants.
+    pub fn new(config: MarketConfig) -> Self {
+        Self {
+            book: OrderBook::new(config.clearing).expect("validated clearing rule"),
+            ledger: EscrowLedger::new(),
+            contracts: ContractBook::new(config.transitions),
+            reputation: ReputationEngine::new(config.reputation)
+                .expect("validated reputation config"),
+            stakes: config
+                .staking
+                .map(|(c, bond)| (StakeBook::new(c).expect("validated staking config"), bond)),
+            split: config.split,
+            ranking: config.ranking,
+        }
+    }
+
+    /// Opens a client account with `initial` credits (SPEC §3).
+    pub fn open_client(&mut self, initial: Credits) -> ClientId {
+        self.ledger.open_account(initial)
+    }
+
+    /// Registers a new agent identity: no history (R = 0.5, T = 0) and, with staking, a
+    /// deposited and bonded initial stake (SPEC §6, §7).
+    pub fn register_agent(&mut self) -> AgentId {
+        let agent = self.reputation.register();
+        if let Some((stakes, bond)) = &mut self.stakes {
+            stakes.ensure(agent);
+            if !bond.is_zero() {
+                stakes.deposit(agent, *bond).expect("a fresh deposit");
+                stakes
+                    .stake(agent, *bond)
+                    .expect("validated bond ≥ minimum stake");
+            }
+        }
+        agent
+    }
+
+    /// Records quality on an agent's history outside any contract (prior reputation of a
+    /// scenario's warm start).
+    pub fn record_prior(
+        &mut self,
+        agent: AgentId,
+        quality: QualityVector,
+    ) -> Result<Recording, MarketError> {
+        Ok(self.reputation.record(agent, quality, None)?)
+    }
+
+    /// Whether `agent` may bid: always without staking, else if its bond reaches the minimum.
+    pub fn can_bid(&self, agent: AgentId) -> bool {
+        match &self.stakes {
+            None => true,
+            Some((stakes, _)) => stakes
+                .stake_of(agent)
+                .is_some_and(|s| s.bonded >= stakes.config().minimum_stake),
+        }
+    }
+
+    /// Whether the book matches on arrival (continuous) rather than at a window's close.
+    pub fn clears_on_arrival(&self) -> bool {
+        self.book.rule() == ClearingRule::Continuous
+    }
+
+    /// Posts a demand (SPEC §2).
+    pub fn post_demand(
+        &mut self,
+        client: ClientId,
+        capabilities: u64,
+        budget: Credits,
+        deadline: u64,
+    ) -> Result<TaskId, MarketError> {
+        Ok(self.book.post_demand(DemandSpec {
+            client,
+            capabilities: Capabilities(capabilities),
+            budget_ceiling: budget,
+            deadline,
+        })?)
+    }
+
+    fn check_funding(&self, task: TaskId) -> Result<(), MarketError> {
+        let demand = self.book.demand(task)?;
+        self.ledger
+            .check_hold(demand.client(), demand.budget_ceiling())
+            .map_err(MarketError::Unfunded)
+    }
+
+    /// Submits a proposal at `now`; under continuous clearing it may open a contract at once.
+    pub fn submit(
+        &mut self,
+        task: TaskId,
+        terms: ProposalTerms,
+        now: u64,
+    ) -> Result<Option<Opened>, MarketError> {
+        if self.clears_on_arrival() {
+            self.check_funding(task)?;
+        }
+        let spec = ProposalSpec {
+            agent: terms.agent,
+            estimated_credits: terms.price,
+            estimated_duration: terms.duration,
+            confidence: terms.confidence,
+            timestamp: now,
+        };
+        let mut tally = Tally::default();
+        let submitted = self
+            .book
+            .submit_proposal_observed(task, spec, |p| tally.see(p.status()))?;
+        Ok(submitted
+            .matched
+            .map(|m| self.open(m, terms.model, terms.duration, tally, now)))
+    }
+
+    /// Closes the bidding window of `task` and opens a contract with the winner; `None` when
+    /// no proposal is eligible (the demand stays open for the caller to cancel).
+    pub fn clear(
+        &mut self,
+        task: TaskId,
+        model: PricingModel,
+        now: u64,
+    ) -> Result<Option<Opened>, MarketError> {
+        self.check_funding(task)?;
+        let engine = &self.reputation;
+        let signal = |agent: AgentId| match self.ranking {
+            RankingSignal::Reputation => engine.reputation(agent),
+            RankingSignal::Trust => engine.trust(agent),
+        };
+        let mut tally = Tally::default();
+        match self
+            .book
+            .clear_observed(task, signal, |p| tally.see(p.status()))
+        {
+            Ok(m) => {
+                let duration = m.estimated_duration;
+                Ok(Some(self.open(m, model, duration, tally, now)))
+            }
+            Err(OrderBookError::NoEligibleProposal(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Opens the contract of a match and holds its escrow (cannot fail: funding was checked).
+    fn open(
+        &mut self,
+        m: Match,
+        model: PricingModel,
+        duration: u64,
+        tally: Tally,
+        now: u64,
+    ) -> Opened {
+        let pricing = Pricing {
+            model,
+            rate: rate_for(model, m.price, duration),
+        };
+        let terms = ContractTerms {
+            client: m.client,
+            agent: m.agent,
+            task: m.task,
+            pricing,
+            budget_ceiling: m.budget_ceiling,
+            created_at: now,
+        };
+        let ledger = &mut self.ledger;
+        let contract = self
+            .contracts
+            .create(terms, |id, hold| ledger.hold(m.client, hold, id))
+            .expect("funding was checked against the budget ceiling");
+        Opened {
+            contract,
+            task: m.task,
+            client: m.client,
+            agent: m.agent,
+            price: m.price,
+            hold: pricing.hold_amount(m.budget_ceiling),
+            proposals: tally.accepted + tally.rejected + tally.pending,
+            rejected: tally.rejected,
+            accepted: tally.accepted,
+        }
+    }
+
+    /// Cancels an unmatched demand, rejecting its pending proposals (SPEC §2).
+    pub fn cancel_demand(&mut self, task: TaskId) -> Result<u32, MarketError> {
+        Ok(self.book.cancel_demand(task)?)
+    }
+
+    /// (pending proposals, open demands) of a task; (0, 0) once it closed (paper §4.7).
+    pub fn depth(&self, task: TaskId) -> Result<(usize, usize), MarketError> {
+        Ok(self.book.depth(task)?)
+    }
+
+    /// The agent delivers: active → review (paper §7.4).
+    pub fn deliver(&mut self, contract: ContractId) -> Result<(), MarketError> {
+        self.contracts.transition(contract, ContractState::Review)?;
+        Ok(())
+    }
+
+    /// The client disputes: the hold stays in escrow (paper §7.4).
+    pub fn dispute(&mut self, contract: ContractId) -> Result<(), MarketError> {
+        self.contracts
+            .transition(contract, ContractState::Disputed)?;
+        Ok(())
+    }
+
+    /// Cancels a contract and refunds its whole hold (paper §7.8); returns the refund.
+    pub fn cancel(&mut self, contract: ContractId) -> Result<Credits, MarketError> {
+        let escrow = self.live_contract(contract)?.escrow();
+        self.contracts
+            .transition(contract, ContractState::Cancelled)?;
+        let outcome = self
+            .ledger
+            .settle(escrow, Settlement::Refund)
+            .expect("a live contract's escrow is held");
+        self.contracts.retire(contract)?;
+        Ok(outcome.refunded)
+    }
+
+    /// Completes a contract (paper §7.7, with SPEC §4's accounting): bills `usage` (capped at
+    /// the budget ceiling, never above the hold), releases the bill out of escrow and splits
+    /// it, refunds the rest, and records `quality` on the agent's reputation.
+    pub fn complete(
+        &mut self,
+        contract: ContractId,
+        usage: Usage,
+        quality: QualityVector,
+        completion_seconds: Option<u64>,
+    ) -> Result<Completed, MarketError> {
+        let c = self.live_contract(contract)?;
+        let (escrow, agent, hold) = (c.escrow(), c.agent(), c.hold());
+        let bill = c.bill(usage);
+        // Validate everything before changing anything.
+        if !self.reputation.contains(agent) {
+            return Err(ReputationError::UnknownAgent { agent }.into());
+        }
+        self.contracts
+            .transition(contract, ContractState::Completed)?;
+        let outcome = self
+            .ledger
+            .settle(escrow, Settlement::Release { billed: bill })
+            .expect("a live contract's escrow is held and its bill never exceeds the hold");
+        self.contracts.retire(contract)?;
+        let recording = self
+            .reputation
+            .record(agent, quality, completion_seconds)
+            .expect("a registered agent with a validated vector");
+        Ok(Completed {
+            bill: outcome.released,
+            refunded: outcome.refunded,
+            hold,
+            split: self.split.split(outcome.released),
+            recording,
+        })
+    }
+
+    fn live_contract(
+        &self,
+        contract: ContractId,
+    ) -> Result<&super::contract::Contract, MarketError> {
+        match self.contracts.get(contract) {
+            Lookup::Live(c) => Ok(c),
+            Lookup::Retired => Err(ContractError::Retired { contract }.into()),
+            Lookup::Unknown => Err(ContractError::NotFound { contract }.into()),
+        }
+    }
+
+    /// Slashes `agent`'s bond for `condition` (seed 002); `None` when staking is off.
+    pub fn slash(
+        &mut self,
+        agent: AgentId,
+        condition: SlashCondition,
+    ) -> Option<Result<SlashEvent, MarketError>> {
+        let (stakes, _) = self.stakes.as_mut()?;
+        Some(stakes.slash(agent, condition).map_err(MarketError::from))
+    }
+
+    /// Whether the stake book (if any) conserves its credits exactly.
+    pub fn stakes_conserved(&self) -> bool {
+        self.stakes.as_ref().is_none_or(|(s, _)| s.is_conserved())
+    }
+
+    /// The stake book, when staking is on.
+    pub fn stakes(&self) -> Option<&StakeBook> {
+        self.stakes.as_ref().map(|(s, _)| s)
+    }
+
+    /// The escrow ledger.
+    pub fn ledger(&self) -> &EscrowLedger {
+        &self.ledger
+    }
+
+    /// The reputation engine.
+    pub fn reputation(&self) -> &ReputationEngine {
+        &self.reputation
+    }
+
+    /// The order book.
+    pub fn book(&self) -> &OrderBook {
+        &self.book
+    }
+
+    /// The contract book.
+    pub fn contracts(&self) -> &ContractBook {
+        &self.contracts
+    }
+}
+
+/// Proposal statuses seen when a task closes.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    accepted: u32,
+    rejected: u32,
+    pending: u32,
+}
+
+impl Tally {
+    fn see(&mut self, status: ProposalStatus) {
+        match status {
+            ProposalStatus::Accepted => self.accepted += 1,
+            ProposalStatus::Rejected => self.rejected += 1,
+            ProposalStatus::Pending => self.pending += 1,
+        }
+    }
+}
+
+/// The contract rate for an accepted total price (SPEC §4): per-task, the price; hourly, the
+/// price spread over the promised hours (rounded up); per-token, the price spread over the
+/// promised tokens ([`TOKENS_PER_SECOND`]), at least 1 credit per token.
+pub fn rate_for(model: PricingModel, price: Credits, duration: u64) -> Credits {
+    match model {
+        PricingModel::PerTask => price,
+        PricingModel::Hourly => Credits(price.0.div_ceil(duration.div_ceil(3_600).max(1)).max(1)),
+        PricingModel::PerToken => Credits((price.0 / (duration * TOKENS_PER_SECOND).max(1)).max(1)),
+    }
+}

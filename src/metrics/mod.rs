@@ -1,0 +1,119 @@
+//! Observations of a run: counters, per-identity statistics, samples, invariants.
+//!
+//! The world pushes facts into a [`Recorder`] as they happen; the output layer turns the
+//! recorder into CSV. Memory is O(identities + samples): nothing is kept per finished job
+//! (latencies go into a fixed-size histogram).
+
+pub mod concentration;
+pub mod histogram;
+pub mod invariants;
+pub mod summary;
+
+pub use concentration::{Concentration, concentration};
+pub use histogram::LogHistogram;
+pub use invariants::{Invariant, InvariantLog, Violation};
+
+use crate::agents::Kind;
+
+/// Job counters (cumulative).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counters {
+    /// Demands posted (market jobs and wash jobs; subtasks count individually).
+    pub posted: u64,
+    /// Demands matched to a contract.
+    pub matched: u64,
+    /// Contracts completed.
+    pub completed: u64,
+    /// Contracts cancelled (refunded).
+    pub cancelled: u64,
+    /// Contracts that entered a dispute.
+    pub disputed: u64,
+    /// Demands cancelled unmatched (no eligible proposal by the deadline or window close).
+    pub unfilled: u64,
+    /// Matches refused because the client could not fund the escrow.
+    pub unfunded: u64,
+    /// Identities abandoned by whitewashing.
+    pub whitewashes: u64,
+    /// Slashing events.
+    pub slashes: u64,
+    /// Credits the paper's literal completion rule would have created (SPEC §8, §7.6 vs §7.7).
+    pub paper_rule_created: u64,
+    /// Credits the paper's literal completion rule would have destroyed.
+    pub paper_rule_destroyed: u64,
+}
+
+/// Per-identity statistics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentStats {
+    /// Contracts won.
+    pub jobs_won: u64,
+    /// Contract value won (accepted prices), credits.
+    pub value_won: u64,
+    /// Operator payouts received, credits.
+    pub earnings: u64,
+    /// Times each detector fired: score inflation, rapid cycling, perfect streak.
+    pub flags: [u64; 3],
+    /// Simulated second of the first flag.
+    pub first_flag: Option<u64>,
+    /// Whether the identity was abandoned by whitewashing.
+    pub whitewashed: bool,
+}
+
+/// One row of `timeseries.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Simulated second.
+    pub time: u64,
+    /// Counters at that time.
+    pub counters: Counters,
+    /// Per kind present: (mean R, mean T, mean |R − true quality|, flags so far, payouts so far).
+    pub per_kind: Vec<KindSample>,
+    /// Concentration of operator payouts per identity so far.
+    pub concentration: Concentration,
+}
+
+/// Per-kind aggregates in a sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct KindSample {
+    /// Mean reputation R over the kind's identities.
+    pub mean_reputation: f64,
+    /// Mean trust T.
+    pub mean_trust: f64,
+    /// Mean |R − true quality|.
+    pub mean_abs_error: f64,
+    /// Detector firings so far.
+    pub flags: u64,
+    /// Operator payouts so far, credits.
+    pub payouts: u64,
+}
+
+/// Everything observed during a run.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder {
+    /// Kinds present, in output order.
+    pub kinds: Vec<Kind>,
+    /// Job counters.
+    pub counters: Counters,
+    /// One entry per identity, indexed by agent id.
+    pub agents: Vec<AgentStats>,
+    /// Contract cycle latency (post → completion), seconds.
+    pub latency: LogHistogram,
+    /// Invariant checks.
+    pub invariants: InvariantLog,
+    /// Samples, in time order.
+    pub samples: Vec<Sample>,
+}
+
+/// Median of `values` (sorted in place), or `None` when empty.
+pub fn median(values: &mut [u64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2] as f64
+    } else {
+        (values[n / 2 - 1] as f64 + values[n / 2] as f64) / 2.0
+    })
+}

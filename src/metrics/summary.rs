@@ -1,0 +1,185 @@
+//! The headline metrics of one run: the single row of `summary.csv` (and, later, of a sweep's
+//! `runs.csv`). Column names are snake_case; the README documents each.
+
+use super::{Invariant, median};
+use crate::agents::Kind;
+use crate::market::reputation::ewma_stationary_std;
+use crate::metrics::concentration;
+use crate::scenario::PopulationGroup;
+use crate::world::Outcome;
+
+/// A metric value: an integer, a float, or missing (no data, written as an empty cell).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// An exact count or credit amount.
+    Int(u64),
+    /// A rate, share or mean.
+    Float(f64),
+    /// Nothing to report (e.g. a median of no flags).
+    Missing,
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Int(v) => write!(f, "{v}"),
+            Value::Float(v) if v.is_finite() => write!(f, "{v}"),
+            Value::Float(_) | Value::Missing => Ok(()),
+        }
+    }
+}
+
+/// Per-dimension σ of one recorded score for a group: work noise and rating noise combined.
+fn score_sigma(group: &PopulationGroup, rating_noise: f64) -> f64 {
+    let work = match group {
+        PopulationGroup::Honest(g) => g.quality_noise,
+        _ => 0.1,
+    };
+    (work * work + rating_noise * rating_noise).sqrt()
+}
+
+/// The headline metrics of `outcome`, in column order.
+pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
+    let file = outcome.scenario.file();
+    let rec = &outcome.recorder;
+    let engine = outcome.market.reputation();
+    let weights = *engine.weights();
+    let mut out: Vec<(String, Value)> = Vec::new();
+    let mut push = |name: String, v: Value| out.push((name, v));
+    let ratio = |a: u64, b: u64| {
+        if b == 0 {
+            Value::Missing
+        } else {
+            Value::Float(a as f64 / b as f64)
+        }
+    };
+
+    let c = &rec.counters;
+    push("seed".into(), Value::Int(file.run.seed));
+    push("end_time".into(), Value::Int(outcome.end_time));
+    push("jobs_posted".into(), Value::Int(c.posted));
+    push("jobs_matched".into(), Value::Int(c.matched));
+    push("jobs_completed".into(), Value::Int(c.completed));
+    push("jobs_cancelled".into(), Value::Int(c.cancelled));
+    push("jobs_disputed".into(), Value::Int(c.disputed));
+    push("jobs_unfilled".into(), Value::Int(c.unfilled));
+    push("jobs_unfunded".into(), Value::Int(c.unfunded));
+    push("fill_rate".into(), ratio(c.matched, c.posted));
+    let q = |p| rec.latency.quantile(p).map_or(Value::Missing, Value::Int);
+    push("cycle_latency_p50".into(), q(0.5));
+    push("cycle_latency_p95".into(), q(0.95));
+    push("whitewashes".into(), Value::Int(c.whitewashes));
+    push("slashes".into(), Value::Int(c.slashes));
+
+    // Per kind: convergence, detection, value share.
+    let lambda = file.reputation.decay;
+    let sum_w2: f64 = weights.values().iter().map(|w| w * w).sum();
+    let total_value: u64 = rec.agents.iter().map(|a| a.value_won).sum();
+    for &kind in &rec.kinds {
+        let label = kind.label();
+        let members: Vec<_> = outcome
+            .population
+            .identities
+            .iter()
+            .filter(|i| i.kind == kind)
+            .collect();
+        let active: Vec<_> = members.iter().filter(|i| i.active).collect();
+        let abs_error = if active.is_empty() {
+            Value::Missing
+        } else {
+            let total: f64 = active
+                .iter()
+                .map(|i| {
+                    let truth = weights.dot(&crate::market::QualityVector::clamped(i.latent));
+                    (engine.reputation(i.id) - truth).abs()
+                })
+                .sum();
+            Value::Float(total / active.len() as f64)
+        };
+        let group = &file.population[members.first().map_or(0, |i| i.group)];
+        let sigma = score_sigma(group, file.clients.rating_noise) * sum_w2.sqrt();
+        push(format!("abs_error_{label}"), abs_error);
+        push(
+            format!("ewma_floor_{label}"),
+            Value::Float(ewma_stationary_std(sigma, lambda)),
+        );
+        let flagged: Vec<_> = members
+            .iter()
+            .filter_map(|i| {
+                rec.agents[i.id.index()]
+                    .first_flag
+                    .map(|t| t - i.created_at)
+            })
+            .collect();
+        let rate = ratio(flagged.len() as u64, members.len() as u64);
+        if kind == Kind::Honest {
+            push("false_positive_rate_honest".into(), rate);
+        } else {
+            push(format!("detection_rate_{label}"), rate);
+        }
+        let mut times = flagged;
+        push(
+            format!("median_time_to_flag_{label}"),
+            median(&mut times).map_or(Value::Missing, Value::Float),
+        );
+        let value: u64 = members
+            .iter()
+            .map(|i| rec.agents[i.id.index()].value_won)
+            .sum();
+        push(format!("value_share_{label}"), ratio(value, total_value));
+    }
+
+    // Concentration of operator payouts, per identity and per owner.
+    let mut scratch = Vec::new();
+    let per_identity = concentration(rec.agents.iter().map(|a| a.earnings), &mut scratch);
+    let mut per_owner = vec![0u64; outcome.population.owners as usize];
+    for i in &outcome.population.identities {
+        per_owner[i.owner.index()] += rec.agents[i.id.index()].earnings;
+    }
+    let per_owner = concentration(per_owner, &mut scratch);
+    for (who, conc) in [("identity", per_identity), ("owner", per_owner)] {
+        push(format!("payout_gini_{who}"), Value::Float(conc.gini));
+        push(format!("payout_hhi_{who}"), Value::Float(conc.hhi));
+        push(
+            format!("payout_top1_share_{who}"),
+            Value::Float(conc.top1_share),
+        );
+        push(
+            format!("payout_top10_share_{who}"),
+            Value::Float(conc.top10_share),
+        );
+        push(
+            format!("unique_earners_{who}"),
+            Value::Int(conc.unique_earners),
+        );
+    }
+
+    let totals = outcome.market.ledger().totals();
+    push("credits_start".into(), Value::Int(totals.initial.0));
+    push(
+        "credits_end".into(),
+        Value::Int(totals.available.0 + totals.held.0 + totals.distributed.0),
+    );
+    push(
+        "credits_distributed".into(),
+        Value::Int(totals.distributed.0),
+    );
+    push(
+        "paper_rule_created".into(),
+        Value::Int(c.paper_rule_created),
+    );
+    push(
+        "paper_rule_destroyed".into(),
+        Value::Int(c.paper_rule_destroyed),
+    );
+    push(
+        "invariant_violations".into(),
+        Value::Int(
+            Invariant::ALL
+                .iter()
+                .map(|&i| rec.invariants.violations(i))
+                .sum(),
+        ),
+    );
+    out
+}

@@ -1,0 +1,185 @@
+//! Writers: a finished run becomes files in its results directory.
+//!
+//! | file | content |
+//! |---|---|
+//! | `scenario.resolved.toml` | every parameter after defaults and overrides, with the seed |
+//! | `timeseries.csv` | one row per sampling interval |
+//! | `agents.csv` | one row per identity |
+//! | `summary.csv` | one row of headline metrics |
+//! | `invariants.csv` | one row per invariant: checks and violations |
+//!
+//! Every file is written atomically ([`atomic`]); a run's directory is refused if it exists
+//! and is not empty, unless forced. Floats are written with Rust's shortest round-trip
+//! formatting, so the bytes depend only on the values.
+
+pub mod atomic;
+
+use crate::market::reputation::Detector;
+use crate::metrics::Invariant;
+use crate::metrics::summary::summary;
+use crate::world::Outcome;
+use std::io;
+use std::path::Path;
+
+/// Names of the files a run writes, in writing order.
+pub const RUN_FILES: [&str; 5] = [
+    "scenario.resolved.toml",
+    "timeseries.csv",
+    "agents.csv",
+    "summary.csv",
+    "invariants.csv",
+];
+
+fn csv_file(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut csv::Writer<&mut atomic::AtomicFile>) -> csv::Result<()>,
+) -> io::Result<()> {
+    let mut file = atomic::AtomicFile::create(&dir.join(name))?;
+    {
+        let mut w = csv::Writer::from_writer(&mut file);
+        write(&mut w).map_err(io::Error::other)?;
+        w.flush()?;
+    }
+    file.commit()
+}
+
+/// Writes every file of a run into `dir` (which the caller has prepared).
+pub fn write_run(dir: &Path, outcome: &Outcome) -> io::Result<()> {
+    atomic::write_file(
+        &dir.join(RUN_FILES[0]),
+        outcome.scenario.to_resolved_toml().as_bytes(),
+    )?;
+    csv_file(dir, RUN_FILES[1], |w| write_timeseries(w, outcome))?;
+    csv_file(dir, RUN_FILES[2], |w| write_agents(w, outcome))?;
+    csv_file(dir, RUN_FILES[3], |w| write_summary(w, outcome))?;
+    csv_file(dir, RUN_FILES[4], |w| write_invariants(w, outcome))
+}
+
+fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
+    let mut header: Vec<String> = [
+        "time",
+        "jobs_posted",
+        "jobs_matched",
+        "jobs_completed",
+        "jobs_cancelled",
+        "jobs_disputed",
+        "fill_rate",
+    ]
+    .map(String::from)
+    .to_vec();
+    for k in &o.recorder.kinds {
+        for m in ["mean_r", "mean_t", "mean_abs_error", "flags", "payouts"] {
+            header.push(format!("{m}_{}", k.label()));
+        }
+    }
+    header.extend(
+        [
+            "payout_gini",
+            "payout_hhi",
+            "payout_top1_share",
+            "payout_top10_share",
+        ]
+        .map(String::from),
+    );
+    w.write_record(&header)?;
+    for s in &o.recorder.samples {
+        let c = &s.counters;
+        let fill = if c.posted == 0 {
+            0.0
+        } else {
+            c.matched as f64 / c.posted as f64
+        };
+        let mut row: Vec<String> = vec![
+            s.time.to_string(),
+            c.posted.to_string(),
+            c.matched.to_string(),
+            c.completed.to_string(),
+            c.cancelled.to_string(),
+            c.disputed.to_string(),
+            fill.to_string(),
+        ];
+        for k in &s.per_kind {
+            row.extend([
+                k.mean_reputation.to_string(),
+                k.mean_trust.to_string(),
+                k.mean_abs_error.to_string(),
+                k.flags.to_string(),
+                k.payouts.to_string(),
+            ]);
+        }
+        let conc = &s.concentration;
+        row.extend([conc.gini, conc.hhi, conc.top1_share, conc.top10_share].map(|v| v.to_string()));
+        w.write_record(&row)?;
+    }
+    Ok(())
+}
+
+fn write_agents<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
+    w.write_record([
+        "agent_id",
+        "owner_id",
+        "true_type",
+        "jobs_won",
+        "value_won",
+        "earnings",
+        "final_r",
+        "final_t",
+        "suspicion",
+        "flags_score_inflation",
+        "flags_rapid_cycling",
+        "flags_perfect_streak",
+        "first_flag_time",
+        "whitewashed",
+    ])?;
+    let engine = o.market.reputation();
+    debug_assert_eq!(Detector::ALL.len(), 3);
+    for i in &o.population.identities {
+        let s = &o.recorder.agents[i.id.index()];
+        w.write_record([
+            i.id.to_string(),
+            i.owner.to_string(),
+            i.kind.label().to_string(),
+            s.jobs_won.to_string(),
+            s.value_won.to_string(),
+            s.earnings.to_string(),
+            engine.reputation(i.id).to_string(),
+            engine.trust(i.id).to_string(),
+            engine.suspicion(i.id).to_string(),
+            s.flags[0].to_string(),
+            s.flags[1].to_string(),
+            s.flags[2].to_string(),
+            s.first_flag.map_or(String::new(), |t| t.to_string()),
+            s.whitewashed.to_string(),
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_summary<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
+    let metrics = summary(o);
+    w.write_record(metrics.iter().map(|(name, _)| name.as_str()))?;
+    w.write_record(metrics.iter().map(|(_, v)| v.to_string()))
+}
+
+fn write_invariants<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
+    w.write_record([
+        "invariant",
+        "checks",
+        "violations",
+        "first_violation_time",
+        "first_violation",
+    ])?;
+    let log = &o.recorder.invariants;
+    for inv in Invariant::ALL {
+        let first = log.first_violation(inv);
+        w.write_record([
+            inv.name().to_string(),
+            log.checks(inv).to_string(),
+            log.violations(inv).to_string(),
+            first.map_or(String::new(), |v| v.time.to_string()),
+            first.map_or(String::new(), |v| v.event.clone()),
+        ])?;
+    }
+    Ok(())
+}

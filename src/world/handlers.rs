@@ -1,0 +1,846 @@
+//! Event handlers of the market world.
+
+use super::{DagJob, Event, Job, World};
+use crate::agents::behaviour::{self, AskContext};
+use crate::agents::{Kind, Rating};
+use crate::engine::{EventQueue, SimTime};
+use crate::market::contract::{PricingModel, Usage};
+use crate::market::decompose::{SubtaskSpec, decompose};
+use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms};
+use crate::market::reputation::Detector;
+use crate::market::slab::SlabKey;
+use crate::market::staking::SlashCondition;
+use crate::market::{AgentId, ClientId, Credits, DIMENSIONS};
+use crate::metrics::{Invariant, KindSample, Sample, concentration};
+use crate::scenario::PopulationGroup;
+use rand::Rng;
+use rand_distr::{Distribution, Exp, LogNormal};
+
+/// Tokens consumed per second of work, for per-token contracts.
+const TOKENS_PER_SECOND: u64 = 10;
+/// Honest clients dispute deliveries whose observed mean quality is below this.
+const DISPUTE_QUALITY: f64 = 0.3;
+
+impl World {
+    // ----- sampling ---------------------------------------------------------------------
+
+    pub(super) fn on_sample(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
+        self.take_sample(now);
+        let next = now + self.scenario.file().run.sample_interval;
+        if next < self.scenario.file().run.horizon {
+            queue.schedule(next, Event::Sample);
+        }
+    }
+
+    fn take_sample(&mut self, now: SimTime) {
+        let kinds = self.recorder.kinds.clone();
+        let mut per_kind = vec![KindSample::default(); kinds.len()];
+        let mut counts = vec![0usize; kinds.len()];
+        let weights = *self.market.reputation().weights();
+        for identity in &self.population.identities {
+            let Some(k) = kinds.iter().position(|k| *k == identity.kind) else {
+                continue;
+            };
+            let stats = &self.recorder.agents[identity.id.index()];
+            per_kind[k].flags += stats.flags.iter().sum::<u64>();
+            per_kind[k].payouts += stats.earnings;
+            if !identity.active {
+                continue;
+            }
+            let r = self.market.reputation().reputation(identity.id);
+            let truth = weights.dot(&crate::market::QualityVector::clamped(identity.latent));
+            per_kind[k].mean_reputation += r;
+            per_kind[k].mean_trust += self.market.reputation().trust(identity.id);
+            per_kind[k].mean_abs_error += (r - truth).abs();
+            counts[k] += 1;
+        }
+        for (s, n) in per_kind.iter_mut().zip(counts) {
+            if n > 0 {
+                s.mean_reputation /= n as f64;
+                s.mean_trust /= n as f64;
+                s.mean_abs_error /= n as f64;
+            }
+        }
+        let conc = concentration(
+            self.recorder.agents.iter().map(|a| a.earnings),
+            &mut self.scratch,
+        );
+        self.recorder.samples.push(Sample {
+            time: now,
+            counters: self.recorder.counters,
+            per_kind,
+            concentration: conc,
+        });
+        self.last_sample = Some(now);
+        // A full recount of the ledger at every sample cross-checks the incremental totals.
+        let recount = self.market.ledger().recompute_totals() == self.market.ledger().totals();
+        self.recorder
+            .invariants
+            .check(Invariant::Conservation, recount, now, || {
+                "ledger recount at sample".into()
+            });
+    }
+
+    /// Ends the run: a last sample and the end-of-drain invariants.
+    pub(super) fn finish(&mut self, end: SimTime) {
+        if self.last_sample != Some(end) {
+            self.take_sample(end);
+        }
+        let open = self.market.ledger().open_escrows();
+        self.recorder
+            .invariants
+            .check(Invariant::EscrowCompleteness, open == 0, end, || {
+                format!("{open} escrow(s) still held after the drain")
+            });
+        let conserved =
+            self.market.ledger().totals().is_conserved() && self.market.stakes_conserved();
+        self.recorder
+            .invariants
+            .check(Invariant::Conservation, conserved, end, || {
+                "final totals".into()
+            });
+    }
+
+    // ----- posting jobs -----------------------------------------------------------------
+
+    pub(super) fn on_job_arrival(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
+        self.ordinary_jobs += 1;
+        let max_jobs = self.scenario.file().clients.max_jobs;
+        if max_jobs == 0 || self.ordinary_jobs < max_jobs {
+            self.schedule_next_arrival(now, queue);
+        }
+        let file = self.scenario.file();
+        let clients = &file.clients;
+        let rng = &mut self.streams.jobs;
+        let client = ClientId(rng.random_range(0..self.honest_clients));
+        let budget = LogNormal::new((clients.budget_median as f64).ln(), clients.budget_sigma)
+            .expect("validated")
+            .sample(rng);
+        let budget = Credits((budget.round() as u64).max(1));
+        let capability = rng.random_range(0..clients.capabilities);
+        let mix = &clients.pricing;
+        let pick = rng.random_range(0.0..(mix.per_task + mix.hourly + mix.per_token));
+        let model = if pick < mix.per_task {
+            PricingModel::PerTask
+        } else if pick < mix.per_task + mix.hourly {
+            PricingModel::Hourly
+        } else {
+            PricingModel::PerToken
+        };
+        if file.decomposition.share > 0.0 && rng.random_bool(file.decomposition.share) {
+            self.post_dag(now, client, capability, budget, model, queue);
+        } else {
+            self.post_market_job(now, client, capability, budget, model, None, queue);
+        }
+    }
+
+    /// Posts a job decomposed into a DAG of subtasks and its first level (SPEC §5).
+    fn post_dag(
+        &mut self,
+        now: SimTime,
+        client: ClientId,
+        capability: u32,
+        budget: Credits,
+        model: PricingModel,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let d = &self.scenario.file().decomposition;
+        let rng = &mut self.streams.jobs;
+        let n = rng.random_range(2..=d.max_subtasks as usize);
+        let specs: Vec<SubtaskSpec> = (0..n)
+            .map(|i| SubtaskSpec {
+                estimated_credits: Credits((budget.0 / n as u64).max(1)),
+                estimated_duration: 0,
+                capabilities: 1 << capability,
+                depends_on: (0..i)
+                    .filter(|_| rng.random_bool(d.dependency_probability))
+                    .collect(),
+            })
+            .collect();
+        let dag = match decompose(&specs) {
+            Ok(dag) => dag,
+            Err(e) => {
+                self.recorder
+                    .invariants
+                    .check(Invariant::DagAcyclicity, false, now, || {
+                        format!("decompose failed: {e}")
+                    });
+                return;
+            }
+        };
+        let levels = dag.levels();
+        let covered: usize = levels.iter().map(Vec::len).sum();
+        let forward = dag.edges().all(|(a, b)| dag.level_of(a) < dag.level_of(b));
+        self.recorder.invariants.check(
+            Invariant::DagAcyclicity,
+            covered == n && forward,
+            now,
+            || "levels do not cover the DAG in edge order".into(),
+        );
+        let budgets = (0..n).map(|i| dag.credits(i)).collect();
+        let key = self.dags.insert(DagJob {
+            client,
+            capability,
+            model,
+            levels,
+            budgets,
+            level: 0,
+            outstanding: 0,
+        });
+        self.post_dag_level(now, key, queue);
+    }
+
+    fn post_dag_level(&mut self, now: SimTime, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let dag = self.dags.get_mut(key).expect("live DAG job");
+        if dag.level >= dag.levels.len() {
+            self.dags.remove(key);
+            return;
+        }
+        let nodes = dag.levels[dag.level].clone();
+        dag.outstanding = nodes.len();
+        let (client, capability, model) = (dag.client, dag.capability, dag.model);
+        for node in nodes {
+            let budget = self.dags.get(key).expect("live").budgets[node];
+            self.post_market_job(now, client, capability, budget, model, Some(key), queue);
+        }
+    }
+
+    /// A subtask of a DAG job ended (whatever the outcome); the next level starts when the
+    /// whole current level has ended.
+    fn subtask_ended(&mut self, now: SimTime, parent: SlabKey, queue: &mut EventQueue<Event>) {
+        let dag = self.dags.get_mut(parent).expect("live DAG job");
+        dag.outstanding -= 1;
+        if dag.outstanding == 0 {
+            dag.level += 1;
+            self.post_dag_level(now, parent, queue);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn post_market_job(
+        &mut self,
+        now: SimTime,
+        client: ClientId,
+        capability: u32,
+        budget: Credits,
+        model: PricingModel,
+        parent: Option<SlabKey>,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let clients = &self.scenario.file().clients;
+        let (deadline, median, k) = (
+            now + clients.deadline,
+            clients.budget_median,
+            clients.proposals_per_job as usize,
+        );
+        let nominal = behaviour::nominal_duration(budget, median, &mut self.streams.jobs);
+        let high_value = budget.as_f64() >= self.high_value_threshold();
+        let Some(job) = self.open_job(
+            now,
+            client,
+            1 << capability,
+            budget,
+            deadline,
+            model,
+            nominal,
+            high_value,
+            None,
+            parent,
+        ) else {
+            return;
+        };
+        // Invite up to `proposals_per_job` distinct active agents with the capability.
+        let pool = &self.population.pools[capability as usize];
+        let mut invited: Vec<AgentId> = Vec::with_capacity(k);
+        if pool.len() <= k {
+            invited.extend_from_slice(pool);
+        } else {
+            while invited.len() < k {
+                let a = pool[self.streams.bids.random_range(0..pool.len())];
+                if !invited.contains(&a) {
+                    invited.push(a);
+                }
+            }
+        }
+        let weights = *self.market.reputation().weights();
+        for agent in invited {
+            if !self.market.can_bid(agent) {
+                continue;
+            }
+            let identity = self.population.get(agent);
+            let group = &self.scenario.file().population[identity.group];
+            let ask = behaviour::ask(
+                identity,
+                group,
+                &weights,
+                &AskContext {
+                    budget,
+                    duration: nominal,
+                    high_value,
+                    reputation: self.market.reputation().reputation(agent),
+                },
+                &mut self.streams.bids,
+            );
+            if self.submit(
+                now,
+                job,
+                agent,
+                ask.price,
+                ask.duration,
+                ask.confidence,
+                queue,
+            ) {
+                break; // continuous market matched
+            }
+        }
+        self.await_clearing(now, job, queue);
+    }
+
+    /// Posts a wash job: a colluding client's demand that only the colluding agent bids on.
+    pub(super) fn on_wash_job(
+        &mut self,
+        now: SimTime,
+        agent: AgentId,
+        queue: &mut EventQueue<Event>,
+    ) {
+        self.schedule_wash(agent, now, queue);
+        let identity = self.population.get(agent).clone();
+        if !identity.active {
+            return;
+        }
+        let group = self.scenario.file().population[identity.group].clone();
+        let (client, worker) = match identity.ring {
+            // A ring member's client hires another member of its ring.
+            Some(ring) => {
+                let members = &self.population.rings[ring as usize];
+                let others: Vec<AgentId> = members
+                    .iter()
+                    .copied()
+                    .filter(|&m| m != agent && self.population.get(m).active)
+                    .collect();
+                if others.is_empty() {
+                    return;
+                }
+                let worker = others[self.streams.adversaries.random_range(0..others.len())];
+                (
+                    identity
+                        .colluding_client
+                        .expect("ring members have a client"),
+                    worker,
+                )
+            }
+            None => (
+                identity
+                    .colluding_client
+                    .expect("wash agents have a colluder"),
+                agent,
+            ),
+        };
+        if !self.market.can_bid(worker) {
+            return;
+        }
+        let budget = Credits(
+            match &group {
+                PopulationGroup::Gaming(g) => g.wash_budget,
+                PopulationGroup::Ring(g) => g.wash_budget,
+                _ => self.scenario.file().clients.budget_median / 10,
+            }
+            .max(1),
+        );
+        let worker_identity = self.population.get(worker);
+        let nominal = behaviour::nominal_duration(
+            budget,
+            self.scenario.file().clients.budget_median,
+            &mut self.streams.adversaries,
+        );
+        let work =
+            behaviour::wash_duration(worker_identity.kind, nominal, &mut self.streams.adversaries);
+        let rating = behaviour::wash_rating(worker_identity.kind, &group);
+        let capability = worker_identity.capabilities.trailing_zeros();
+        let deadline = now + self.scenario.file().clients.deadline;
+        let Some(job) = self.open_job(
+            now,
+            client,
+            1 << capability,
+            budget,
+            deadline,
+            PricingModel::PerTask,
+            work,
+            false,
+            Some((worker, rating)),
+            None,
+        ) else {
+            return;
+        };
+        self.submit(now, job, worker, budget, work, 1.0, queue);
+        self.await_clearing(now, job, queue);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open_job(
+        &mut self,
+        now: SimTime,
+        client: ClientId,
+        capabilities: u64,
+        budget: Credits,
+        deadline: SimTime,
+        model: PricingModel,
+        nominal: u64,
+        high_value: bool,
+        wash: Option<(AgentId, Rating)>,
+        parent: Option<SlabKey>,
+    ) -> Option<SlabKey> {
+        let task = match self
+            .market
+            .post_demand(client, capabilities, budget, deadline)
+        {
+            Ok(task) => task,
+            Err(e) => unreachable!("posting a validated demand cannot fail: {e}"),
+        };
+        self.recorder.counters.posted += 1;
+        Some(self.jobs.insert(Job {
+            task,
+            client,
+            posted_at: now,
+            budget,
+            model,
+            nominal,
+            high_value,
+            wash,
+            contract: None,
+            agent: AgentId(0),
+            price: Credits::ZERO,
+            started_at: now,
+            work_seconds: 0,
+            delivered: [0.0; DIMENSIONS],
+            defect: false,
+            parent,
+        }))
+    }
+
+    /// Submits one proposal; returns whether it opened a contract (continuous market).
+    #[allow(clippy::too_many_arguments)]
+    fn submit(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        agent: AgentId,
+        price: Credits,
+        duration: u64,
+        confidence: f64,
+        queue: &mut EventQueue<Event>,
+    ) -> bool {
+        let j = self.jobs.get(job).expect("live job");
+        let terms = ProposalTerms {
+            agent,
+            price,
+            duration,
+            confidence,
+            model: j.model,
+        };
+        let task = j.task;
+        match self.market.submit(task, terms, now) {
+            Ok(Some(opened)) => {
+                self.contract_opened(now, job, opened, queue);
+                true
+            }
+            Ok(None) => false,
+            Err(MarketError::Unfunded(_)) => {
+                self.recorder.counters.unfunded += 1;
+                self.demand_failed(now, job, queue);
+                true
+            }
+            Err(e) => unreachable!("a proposal on an open task cannot fail otherwise: {e}"),
+        }
+    }
+
+    /// After the invitations: wait for the window (call, auctions) or the deadline.
+    fn await_clearing(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
+        let Some(j) = self.jobs.get(job) else { return };
+        if j.contract.is_some() {
+            return;
+        }
+        if self.market.clears_on_arrival() {
+            queue.schedule(
+                now + self.scenario.file().clients.deadline,
+                Event::DemandExpiry(job),
+            );
+        } else {
+            queue.schedule(
+                now + self.scenario.file().market.bidding_window,
+                Event::WindowClose(job),
+            );
+        }
+    }
+
+    pub(super) fn on_window_close(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let j = self.jobs.get(job).expect("live job");
+        match self.market.clear(j.task, j.model, now) {
+            Ok(Some(opened)) => self.contract_opened(now, job, opened, queue),
+            Ok(None) => {
+                self.recorder.counters.unfilled += 1;
+                self.demand_failed(now, job, queue);
+            }
+            Err(MarketError::Unfunded(_)) => {
+                self.recorder.counters.unfunded += 1;
+                self.demand_failed(now, job, queue);
+            }
+            Err(e) => unreachable!("clearing an open task cannot fail otherwise: {e}"),
+        }
+    }
+
+    pub(super) fn on_demand_expiry(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
+        if self.jobs.get(job).is_some_and(|j| j.contract.is_none()) {
+            self.recorder.counters.unfilled += 1;
+            self.demand_failed(now, job, queue);
+        }
+    }
+
+    /// The demand ends unmatched: cancel it, end the job.
+    fn demand_failed(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
+        let j = self.jobs.remove(job).expect("live job");
+        self.market
+            .cancel_demand(j.task)
+            .expect("an unmatched demand can be cancelled");
+        if let Some(parent) = j.parent {
+            self.subtask_ended(now, parent, queue);
+        }
+    }
+
+    // ----- contracts --------------------------------------------------------------------
+
+    fn contract_opened(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        opened: Opened,
+        queue: &mut EventQueue<Event>,
+    ) {
+        self.recorder.counters.matched += 1;
+        self.recorder.invariants.check(
+            Invariant::AutoRejection,
+            opened.accepted == 1
+                && opened.rejected + 1 == opened.proposals
+                && self.market.depth(opened.task).ok() == Some((0, 0)),
+            now,
+            || {
+                format!(
+                    "task {}: {} of {} proposals rejected",
+                    opened.task, opened.rejected, opened.proposals
+                )
+            },
+        );
+        let stats = &mut self.recorder.agents[opened.agent.index()];
+        stats.jobs_won += 1;
+        stats.value_won += opened.price.0;
+        let identity = self.population.get(opened.agent);
+        let group = &self.scenario.file().population[identity.group];
+        let j = self.jobs.get_mut(job).expect("live job");
+        j.contract = Some(opened.contract);
+        j.agent = opened.agent;
+        j.price = opened.price;
+        j.started_at = now;
+        let rng = &mut self.streams.work;
+        if j.wash.is_some() {
+            j.work_seconds = j.nominal;
+            j.delivered = identity.latent;
+        } else {
+            let reputation = self.market.reputation().reputation(opened.agent);
+            j.defect = behaviour::defects(identity, group, j.high_value, reputation);
+            j.delivered = behaviour::delivered_quality(identity, group, j.defect, rng);
+            j.work_seconds = ((j.nominal as f64) * rng.random_range(0.8..1.3)) as u64;
+        }
+        queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
+    }
+
+    pub(super) fn on_delivered(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let j = self.jobs.get(job).expect("live job");
+        let contract = j.contract.expect("delivered jobs have a contract");
+        let wash = j.wash.is_some();
+        let ok = self.market.deliver(contract).is_ok();
+        self.recorder
+            .invariants
+            .check(Invariant::ValidTransitions, ok, now, || {
+                format!("deliver contract {contract}")
+            });
+        let delay = if wash {
+            self.streams.reviews.random_range(1..=5)
+        } else {
+            let mean = self.scenario.file().clients.review_seconds.max(1) as f64;
+            Exp::new(1.0 / mean)
+                .expect("positive")
+                .sample(&mut self.streams.reviews)
+                .round() as u64
+        };
+        queue.schedule(now + delay, Event::Reviewed(job));
+    }
+
+    pub(super) fn on_reviewed(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let j = self.jobs.get(job).expect("live job");
+        if j.wash.is_some() {
+            return self.complete(now, job, queue);
+        }
+        let clients = &self.scenario.file().clients;
+        let observed_mean = j.delivered.iter().sum::<f64>() / DIMENSIONS as f64;
+        let u: f64 = self.streams.reviews.random();
+        if observed_mean < DISPUTE_QUALITY || u < clients.p_dispute {
+            let contract = j.contract.expect("contract");
+            let ok = self.market.dispute(contract).is_ok();
+            self.recorder
+                .invariants
+                .check(Invariant::ValidTransitions, ok, now, || {
+                    format!("dispute contract {contract}")
+                });
+            self.recorder.counters.disputed += 1;
+            let mean = clients.dispute_seconds.max(1) as f64;
+            let delay = Exp::new(1.0 / mean)
+                .expect("positive")
+                .sample(&mut self.streams.reviews);
+            queue.schedule(now + delay.round() as u64, Event::DisputeResolved(job));
+        } else if u < clients.p_dispute + clients.p_cancel {
+            self.cancel(now, job, queue);
+        } else {
+            self.complete(now, job, queue);
+        }
+    }
+
+    pub(super) fn on_dispute_resolved(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let j = self.jobs.get(job).expect("live job");
+        let observed_mean = j.delivered.iter().sum::<f64>() / DIMENSIONS as f64;
+        let upheld = observed_mean >= DISPUTE_QUALITY
+            && self
+                .streams
+                .reviews
+                .random_bool(self.scenario.file().clients.p_dispute_upheld);
+        if upheld {
+            self.complete(now, job, queue);
+        } else {
+            let agent = j.agent;
+            self.slash(now, agent, SlashCondition::TaskFailure);
+            self.cancel(now, job, queue);
+        }
+    }
+
+    fn cancel(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
+        let j = self.jobs.remove(job).expect("live job");
+        let contract = j.contract.expect("contract");
+        match self.market.cancel(contract) {
+            Ok(_) => self.recorder.counters.cancelled += 1,
+            Err(e) => {
+                self.recorder
+                    .invariants
+                    .check(Invariant::ValidTransitions, false, now, || {
+                        format!("cancel {contract}: {e}")
+                    })
+            }
+        }
+        self.check_client(now, j.client);
+        if let Some(parent) = j.parent {
+            self.subtask_ended(now, parent, queue);
+        }
+    }
+
+    fn complete(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
+        let j = self.jobs.remove(job).expect("live job");
+        let contract = j.contract.expect("contract");
+        let noise = self.scenario.file().clients.rating_noise;
+        let rating = j.wash.map_or(Rating::Honest { noise }, |(_, r)| r);
+        let quality = behaviour::rate(&j.delivered, rating, &mut self.streams.reviews);
+        let tokens = j.work_seconds * TOKENS_PER_SECOND;
+        let usage = Usage {
+            seconds: j.work_seconds,
+            tokens: tokens + self.streams.reviews.random_range(0..=tokens / 5),
+        };
+        let completion_seconds = now - j.started_at;
+        match self
+            .market
+            .complete(contract, usage, quality, Some(completion_seconds))
+        {
+            Ok(done) => self.record_completion(now, &j, done),
+            Err(e) => {
+                self.recorder
+                    .invariants
+                    .check(Invariant::ValidTransitions, false, now, || {
+                        format!("complete {contract}: {e}")
+                    })
+            }
+        }
+        self.check_client(now, j.client);
+        if let Some(parent) = j.parent {
+            self.subtask_ended(now, parent, queue);
+        }
+        self.maybe_whitewash(now, j.agent, queue);
+    }
+
+    fn record_completion(&mut self, now: SimTime, j: &Job, done: Completed) {
+        let c = &mut self.recorder.counters;
+        c.completed += 1;
+        // The paper releases the accepted price and splits the bill (SPEC §8, §7.6 vs §7.7).
+        if done.bill >= j.price {
+            c.paper_rule_created += done.bill.0 - j.price.0;
+        } else {
+            c.paper_rule_destroyed += j.price.0 - done.bill.0;
+        }
+        self.recorder.latency.record(now - j.posted_at);
+        let inv = &mut self.recorder.invariants;
+        let split = done.split;
+        inv.check(
+            Invariant::BudgetCap,
+            done.bill <= j.budget && done.bill <= done.hold,
+            now,
+            || {
+                format!(
+                    "bill {} over ceiling {} or hold {}",
+                    done.bill, j.budget, done.hold
+                )
+            },
+        );
+        inv.check(
+            Invariant::ExactSplit,
+            split.operator().0 + split.platform().0 + split.llm_reserve().0 == split.total().0
+                && split.total() == done.bill,
+            now,
+            || format!("split {split:?} of bill {}", done.bill),
+        );
+        inv.check(
+            Invariant::NonNegativity,
+            done.bill.checked_add(done.refunded) == Some(done.hold),
+            now,
+            || {
+                format!(
+                    "bill {} + refund {} != hold {}",
+                    done.bill, done.refunded, done.hold
+                )
+            },
+        );
+        let rec = done.recording;
+        inv.check(
+            Invariant::BoundedTrust,
+            (0.0..=1.0).contains(&rec.reputation)
+                && (0.0..=1.0).contains(&rec.trust)
+                && (0.0..=1.0).contains(&rec.suspicion),
+            now,
+            || format!("R {} T {} γ {}", rec.reputation, rec.trust, rec.suspicion),
+        );
+        let stats = &mut self.recorder.agents[j.agent.index()];
+        stats.earnings += split.operator().0;
+        if !rec.flags.is_empty() {
+            for d in rec.flags.iter() {
+                stats.flags[detector_index(d)] += 1;
+            }
+            stats.first_flag.get_or_insert(now);
+            self.slash(now, j.agent, SlashCondition::ReputationThreshold);
+        }
+    }
+
+    fn slash(&mut self, now: SimTime, agent: AgentId, condition: SlashCondition) {
+        if let Some(result) = self.market.slash(agent, condition) {
+            if result.is_ok() {
+                self.recorder.counters.slashes += 1;
+            }
+            let conserved = self.market.stakes_conserved();
+            self.recorder
+                .invariants
+                .check(Invariant::Conservation, conserved, now, || {
+                    format!("slash {agent}")
+                });
+        }
+    }
+
+    fn check_client(&mut self, now: SimTime, client: ClientId) {
+        let ledger = self.market.ledger();
+        let ok = ledger.totals().is_conserved() && ledger.is_client_conserved(client) == Some(true);
+        self.recorder
+            .invariants
+            .check(Invariant::Conservation, ok, now, || {
+                format!("client {client} after settlement")
+            });
+    }
+
+    /// A sybil owner abandons an identity whose trust fell below its threshold once seasoned,
+    /// and registers a fresh one (SPEC §9 whitewashing).
+    fn maybe_whitewash(&mut self, now: SimTime, agent: AgentId, queue: &mut EventQueue<Event>) {
+        let identity = self.population.get(agent);
+        if identity.kind != Kind::Sybil || !identity.active {
+            return;
+        }
+        let PopulationGroup::Sybil(g) = &self.scenario.file().population[identity.group] else {
+            return;
+        };
+        let engine = self.market.reputation();
+        let seasoned = engine.recordings(agent) >= u64::from(engine.config().min_jobs);
+        if g.whitewash_trust <= 0.0 || !seasoned || engine.trust(agent) >= g.whitewash_trust {
+            return;
+        }
+        let (owner, group, quality, colluder, collude) = (
+            identity.owner,
+            identity.group,
+            g.quality_mean,
+            identity.colluding_client,
+            g.collude,
+        );
+        self.population.deactivate(agent);
+        self.recorder.agents[agent.index()].whitewashed = true;
+        self.recorder.counters.whitewashes += 1;
+        let fresh = self.add_identity(
+            owner,
+            Kind::Sybil,
+            group,
+            quality,
+            0.05,
+            colluder,
+            None,
+            now,
+        );
+        if collude {
+            self.schedule_wash(fresh, now, queue);
+        }
+    }
+
+    fn high_value_threshold(&self) -> f64 {
+        let median = self.scenario.file().clients.budget_median as f64;
+        self.scenario
+            .file()
+            .population
+            .iter()
+            .find_map(|g| match g {
+                PopulationGroup::Gaming(g) => Some(g.high_value_factor * median),
+                _ => None,
+            })
+            .unwrap_or(f64::INFINITY)
+    }
+}
+
+/// Column index of a detector in per-agent flag counts.
+pub(crate) fn detector_index(d: Detector) -> usize {
+    match d {
+        Detector::ScoreInflation => 0,
+        Detector::RapidCycling => 1,
+        Detector::PerfectStreak => 2,
+    }
+}

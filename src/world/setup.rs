@@ -1,0 +1,229 @@
+//! Building a world from a scenario: market, clients, population and the first events.
+
+use super::{Event, World};
+use crate::agents::population::{capability_mask, latent_quality};
+use crate::agents::{Identity, Kind, Population};
+use crate::engine::{EventQueue, SimTime, Streams};
+use crate::market::marketplace::{MarketConfig, Marketplace};
+use crate::market::slab::Slab;
+use crate::market::{AgentId, ClientId, Credits, OwnerId, QualityVector};
+use crate::metrics::{AgentStats, Recorder};
+use crate::scenario::{PopulationGroup, Scenario};
+use rand_distr::{Distribution, Exp};
+
+impl World {
+    /// Builds the world and schedules its first events.
+    pub(super) fn new(scenario: Scenario, queue: &mut EventQueue<Event>) -> Self {
+        let file = scenario.file().clone();
+        let market = Marketplace::new(MarketConfig::from_scenario(&file));
+        let mut world = World {
+            market,
+            population: Population {
+                pools: vec![Vec::new(); file.clients.capabilities as usize],
+                ..Population::default()
+            },
+            streams: Streams::new(scenario.seed()),
+            jobs: Slab::new(),
+            dags: Slab::new(),
+            honest_clients: file.clients.count,
+            recorder: Recorder {
+                kinds: Population::kinds_in(&file),
+                ..Recorder::default()
+            },
+            ordinary_jobs: 0,
+            scratch: Vec::new(),
+            last_sample: None,
+            scenario,
+        };
+        let balance = Credits(file.clients.initial_balance);
+        for _ in 0..file.clients.count {
+            world.market.open_client(balance);
+        }
+        for (group_index, group) in file.population.iter().enumerate() {
+            world.add_group(group_index, group, queue);
+        }
+        queue.schedule(0, Event::Sample);
+        world.schedule_next_arrival(0, queue);
+        world
+    }
+
+    fn add_group(&mut self, group: usize, spec: &PopulationGroup, queue: &mut EventQueue<Event>) {
+        let balance = Credits(self.scenario.file().clients.initial_balance);
+        match spec {
+            PopulationGroup::Honest(g) => {
+                for _ in 0..g.count {
+                    let owner = self.new_owner();
+                    let agent = self.add_identity(
+                        owner,
+                        Kind::Honest,
+                        group,
+                        g.quality_mean,
+                        g.quality_spread,
+                        None,
+                        None,
+                        0,
+                    );
+                    self.prime_history(
+                        agent,
+                        g.prior_reputation.unwrap_or(g.quality_mean),
+                        g.prior_jobs,
+                    );
+                }
+            }
+            PopulationGroup::Gaming(g) => {
+                for _ in 0..g.count {
+                    let owner = self.new_owner();
+                    let colluder = self.market.open_client(balance);
+                    let agent = self.add_identity(
+                        owner,
+                        Kind::Gaming(g.strategy),
+                        group,
+                        g.quality_mean,
+                        0.05,
+                        Some(colluder),
+                        None,
+                        0,
+                    );
+                    if g.strategy.uses_wash_jobs() {
+                        self.schedule_wash(agent, 0, queue);
+                    }
+                }
+            }
+            PopulationGroup::Sybil(g) => {
+                for _ in 0..g.owners {
+                    let owner = self.new_owner();
+                    let colluder = g.collude.then(|| self.market.open_client(balance));
+                    for _ in 0..g.identities_per_owner {
+                        let agent = self.add_identity(
+                            owner,
+                            Kind::Sybil,
+                            group,
+                            g.quality_mean,
+                            0.05,
+                            colluder,
+                            None,
+                            0,
+                        );
+                        if g.collude {
+                            self.schedule_wash(agent, 0, queue);
+                        }
+                    }
+                }
+            }
+            PopulationGroup::Ring(g) => {
+                for _ in 0..g.rings {
+                    let ring = self.population.rings.len() as u32;
+                    self.population.rings.push(Vec::new());
+                    for _ in 0..g.size {
+                        let owner = self.new_owner();
+                        let client = self.market.open_client(balance);
+                        let agent = self.add_identity(
+                            owner,
+                            Kind::Ring,
+                            group,
+                            g.quality_mean,
+                            0.05,
+                            Some(client),
+                            Some(ring),
+                            0,
+                        );
+                        self.population.rings[ring as usize].push(agent);
+                        self.schedule_wash(agent, 0, queue);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives `agent` `jobs` prior recordings whose weighted mean is exactly `r` under uniform
+    /// weights: dimensions alternate r ± 0.05, so the history has real variance (no score
+    /// inflation flag) and no perfect streak.
+    fn prime_history(&mut self, agent: AgentId, r: f64, jobs: u32) {
+        let spread = 0.05;
+        let q = QualityVector::clamped(std::array::from_fn(|d| {
+            if d % 2 == 0 { r + spread } else { r - spread }
+        }));
+        for _ in 0..jobs {
+            self.market
+                .record_prior(agent, q)
+                .expect("registered agent, valid vector");
+        }
+    }
+
+    fn new_owner(&mut self) -> OwnerId {
+        let owner = OwnerId(self.population.owners);
+        self.population.owners += 1;
+        owner
+    }
+
+    /// Registers a new identity with the market and the population.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_identity(
+        &mut self,
+        owner: OwnerId,
+        kind: Kind,
+        group: usize,
+        quality_mean: f64,
+        spread: f64,
+        colluding_client: Option<ClientId>,
+        ring: Option<u32>,
+        now: SimTime,
+    ) -> AgentId {
+        let capabilities = capability_mask(
+            self.scenario.file().clients.capabilities,
+            &mut self.streams.population,
+        );
+        let latent = latent_quality(quality_mean, spread, &mut self.streams.population);
+        let id = self.market.register_agent();
+        self.population.push(Identity {
+            id,
+            owner,
+            kind,
+            group,
+            latent,
+            capabilities,
+            colluding_client,
+            ring,
+            active: true,
+            created_at: now,
+        });
+        self.recorder.agents.push(AgentStats::default());
+        id
+    }
+
+    pub(super) fn schedule_next_arrival(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
+        let rate_per_second = self.scenario.file().clients.jobs_per_hour / 3_600.0;
+        let gap = Exp::new(rate_per_second)
+            .expect("validated rate")
+            .sample(&mut self.streams.jobs);
+        let at = now + gap.round() as u64;
+        if at < self.scenario.file().run.horizon {
+            queue.schedule(at, Event::JobArrival);
+        }
+    }
+
+    pub(super) fn schedule_wash(
+        &mut self,
+        agent: AgentId,
+        now: SimTime,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let identity = self.population.get(agent);
+        if !identity.active {
+            return;
+        }
+        let rate_per_hour = match &self.scenario.file().population[identity.group] {
+            PopulationGroup::Gaming(g) => g.wash_jobs_per_hour,
+            PopulationGroup::Sybil(g) => g.wash_jobs_per_hour,
+            PopulationGroup::Ring(g) => g.wash_jobs_per_hour,
+            PopulationGroup::Honest(_) => return,
+        };
+        let gap = Exp::new(rate_per_hour / 3_600.0)
+            .expect("validated rate")
+            .sample(&mut self.streams.adversaries);
+        let at = now + gap.round() as u64;
+        if at < self.scenario.file().run.horizon {
+            queue.schedule(at, Event::WashJob { agent });
+        }
+    }
+}

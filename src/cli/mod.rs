@@ -4,6 +4,7 @@
 //! difference); 2 bad input or an error (unreadable or invalid scenario, refused output
 //! directory, I/O failure) — the full error chain is printed.
 
+mod check;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -15,7 +16,7 @@ use std::process::ExitCode;
     name = "marketsim",
     version,
     about,
-    after_help = "Example:\n  marketsim run scenarios/baseline.toml --seed 7 --out results/baseline-7\n\nExit codes: 0 ok, 1 problem found, 2 bad input or error."
+    after_help = "Examples:\n  marketsim run scenarios/baseline.toml --seed 7 --out results/baseline-7\n  marketsim check scenarios/baseline.toml --seeds 0..1000\n\nExit codes: 0 ok, 1 problem found, 2 bad input or error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -26,6 +27,8 @@ pub struct Cli {
 enum Command {
     /// Run one scenario and write its metrics.
     Run(run::RunArgs),
+    /// Check every market invariant over a range of seeds, in parallel (for CI).
+    Check(check::CheckArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -33,5 +36,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Check(args) => check::run(args),
     }
 }

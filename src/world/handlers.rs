@@ -4,13 +4,14 @@ use super::{DagJob, Event, Job, World};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::{Kind, Rating};
 use crate::engine::{EventQueue, SimTime};
-use crate::market::contract::{PricingModel, Usage};
+use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
-use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms};
+use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
 use crate::market::reputation::Detector;
+use crate::market::slab::Lookup;
 use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
-use crate::market::{AgentId, ClientId, Credits, DIMENSIONS};
+use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
 use crate::metrics::{Invariant, KindSample, Sample, concentration};
 use crate::scenario::PopulationGroup;
 use rand::Rng;
@@ -157,6 +158,27 @@ impl World {
                     .collect(),
             })
             .collect();
+        #[cfg(feature = "fault-injection")]
+        if self.market.fault() == Some(crate::market::fault::Fault::CyclicDag) {
+            // The bug: the job's first and last subtasks depend on each other.
+            let mut edges: Vec<(usize, usize)> = specs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, s)| s.depends_on.iter().map(move |&d| (d, i)))
+                .collect();
+            edges.extend([(0, n - 1), (n - 1, 0)]);
+            let durations = vec![0; n];
+            let credits: Vec<Credits> = specs.iter().map(|s| s.estimated_credits).collect();
+            if let Err(e) = crate::market::decompose::Dag::from_edges(&durations, &credits, &edges)
+            {
+                self.recorder
+                    .invariants
+                    .check(Invariant::DagAcyclicity, false, now, || {
+                        format!("decompose failed: {e}")
+                    });
+                return;
+            }
+        }
         let dag = match decompose(&specs) {
             Ok(dag) => dag,
             Err(e) => {
@@ -561,6 +583,7 @@ impl World {
             j.work_seconds = ((j.nominal as f64) * rng.random_range(0.8..1.3)) as u64;
         }
         queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
+        self.check_client(now, opened.client);
     }
 
     pub(super) fn on_delivered(
@@ -572,12 +595,15 @@ impl World {
         let j = self.jobs.get(job).expect("live job");
         let contract = j.contract.expect("delivered jobs have a contract");
         let wash = j.wash.is_some();
-        let ok = self.market.deliver(contract).is_ok();
-        self.recorder
-            .invariants
-            .check(Invariant::ValidTransitions, ok, now, || {
-                format!("deliver contract {contract}")
-            });
+        let from = self.contract_state(contract);
+        #[cfg(feature = "fault-injection")]
+        let skip = self.market.fault() == Some(crate::market::fault::Fault::ForbiddenTransition);
+        #[cfg(not(feature = "fault-injection"))]
+        let skip = false;
+        if !skip {
+            let ok = self.market.deliver(contract).is_ok();
+            self.check_transition(now, contract, from, ContractState::Review, ok);
+        }
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
         } else {
@@ -605,14 +631,11 @@ impl World {
         let u: f64 = self.streams.reviews.random();
         if observed_mean < DISPUTE_QUALITY || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
-            let ok = self.market.dispute(contract).is_ok();
-            self.recorder
-                .invariants
-                .check(Invariant::ValidTransitions, ok, now, || {
-                    format!("dispute contract {contract}")
-                });
-            self.recorder.counters.disputed += 1;
             let mean = clients.dispute_seconds.max(1) as f64;
+            let from = self.contract_state(contract);
+            let ok = self.market.dispute(contract).is_ok();
+            self.check_transition(now, contract, from, ContractState::Disputed, ok);
+            self.recorder.counters.disputed += 1;
             let delay = Exp::new(1.0 / mean)
                 .expect("positive")
                 .sample(&mut self.streams.reviews);
@@ -649,16 +672,13 @@ impl World {
     fn cancel(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
-        match self.market.cancel(contract) {
-            Ok(_) => self.recorder.counters.cancelled += 1,
-            Err(e) => {
-                self.recorder
-                    .invariants
-                    .check(Invariant::ValidTransitions, false, now, || {
-                        format!("cancel {contract}: {e}")
-                    })
-            }
+        let (from, settled) = (self.contract_state(contract), self.market.settlements());
+        let ok = self.market.cancel(contract).is_ok();
+        if ok {
+            self.recorder.counters.cancelled += 1;
         }
+        self.check_transition(now, contract, from, ContractState::Cancelled, ok);
+        self.check_settlements(now, contract, settled);
         self.check_client(now, j.client);
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
@@ -677,18 +697,20 @@ impl World {
             tokens: tokens + self.streams.reviews.random_range(0..=tokens / 5),
         };
         let completion_seconds = now - j.started_at;
-        match self
+        let (from, settled) = (self.contract_state(contract), self.market.settlements());
+        let result = self
             .market
-            .complete(contract, usage, quality, Some(completion_seconds))
-        {
-            Ok(done) => self.record_completion(now, &j, done),
-            Err(e) => {
-                self.recorder
-                    .invariants
-                    .check(Invariant::ValidTransitions, false, now, || {
-                        format!("complete {contract}: {e}")
-                    })
-            }
+            .complete(contract, usage, quality, Some(completion_seconds));
+        self.check_transition(
+            now,
+            contract,
+            from,
+            ContractState::Completed,
+            result.is_ok(),
+        );
+        self.check_settlements(now, contract, settled);
+        if let Ok(done) = result {
+            self.record_completion(now, &j, done);
         }
         self.check_client(now, j.client);
         if let Some(parent) = j.parent {
@@ -725,7 +747,16 @@ impl World {
             split.operator().0 + split.platform().0 + split.llm_reserve().0 == split.total().0
                 && split.total() == done.bill,
             now,
-            || format!("split {split:?} of bill {}", done.bill),
+            || {
+                format!(
+                    "split of bill {}: operator {} + platform {} + reserve {} (total {})",
+                    done.bill,
+                    split.operator(),
+                    split.platform(),
+                    split.llm_reserve(),
+                    split.total()
+                )
+            },
         );
         inv.check(
             Invariant::NonNegativity,
@@ -747,6 +778,8 @@ impl World {
             now,
             || format!("R {} T {} γ {}", rec.reputation, rec.trust, rec.suspicion),
         );
+        self.recorder.counters.paid_out +=
+            split.operator().0 + split.platform().0 + split.llm_reserve().0;
         let stats = &mut self.recorder.agents[j.agent.index()];
         stats.earnings += split.operator().0;
         if !rec.flags.is_empty() {
@@ -763,7 +796,17 @@ impl World {
             if result.is_ok() {
                 self.recorder.counters.slashes += 1;
             }
-            let conserved = self.market.stakes_conserved();
+            // In total, and for this agent: its bond is all it ever deposited.
+            let bond = self.scenario.file().staking.initial_stake;
+            let own = self
+                .market
+                .stakes()
+                .and_then(|s| s.stake_of(agent))
+                .is_some_and(|s| {
+                    u128::from(s.free.0) + u128::from(s.bonded.0) + u128::from(s.slashed.0)
+                        == u128::from(bond)
+                });
+            let conserved = self.market.stakes_conserved() && own;
             self.recorder
                 .invariants
                 .check(Invariant::Conservation, conserved, now, || {
@@ -772,14 +815,97 @@ impl World {
         }
     }
 
+    /// After a hold or a settlement of `client`: conservation (in total, for the client, and
+    /// distributed = paid out) and non-negativity of the client's balances.
     fn check_client(&mut self, now: SimTime, client: ClientId) {
         let ledger = self.market.ledger();
-        let ok = ledger.totals().is_conserved() && ledger.is_client_conserved(client) == Some(true);
+        let totals = ledger.totals();
+        let ok = totals.is_conserved()
+            && ledger.is_client_conserved(client) == Some(true)
+            && totals.distributed.0 == self.recorder.counters.paid_out;
+        let paid = self.recorder.counters.paid_out;
         self.recorder
             .invariants
             .check(Invariant::Conservation, ok, now, || {
-                format!("client {client} after settlement")
+                let own = match ledger.is_client_conserved(client) {
+                    Some(true) => "conserved",
+                    _ => "NOT conserved",
+                };
+                format!(
+                    "client {client}: available {} + held {} + distributed {} vs initial {}; \
+                     client {own}; distributed {} vs paid out {paid}",
+                    totals.available,
+                    totals.held,
+                    totals.distributed,
+                    totals.initial,
+                    totals.distributed
+                )
             });
+        // Balances are unsigned, so a negative one shows in the flows: what the client's
+        // initial credits leave once its holds and releases are taken out.
+        let (initial, balance, released) = (
+            ledger.initial(client).unwrap_or_default(),
+            ledger.balance(client).unwrap_or_default(),
+            ledger.released(client).unwrap_or_default(),
+        );
+        let implied = i128::from(initial.0) - i128::from(balance.held.0) - i128::from(released.0);
+        self.recorder
+            .invariants
+            .check(Invariant::NonNegativity, implied >= 0, now, || {
+                format!(
+                    "client {client}: initial {initial} − held {} − released {released} = {implied}",
+                    balance.held
+                )
+            });
+    }
+
+    /// The state of a live contract, if it is live.
+    fn contract_state(&self, contract: ContractId) -> Option<ContractState> {
+        match self.market.contracts().get(contract) {
+            Lookup::Live(c) => Some(c.state()),
+            _ => None,
+        }
+    }
+
+    /// Judges a transition the world asked for against the scenario's table itself (SPEC §4),
+    /// so a market that wrongly performs a forbidden transition is caught as well as one that
+    /// refuses a valid one: valid iff the table allows `from → to` and the market agreed (`ok`).
+    fn check_transition(
+        &mut self,
+        now: SimTime,
+        contract: ContractId,
+        from: Option<ContractState>,
+        to: ContractState,
+        ok: bool,
+    ) {
+        let policy = TransitionPolicy {
+            allow_active_completion: self.scenario.file().market.allow_active_completion,
+        };
+        let valid = from.is_some_and(|f| contract::transition(f, to, policy).is_ok());
+        self.recorder
+            .invariants
+            .check(Invariant::ValidTransitions, ok && valid, now, || {
+                let from = from.map_or("retired".to_string(), |f| f.to_string());
+                let verdict = if ok { "performed" } else { "refused" };
+                format!("contract {contract}: {from} -> {to} {verdict}")
+            });
+    }
+
+    /// Counts every escrow settlement attempt the last operation on `contract` made since
+    /// `before` as one check; an attempt on an already settled escrow is a violation.
+    fn check_settlements(&mut self, now: SimTime, contract: ContractId, before: Settlements) {
+        let after = self.market.settlements();
+        let (attempts, repeated) = (
+            after.attempts - before.attempts,
+            after.repeated - before.repeated,
+        );
+        self.recorder.invariants.check_many(
+            Invariant::NoDoubleSettlement,
+            attempts,
+            repeated,
+            now,
+            || format!("contract {contract}: {repeated} of {attempts} settlements repeated"),
+        );
     }
 
     /// A sybil owner abandons an identity whose trust fell below its threshold once seasoned,

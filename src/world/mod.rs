@@ -20,6 +20,9 @@
 mod handlers;
 mod setup;
 
+#[cfg(feature = "fault-injection")]
+pub use setup::{FAULT_ENV, injected_fault};
+
 use crate::agents::{Population, Rating};
 use crate::engine::{EventQueue, Model, SimTime, Streams};
 use crate::market::contract::PricingModel;

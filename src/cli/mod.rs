@@ -4,6 +4,7 @@
 //! difference); 2 bad input or an error (unreadable or invalid scenario, refused output
 //! directory, I/O failure) — the full error chain is printed.
 
+mod replay;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,8 @@ pub struct Cli {
 enum Command {
     /// Run one scenario and write its metrics.
     Run(run::RunArgs),
+    /// Rebuild a run's ledger and agent table from its receipts and compare.
+    Replay(replay::ReplayArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -33,5 +36,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Replay(args) => replay::run(args),
     }
 }

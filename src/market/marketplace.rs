@@ -528,3 +528,163 @@ pub fn rate_for(model: PricingModel, price: Credits, duration: u64) -> Credits {
         PricingModel::PerToken => Credits((price.0 / (duration * TOKENS_PER_SECOND).max(1)).max(1)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(clearing: ClearingRule, ranking: RankingSignal) -> MarketConfig {
+        MarketConfig {
+            clearing,
+            ranking,
+            transitions: TransitionPolicy::default(),
+            split: SplitPolicy::default(),
+            reputation: ReputationConfig::default(),
+            staking: None,
+        }
+    }
+
+    fn terms(agent: AgentId, price: u64, confidence: f64) -> ProposalTerms {
+        ProposalTerms {
+            agent,
+            price: Credits(price),
+            duration: 3_600,
+            confidence,
+            model: PricingModel::PerTask,
+        }
+    }
+
+    /// A seasoned agent with reputation and trust ≈ `r` (alternating vectors average to `r`).
+    fn seasoned(m: &mut Marketplace, r: f64) -> AgentId {
+        let a = m.register_agent();
+        let q = QualityVector::new(std::array::from_fn(|d| {
+            if d % 2 == 0 { r + 0.05 } else { r - 0.05 }
+        }))
+        .unwrap();
+        for _ in 0..20 {
+            m.record_prior(a, q).unwrap();
+        }
+        a
+    }
+
+    #[test]
+    fn a_fresh_identity_ranks_at_one_half_under_r_and_at_zero_under_t() {
+        for (ranking, fresh_wins) in [
+            (RankingSignal::Reputation, true),
+            (RankingSignal::Trust, false),
+        ] {
+            let mut m = Marketplace::new(config(ClearingRule::Call, ranking));
+            let client = m.open_client(Credits(10_000));
+            let honest = seasoned(&mut m, 0.8);
+            let fresh = m.register_agent(); // a whitewashed sybil's new identity
+            assert_eq!(m.reputation().reputation(fresh), 0.5);
+            assert_eq!(m.reputation().trust(fresh), 0.0);
+            let task = m.post_demand(client, 1, Credits(2_000), 100).unwrap();
+            // Honest: 1000 / (1 + 0.8·0.8) ≈ 610. Fresh under R: 700 / (1 + 0.9·0.5) ≈ 483;
+            // under T: 700 / (1 + 0) = 700.
+            m.submit(task, terms(honest, 1_000, 0.8), 0).unwrap();
+            m.submit(task, terms(fresh, 700, 0.9), 0).unwrap();
+            let opened = m.clear(task, PricingModel::PerTask, 600).unwrap().unwrap();
+            assert_eq!(opened.agent == fresh, fresh_wins, "{ranking:?}");
+            assert_eq!(
+                (opened.accepted, opened.rejected, opened.proposals),
+                (1, 1, 2)
+            );
+        }
+    }
+
+    #[test]
+    fn an_unfundable_clearing_changes_nothing() {
+        let mut m = Marketplace::new(config(ClearingRule::Call, RankingSignal::Reputation));
+        let client = m.open_client(Credits(500));
+        let agent = m.register_agent();
+        let task = m.post_demand(client, 1, Credits(1_000), 100).unwrap();
+        m.submit(task, terms(agent, 300, 0.5), 0).unwrap();
+        let before = format!("{m:?}");
+        assert!(matches!(
+            m.clear(task, PricingModel::PerTask, 600),
+            Err(MarketError::Unfunded(LedgerError::InsufficientFunds { .. }))
+        ));
+        assert_eq!(format!("{m:?}"), before);
+        assert_eq!(m.depth(task).unwrap(), (1, 1));
+    }
+
+    #[test]
+    fn a_contract_lifecycle_conserves_credits_and_splits_the_bill() {
+        let mut m = Marketplace::new(config(ClearingRule::Continuous, RankingSignal::Reputation));
+        let client = m.open_client(Credits(10_000));
+        let agent = m.register_agent();
+        let task = m.post_demand(client, 1, Credits(5_000), 100).unwrap();
+        let mut t = terms(agent, 3_500, 0.92);
+        t.model = PricingModel::Hourly;
+        t.duration = 2 * 3_600; // rate 1750 per hour
+        let opened = m
+            .submit(task, t, 0)
+            .unwrap()
+            .expect("continuous match on arrival");
+        assert_eq!(
+            opened.hold,
+            Credits(5_000),
+            "hourly contracts hold the ceiling"
+        );
+        m.deliver(opened.contract).unwrap();
+        let q = QualityVector::new([0.95, 0.90, 0.97, 0.88, 0.91, 0.82]).unwrap();
+        let usage = Usage {
+            seconds: 3 * 3_600 + 1,
+            tokens: 0,
+        }; // 4 started hours: 7000, capped
+        let before = format!("{m:?}");
+        assert!(
+            m.complete(ContractId::from_parts(9, 0), usage, q, None)
+                .is_err()
+        );
+        assert_eq!(
+            format!("{m:?}"),
+            before,
+            "a refused completion changes nothing"
+        );
+        let done = m.complete(opened.contract, usage, q, Some(600)).unwrap();
+        assert_eq!(done.bill, Credits(5_000));
+        assert_eq!(done.refunded, Credits(0));
+        assert_eq!(
+            (
+                done.split.operator(),
+                done.split.platform(),
+                done.split.llm_reserve()
+            ),
+            (Credits(3_500), Credits(750), Credits(750))
+        );
+        let totals = m.ledger().totals();
+        assert!(totals.is_conserved());
+        assert_eq!(totals.distributed, Credits(5_000));
+        assert_eq!(m.ledger().open_escrows(), 0);
+        assert!(matches!(
+            m.cancel(opened.contract),
+            Err(MarketError::Contract(ContractError::Retired { .. }))
+        ));
+    }
+
+    #[test]
+    fn rates_spread_the_price_over_promised_hours_and_tokens() {
+        assert_eq!(
+            rate_for(PricingModel::PerTask, Credits(700), 10),
+            Credits(700)
+        );
+        assert_eq!(
+            rate_for(PricingModel::Hourly, Credits(700), 3 * 3_600),
+            Credits(234)
+        );
+        assert_eq!(
+            rate_for(PricingModel::Hourly, Credits(700), 1),
+            Credits(700)
+        );
+        assert_eq!(
+            rate_for(PricingModel::PerToken, Credits(700), 7),
+            Credits(10)
+        );
+        assert_eq!(
+            rate_for(PricingModel::PerToken, Credits(5), 3_600),
+            Credits(1)
+        );
+    }
+}

@@ -65,9 +65,16 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .progress_chars("=> "),
     );
     let mut last = 0;
+    let receipts_path = out.join("receipts.log");
     let receipts = match args.events {
-        true => Some(ReceiptLog::create(&out.join("receipts.log"))?),
-        false => None,
+        true => Some(ReceiptLog::create(&receipts_path)?),
+        false => {
+            // A forced re-run without --events must not leave an older run's receipts behind.
+            if receipts_path.exists() {
+                std::fs::remove_file(&receipts_path)?;
+            }
+            None
+        }
     };
     let sink = receipts
         .clone()

@@ -259,7 +259,7 @@ impl Marketplace {
         self.book.rule() == ClearingRule::Continuous
     }
 
-    /// Posts a demand (SPEC §2).
+    /// Posts a demand (SPEC §2); the client must have an account.
     pub fn post_demand(
         &mut self,
         client: ClientId,
@@ -267,6 +267,9 @@ impl Marketplace {
         budget: Credits,
         deadline: u64,
     ) -> Result<TaskId, MarketError> {
+        if self.ledger.balance(client).is_none() {
+            return Err(MarketError::Ledger(LedgerError::NoBalanceRecord { client }));
+        }
         Ok(self.book.post_demand(DemandSpec {
             client,
             capabilities: Capabilities(capabilities),
@@ -289,6 +292,9 @@ impl Marketplace {
         terms: ProposalTerms,
         now: u64,
     ) -> Result<Option<Opened>, MarketError> {
+        if !self.reputation.contains(terms.agent) {
+            return Err(ReputationError::UnknownAgent { agent: terms.agent }.into());
+        }
         if self.clears_on_arrival() {
             self.check_funding(task)?;
         }
@@ -662,6 +668,150 @@ mod tests {
             m.cancel(opened.contract),
             Err(MarketError::Contract(ContractError::Retired { .. }))
         ));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Post {
+            client: u32,
+            budget: u64,
+        },
+        Submit {
+            task: usize,
+            agent: u32,
+            price: u64,
+            confidence: f64,
+            model: u8,
+        },
+        Clear {
+            task: usize,
+            model: u8,
+        },
+        CancelDemand {
+            task: usize,
+        },
+        Deliver {
+            contract: usize,
+        },
+        Dispute {
+            contract: usize,
+        },
+        Complete {
+            contract: usize,
+            seconds: u64,
+            score: f64,
+        },
+        Cancel {
+            contract: usize,
+        },
+    }
+
+    fn pick<T: Copy>(v: &[T], i: usize) -> T {
+        v[i % v.len()]
+    }
+
+    fn model(m: u8) -> PricingModel {
+        [
+            PricingModel::PerTask,
+            PricingModel::Hourly,
+            PricingModel::PerToken,
+        ][m as usize % 3]
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let confidence = prop_oneof![0.0..=1.0f64, Just(f64::NAN), Just(1.5), Just(-0.1)];
+        prop_oneof![
+            (0..4u32, prop_oneof![Just(0u64), 1..3_000u64])
+                .prop_map(|(client, budget)| Op::Post { client, budget }),
+            (0..12usize, 0..4u32, 1..4_000u64, confidence, 0..3u8).prop_map(
+                |(task, agent, price, confidence, model)| {
+                    Op::Submit {
+                        task,
+                        agent,
+                        price,
+                        confidence,
+                        model,
+                    }
+                }
+            ),
+            (0..12usize, 0..3u8).prop_map(|(task, model)| Op::Clear { task, model }),
+            (0..12usize).prop_map(|task| Op::CancelDemand { task }),
+            (0..12usize).prop_map(|contract| Op::Deliver { contract }),
+            (0..12usize).prop_map(|contract| Op::Dispute { contract }),
+            (0..12usize, 0..20_000u64, 0.0..=1.0f64).prop_map(|(contract, seconds, score)| {
+                Op::Complete {
+                    contract,
+                    seconds,
+                    score,
+                }
+            }),
+            (0..12usize).prop_map(|contract| Op::Cancel { contract }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Random operation sequences, bad ones included (unknown clients, agents, tasks and
+        /// contracts; zero budgets; invalid confidence; invalid transitions; settling twice):
+        /// a refused operation changes nothing, and after every operation credits are conserved,
+        /// bills respect their caps, splits are exact and R, T ∈ [0, 1].
+        #[test]
+        fn random_operations_keep_every_invariant(ops in proptest::collection::vec(op(), 1..60),
+                                                  call in proptest::bool::ANY) {
+            use proptest::prop_assert;
+            let rule = if call { ClearingRule::Call } else { ClearingRule::Continuous };
+            let mut m = Marketplace::new(config(rule, RankingSignal::Trust));
+            for _ in 0..3 {
+                m.open_client(Credits(5_000));
+                m.register_agent();
+            }
+            // Issued ids (live or retired) plus one never issued, so lookups hit all three cases.
+            let mut tasks = vec![TaskId::from_parts(99, 0)];
+            let mut contracts = vec![ContractId::from_parts(99, 0)];
+            for op in ops {
+                let before = format!("{m:?}");
+                let result: Result<(), MarketError> = match op.clone() {
+                    Op::Post { client, budget } => {
+                        m.post_demand(ClientId(client), 1, Credits(budget), 100).map(|t| tasks.push(t))
+                    }
+                    Op::Submit { task, agent, price, confidence, model: md } => {
+                        let terms = ProposalTerms { agent: AgentId(agent), price: Credits(price), duration: 3_600, confidence, model: model(md) };
+                        m.submit(pick(&tasks, task), terms, 0).map(|o| contracts.extend(o.map(|o| o.contract)))
+                    }
+                    Op::Clear { task, model: md } => m
+                        .clear(pick(&tasks, task), model(md), 10)
+                        .map(|o| contracts.extend(o.map(|o| o.contract))),
+                    Op::CancelDemand { task } => m.cancel_demand(pick(&tasks, task)).map(|_| ()),
+                    Op::Deliver { contract } => m.deliver(pick(&contracts, contract)),
+                    Op::Dispute { contract } => m.dispute(pick(&contracts, contract)),
+                    Op::Complete { contract, seconds, score } => {
+                        let q = QualityVector::new([score; 6]).unwrap();
+                        let usage = Usage { seconds, tokens: seconds * TOKENS_PER_SECOND };
+                        m.complete(pick(&contracts, contract), usage, q, Some(seconds)).map(|done| {
+                            assert!(done.bill <= done.hold);
+                            assert_eq!(done.bill.checked_add(done.refunded), Some(done.hold));
+                            let s = done.split;
+                            assert_eq!(s.operator().0 + s.platform().0 + s.llm_reserve().0, done.bill.0);
+                        })
+                    }
+                    Op::Cancel { contract } => m.cancel(pick(&contracts, contract)).map(|_| ()),
+                };
+                if result.is_err() {
+                    prop_assert!(format!("{m:?}") == before, "{op:?} failed with {result:?} but changed the market");
+                }
+                let totals = m.ledger().totals();
+                prop_assert!(totals.is_conserved());
+                prop_assert!(m.ledger().recompute_totals() == totals);
+                for c in 0..3 {
+                    prop_assert!(m.ledger().is_client_conserved(ClientId(c)) == Some(true));
+                }
+                for a in 0..3 {
+                    let (r, t) = (m.reputation().reputation(AgentId(a)), m.reputation().trust(AgentId(a)));
+                    prop_assert!((0.0..=1.0).contains(&r) && (0.0..=1.0).contains(&t));
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! directory, I/O failure) — the full error chain is printed.
 
 mod check;
+mod replay;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check every market invariant over a range of seeds, in parallel (for CI).
     Check(check::CheckArgs),
+    /// Rebuild a run's ledger and agent table from its receipts and compare.
+    Replay(replay::ReplayArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -37,5 +40,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
+        Command::Replay(args) => replay::run(args),
     }
 }

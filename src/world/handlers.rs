@@ -14,6 +14,7 @@ use crate::market::staking::SlashCondition;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
 use crate::metrics::{Invariant, KindSample, Sample, concentration};
 use crate::scenario::PopulationGroup;
+use crate::world::receipts::Receipt;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
@@ -420,6 +421,11 @@ impl World {
             Err(e) => unreachable!("posting a validated demand cannot fail: {e}"),
         };
         self.recorder.counters.posted += 1;
+        self.emit(now, || Receipt::Post {
+            task,
+            client,
+            budget,
+        });
         Some(self.jobs.insert(Job {
             task,
             client,
@@ -534,6 +540,7 @@ impl World {
         self.market
             .cancel_demand(j.task)
             .expect("an unmatched demand can be cancelled");
+        self.emit(now, || Receipt::Unmatched { task: j.task });
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
@@ -562,6 +569,14 @@ impl World {
                 )
             },
         );
+        self.emit(now, || Receipt::Open {
+            contract: opened.contract,
+            task: opened.task,
+            client: opened.client,
+            agent: opened.agent,
+            price: opened.price,
+            hold: opened.hold,
+        });
         let stats = &mut self.recorder.agents[opened.agent.index()];
         stats.jobs_won += 1;
         stats.value_won += opened.price.0;
@@ -601,8 +616,17 @@ impl World {
         #[cfg(not(feature = "fault-injection"))]
         let skip = false;
         if !skip {
-            let ok = self.market.deliver(contract).is_ok();
-            self.check_transition(now, contract, from, ContractState::Review, ok);
+            let result = self.market.deliver(contract);
+            if self.transitioned(
+                now,
+                contract,
+                "deliver",
+                from,
+                ContractState::Review,
+                result,
+            ) {
+                self.emit(now, || Receipt::Deliver { contract });
+            }
         }
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
@@ -633,8 +657,17 @@ impl World {
             let contract = j.contract.expect("contract");
             let mean = clients.dispute_seconds.max(1) as f64;
             let from = self.contract_state(contract);
-            let ok = self.market.dispute(contract).is_ok();
-            self.check_transition(now, contract, from, ContractState::Disputed, ok);
+            let result = self.market.dispute(contract);
+            if self.transitioned(
+                now,
+                contract,
+                "dispute",
+                from,
+                ContractState::Disputed,
+                result,
+            ) {
+                self.emit(now, || Receipt::Dispute { contract });
+            }
             self.recorder.counters.disputed += 1;
             let delay = Exp::new(1.0 / mean)
                 .expect("positive")
@@ -673,11 +706,13 @@ impl World {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
         let (from, settled) = (self.contract_state(contract), self.market.settlements());
-        let ok = self.market.cancel(contract).is_ok();
-        if ok {
+        let result = self.market.cancel(contract);
+        if let Ok(refund) = result {
             self.recorder.counters.cancelled += 1;
+            self.emit(now, || Receipt::Cancel { contract, refund });
         }
-        self.check_transition(now, contract, from, ContractState::Cancelled, ok);
+        let to = ContractState::Cancelled;
+        self.transitioned(now, contract, "cancel", from, to, result.map(|_| ()));
         self.check_settlements(now, contract, settled);
         self.check_client(now, j.client);
         if let Some(parent) = j.parent {
@@ -701,22 +736,59 @@ impl World {
         let result = self
             .market
             .complete(contract, usage, quality, Some(completion_seconds));
-        self.check_transition(
-            now,
-            contract,
-            from,
-            ContractState::Completed,
-            result.is_ok(),
-        );
         self.check_settlements(now, contract, settled);
         if let Ok(done) = result {
+            self.emit(now, || Receipt::Complete {
+                contract,
+                bill: done.bill,
+                refund: done.refunded,
+                operator: done.split.operator(),
+                quality,
+                seconds: Some(completion_seconds),
+                flags: done.recording.flags.bits(),
+            });
             self.record_completion(now, &j, done);
         }
+        let to = ContractState::Completed;
+        self.transitioned(now, contract, "complete", from, to, result.map(|_| ()));
         self.check_client(now, j.client);
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
         self.maybe_whitewash(now, j.agent, queue);
+    }
+
+    /// Records one contract transition attempt `from → to` as a check of
+    /// [`Invariant::ValidTransitions`]; returns whether the market performed it. The world
+    /// judges the transition against the scenario's table itself (SPEC §4), so a market that
+    /// wrongly performs a forbidden transition is caught as well as one that refuses a valid one.
+    fn transitioned(
+        &mut self,
+        now: SimTime,
+        contract: ContractId,
+        what: &str,
+        from: Option<ContractState>,
+        to: ContractState,
+        result: Result<(), MarketError>,
+    ) -> bool {
+        let policy = TransitionPolicy {
+            allow_active_completion: self.scenario.file().market.allow_active_completion,
+        };
+        let valid = from.is_some_and(|f| contract::transition(f, to, policy).is_ok());
+        let performed = result.is_ok();
+        self.recorder.invariants.check(
+            Invariant::ValidTransitions,
+            performed && valid,
+            now,
+            || match result {
+                Ok(()) => {
+                    let from = from.map_or("retired".to_string(), |f| f.to_string());
+                    format!("{what} contract {contract}: {from} -> {to} is not in the table")
+                }
+                Err(e) => format!("{what} contract {contract}: {e}"),
+            },
+        );
+        performed
     }
 
     fn record_completion(&mut self, now: SimTime, j: &Job, done: Completed) {
@@ -793,8 +865,12 @@ impl World {
 
     fn slash(&mut self, now: SimTime, agent: AgentId, condition: SlashCondition) {
         if let Some(result) = self.market.slash(agent, condition) {
-            if result.is_ok() {
+            if let Ok(event) = result {
                 self.recorder.counters.slashes += 1;
+                self.emit(now, || Receipt::Slash {
+                    agent,
+                    amount: event.amount,
+                });
             }
             // In total, and for this agent: its bond is all it ever deposited.
             let bond = self.scenario.file().staking.initial_stake;
@@ -867,30 +943,6 @@ impl World {
         }
     }
 
-    /// Judges a transition the world asked for against the scenario's table itself (SPEC §4),
-    /// so a market that wrongly performs a forbidden transition is caught as well as one that
-    /// refuses a valid one: valid iff the table allows `from → to` and the market agreed (`ok`).
-    fn check_transition(
-        &mut self,
-        now: SimTime,
-        contract: ContractId,
-        from: Option<ContractState>,
-        to: ContractState,
-        ok: bool,
-    ) {
-        let policy = TransitionPolicy {
-            allow_active_completion: self.scenario.file().market.allow_active_completion,
-        };
-        let valid = from.is_some_and(|f| contract::transition(f, to, policy).is_ok());
-        self.recorder
-            .invariants
-            .check(Invariant::ValidTransitions, ok && valid, now, || {
-                let from = from.map_or("retired".to_string(), |f| f.to_string());
-                let verdict = if ok { "performed" } else { "refused" };
-                format!("contract {contract}: {from} -> {to} {verdict}")
-            });
-    }
-
     /// Counts every escrow settlement attempt the last operation on `contract` made since
     /// `before` as one check; an attempt on an already settled escrow is a violation.
     fn check_settlements(&mut self, now: SimTime, contract: ContractId, before: Settlements) {
@@ -931,6 +983,7 @@ impl World {
             g.collude,
         );
         self.population.deactivate(agent);
+        self.emit(now, || Receipt::Whitewash { agent });
         self.recorder.agents[agent.index()].whitewashed = true;
         self.recorder.counters.whitewashes += 1;
         let fresh = self.add_identity(
@@ -962,8 +1015,9 @@ impl World {
     }
 }
 
-/// Column index of a detector in per-agent flag counts.
-pub(crate) fn detector_index(d: Detector) -> usize {
+/// Column index of a detector in per-agent flag counts (score inflation, rapid cycling, perfect
+/// streak).
+pub fn detector_index(d: Detector) -> usize {
     match d {
         Detector::ScoreInflation => 0,
         Detector::RapidCycling => 1,

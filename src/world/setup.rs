@@ -9,11 +9,16 @@ use crate::market::slab::Slab;
 use crate::market::{AgentId, ClientId, Credits, OwnerId, QualityVector};
 use crate::metrics::{AgentStats, Recorder};
 use crate::scenario::{PopulationGroup, Scenario};
+use crate::world::receipts::{Receipt, ReceiptSink};
 use rand_distr::{Distribution, Exp};
 
 impl World {
     /// Builds the world and schedules its first events.
-    pub(super) fn new(scenario: Scenario, queue: &mut EventQueue<Event>) -> Self {
+    pub(super) fn new(
+        scenario: Scenario,
+        receipts: Option<Box<dyn ReceiptSink>>,
+        queue: &mut EventQueue<Event>,
+    ) -> Self {
         let file = scenario.file().clone();
         let config = MarketConfig::from_scenario(&file);
         #[cfg(feature = "fault-injection")]
@@ -39,11 +44,12 @@ impl World {
             ordinary_jobs: 0,
             scratch: Vec::new(),
             last_sample: None,
+            receipts,
             scenario,
         };
         let balance = Credits(file.clients.initial_balance);
         for _ in 0..file.clients.count {
-            world.market.open_client(balance);
+            world.open_client(balance);
         }
         for (group_index, group) in file.population.iter().enumerate() {
             world.add_group(group_index, group, queue);
@@ -79,7 +85,7 @@ impl World {
             PopulationGroup::Gaming(g) => {
                 for _ in 0..g.count {
                     let owner = self.new_owner();
-                    let colluder = self.market.open_client(balance);
+                    let colluder = self.open_client(balance);
                     let agent = self.add_identity(
                         owner,
                         Kind::Gaming(g.strategy),
@@ -98,7 +104,7 @@ impl World {
             PopulationGroup::Sybil(g) => {
                 for _ in 0..g.owners {
                     let owner = self.new_owner();
-                    let colluder = g.collude.then(|| self.market.open_client(balance));
+                    let colluder = g.collude.then(|| self.open_client(balance));
                     for _ in 0..g.identities_per_owner {
                         let agent = self.add_identity(
                             owner,
@@ -122,7 +128,7 @@ impl World {
                     self.population.rings.push(Vec::new());
                     for _ in 0..g.size {
                         let owner = self.new_owner();
-                        let client = self.market.open_client(balance);
+                        let client = self.open_client(balance);
                         let agent = self.add_identity(
                             owner,
                             Kind::Ring,
@@ -141,6 +147,12 @@ impl World {
         }
     }
 
+    fn open_client(&mut self, initial: Credits) -> ClientId {
+        let client = self.market.open_client(initial);
+        self.emit(0, || Receipt::Client { client, initial });
+        client
+    }
+
     /// Gives `agent` `jobs` prior recordings whose weighted mean is exactly `r` under uniform
     /// weights: dimensions alternate r ± 0.05, so the history has real variance (no score
     /// inflation flag) and no perfect streak.
@@ -153,6 +165,7 @@ impl World {
             self.market
                 .record_prior(agent, q)
                 .expect("registered agent, valid vector");
+            self.emit(0, || Receipt::Prior { agent, quality: q });
         }
     }
 
@@ -194,6 +207,11 @@ impl World {
             created_at: now,
         });
         self.recorder.agents.push(AgentStats::default());
+        self.emit(now, || Receipt::Agent {
+            agent: id,
+            owner: owner.0,
+            kind: kind.label(),
+        });
         id
     }
 

@@ -6,6 +6,7 @@
 
 mod replay;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +30,10 @@ enum Command {
     Run(run::RunArgs),
     /// Rebuild a run's ledger and agent table from its receipts and compare.
     Replay(replay::ReplayArgs),
+    /// Run a parameter sweep (points × replicates) in parallel; resumable and shardable.
+    Sweep(sweep::SweepArgs),
+    /// Join the shard directories of a sweep into the files a single-process sweep writes.
+    Merge(sweep::MergeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -37,5 +42,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
     }
 }

@@ -36,6 +36,7 @@ impl World {
                 ..Recorder::default()
             },
             ordinary_jobs: 0,
+            operator_payouts: 0,
             scratch: Vec::new(),
             last_sample: None,
             receipts,

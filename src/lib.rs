@@ -11,6 +11,7 @@
 //! metrics    observations: counters, per-identity stats, concentration, invariants
 //! output     results directory: atomic CSV / TOML writers, hash-chained receipts
 //! replay     rebuild a run's ledger and agent table from its receipts
+//! sweep      parameter sweeps: designs, parallel durable runs, shards, polars aggregation
 //! cli        the `marketsim` command line
 //! ```
 //!
@@ -26,4 +27,5 @@ pub mod metrics;
 pub mod output;
 pub mod replay;
 pub mod scenario;
+pub mod sweep;
 pub mod world;

@@ -16,7 +16,7 @@ use crate::market::marketplace::MarketConfig;
 use crate::market::reputation::ReputationEngine;
 use crate::market::{AgentId, ContractId, EscrowId};
 use crate::metrics::AgentStats;
-use crate::output::{self, receipts};
+use crate::output::{self, Tables, receipts};
 use crate::scenario::Scenario;
 use crate::world::receipts::Receipt;
 use std::collections::BTreeMap;
@@ -61,6 +61,49 @@ pub fn replay(dir: &Path) -> Result<Report, ReplayError> {
     let scenario_path = dir.join("scenario.resolved.toml");
     let scenario = Scenario::from_toml(&read(dir, "scenario.resolved.toml")?, &scenario_path, &[])?;
     let log = read(dir, "receipts.log")?;
+    let mut report = Report::default();
+    match verified_bodies(&log).and_then(|bodies| {
+        report.receipts = bodies.len() as u64;
+        rebuild(&scenario, bodies.into_iter())
+    }) {
+        Ok(tables) => {
+            compare(dir, "agents.csv", &tables.agents, &mut report)?;
+            compare(dir, "ledger.csv", &tables.ledger, &mut report)?;
+        }
+        Err(problem) => report.problems.push(problem),
+    }
+    Ok(report)
+}
+
+/// The receipt texts (`SEQ TIME RECEIPT`) of a `receipts.log`, once its hash chain is verified;
+/// the first line that breaks the chain is the error.
+pub fn verified_bodies(log: &str) -> Result<Vec<&str>, String> {
+    let mut previous = receipts::GENESIS.to_string();
+    let mut bodies = Vec::new();
+    for (n, line) in log.lines().enumerate() {
+        let (body, hash) = line
+            .rsplit_once(" h=")
+            .ok_or_else(|| format!("line {}: no hash", n + 1))?;
+        let expected = receipts::chain(&previous, body);
+        if hash != expected {
+            return Err(format!(
+                "line {}: hash chain broken (receipt altered, inserted or removed)",
+                n + 1
+            ));
+        }
+        previous = expected;
+        bodies.push(body);
+    }
+    Ok(bodies)
+}
+
+/// Replays receipt lines `SEQ TIME RECEIPT` (without their hashes) of a run of `scenario`
+/// through a fresh ledger and reputation engine, and rebuilds its tables. The first receipt
+/// that the mechanisms refuse, or that does not parse, is the error (with its line number).
+pub fn rebuild<'a>(
+    scenario: &Scenario,
+    lines: impl Iterator<Item = &'a str>,
+) -> Result<Tables, String> {
     let config = MarketConfig::from_scenario(scenario.file());
     let mut state = Rebuilt {
         ledger: EscrowLedger::new(),
@@ -70,57 +113,29 @@ pub fn replay(dir: &Path) -> Result<Report, ReplayError> {
         identities: Vec::new(),
         stats: Vec::new(),
     };
-    let mut report = Report::default();
     let labels: Vec<&'static str> = Kind::ALL.iter().map(|k| k.label()).collect();
-    let mut previous = receipts::GENESIS.to_string();
-    for (n, line) in log.lines().enumerate() {
-        let Some((body, hash)) = line.rsplit_once(" h=") else {
-            report.problems.push(format!("line {}: no hash", n + 1));
-            break;
-        };
-        let expected = receipts::chain(&previous, body);
-        if hash != expected {
-            report.problems.push(format!(
-                "line {}: hash chain broken (receipt altered, inserted or removed)",
-                n + 1
-            ));
-            break;
-        }
-        previous = expected;
+    for (n, body) in lines.enumerate() {
         let mut words = body.splitn(3, ' ');
         let (seq, time, text) = (words.next(), words.next(), words.next().unwrap_or_default());
         if seq != Some(n.to_string().as_str()) {
-            report
-                .problems
-                .push(format!("line {}: sequence number {seq:?}", n + 1));
-            break;
+            return Err(format!("line {}: sequence number {seq:?}", n + 1));
         }
-        let time: u64 = time.and_then(|t| t.parse().ok()).unwrap_or(0);
-        match Receipt::parse(text, &labels) {
-            Ok(receipt) => {
-                if let Err(problem) = state.apply(time, receipt) {
-                    report.problems.push(format!("line {}: {problem}", n + 1));
-                }
-            }
-            Err(e) => report.problems.push(format!("line {}: {e}", n + 1)),
-        }
-        report.receipts += 1;
+        let time: u64 = time
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| format!("line {}: bad time", n + 1))?;
+        let receipt = Receipt::parse(text, &labels).map_err(|e| format!("line {}: {e}", n + 1))?;
+        state
+            .apply(time, receipt)
+            .map_err(|e| format!("line {}: {e}", n + 1))?;
     }
-    if report.problems.is_empty() {
-        let agents = output::agents_csv(
+    Ok(Tables {
+        agents: output::agents_csv(
             state.identities.iter().map(|(a, o, k)| (*a, *o, *k)),
             &state.stats,
             &state.engine,
-        );
-        compare(dir, "agents.csv", &agents, &mut report)?;
-        compare(
-            dir,
-            "ledger.csv",
-            &output::ledger_csv(&state.ledger),
-            &mut report,
-        )?;
-    }
-    Ok(report)
+        ),
+        ledger: output::ledger_csv(&state.ledger),
+    })
 }
 
 fn compare(dir: &Path, name: &str, rebuilt: &[u8], report: &mut Report) -> Result<(), ReplayError> {

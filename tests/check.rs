@@ -65,13 +65,20 @@ fn clean_scenario_prints_exactly_one_line_and_exits_0() {
     let (seeds, checks, violations) = summary(&out);
     assert_eq!((seeds, violations), (3, 0));
 
-    // The checks are exactly those `marketsim run` counts for the same seeds.
+    // The checks are exactly those `marketsim run --events` counts for the same seeds
+    // (with receipts, a run also checks receipt replay).
     let dir = temp_dir("clean");
     let mut expected = 0;
     for seed in 3..6 {
         let out_dir = dir.join(format!("seed{seed}"));
         let r = Command::new(BIN)
-            .args(["run", &scenario("baseline"), "--quiet", "--seed"])
+            .args([
+                "run",
+                &scenario("baseline"),
+                "--quiet",
+                "--events",
+                "--seed",
+            ])
             .arg(seed.to_string())
             .args(SHORT)
             .arg("--out")
@@ -102,6 +109,7 @@ fn clean_scenario_prints_exactly_one_line_and_exits_0() {
         let settled = field("jobs_completed") + field("jobs_cancelled");
         assert!(settled > 0);
         assert_eq!(checks_of("no_double_settlement"), settled);
+        assert_eq!(checks_of("receipt_replay"), 1);
     }
     assert_eq!(checks, expected);
     let _ = std::fs::remove_dir_all(dir);
@@ -174,7 +182,7 @@ fn assert_junit_shape(xml: &str, failures: usize) {
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite "));
     assert!(xml.trim_end().ends_with("</testsuite>"));
     assert_eq!(xml.matches("<testsuite ").count(), 1);
-    assert_eq!(xml.matches("<testcase ").count(), 10);
+    assert_eq!(xml.matches("<testcase ").count(), 11);
     for name in [
         "conservation",
         "non_negativity",
@@ -197,7 +205,7 @@ fn assert_junit_shape(xml: &str, failures: usize) {
     assert_eq!(xml.matches("</failure>").count(), failures);
     assert!(xml.contains(&format!("failures=\"{failures}\"")));
     let self_closed = xml.matches("/>\n").count() - xml.matches("<property ").count();
-    assert_eq!(self_closed + xml.matches("</testcase>").count(), 10);
+    assert_eq!(self_closed + xml.matches("</testcase>").count(), 11);
     // Escaped: no raw `&` that does not start an entity.
     for (i, _) in xml.match_indices('&') {
         let rest = &xml[i..];
@@ -450,6 +458,17 @@ mod faults {
         // Overrides with brackets must survive the shell quoting of the command.
         let sets = [HALF_DAY, "population[0].count=300"];
         assert_caught("cyclic_dag", "dag_acyclicity", &[], "decomposition", &sets);
+    }
+
+    #[test]
+    fn forge_receipt_breaks_receipt_replay() {
+        assert_caught(
+            "forge_receipt",
+            "receipt_replay",
+            &[],
+            "baseline",
+            &[HALF_DAY],
+        );
     }
 
     #[test]

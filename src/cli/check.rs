@@ -14,9 +14,12 @@
 //! check like a violation.
 
 use crate::metrics::{Invariant, InvariantLog, Violation};
+use crate::output::Tables;
 use crate::output::atomic::AtomicFile;
+use crate::replay;
 use crate::scenario::Scenario;
 use crate::world;
+use crate::world::receipts::ReceiptBuffer;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -211,6 +214,8 @@ impl Report<'_> {
             words.push("--set".into());
             words.push(shell_quote(o));
         }
+        // With receipts, the run also checks receipt replay and leaves them to inspect.
+        words.push("--events".into());
         words.join(" ")
     }
 
@@ -414,7 +419,30 @@ fn run_seed(scenario: &Scenario, seed: u64) -> Tally {
     let scenario = scenario.clone().with_seed(seed);
     IN_SEED.set(true);
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        world::simulate(scenario, |_| {}).recorder.invariants
+        let receipts = ReceiptBuffer::default();
+        let outcome = world::simulate_with_receipts(
+            scenario.clone(),
+            Some(Box::new(receipts.clone())),
+            |_| {},
+        );
+        let mut log = outcome.recorder.invariants.clone();
+        // Receipt replay equality: the receipts alone rebuild the run's ledger and agent table.
+        let lines = receipts.take();
+        let replayed = replay::rebuild(&scenario, lines.iter().map(String::as_str));
+        let ok = replayed.as_ref().is_ok_and(|t| *t == Tables::of(&outcome));
+        log.check(
+            Invariant::ReceiptReplay,
+            ok,
+            outcome.end_time,
+            || match replayed {
+                Err(problem) => format!("replaying {} receipts: {problem}", lines.len()),
+                Ok(_) => format!(
+                    "replaying {} receipts rebuilds different agents.csv or ledger.csv",
+                    lines.len()
+                ),
+            },
+        );
+        log
     }));
     IN_SEED.set(false);
     match result {
@@ -636,7 +664,7 @@ mod tests {
             report_of(tally, &overrides, &seeds),
             "FAIL budget_cap: 1 violations in 1 of 4 seeds\n  \
              first failing seed 2, at t=20 s, during: seed 2\n  \
-             reproduce: marketsim run 'scenarios/my run.toml' --seed 2 --set 'population[0].count=9'\n\
+             reproduce: marketsim run 'scenarios/my run.toml' --seed 2 --set 'population[0].count=9' --events\n\
              4 seeds, 8 checks, 1 violations\n"
         );
         let clean = (0..4)

@@ -7,6 +7,7 @@
 mod check;
 mod replay;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -32,6 +33,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Rebuild a run's ledger and agent table from its receipts and compare.
     Replay(replay::ReplayArgs),
+    /// Run a parameter sweep (points × replicates) in parallel; resumable and shardable.
+    Sweep(sweep::SweepArgs),
+    /// Join the shard directories of a sweep into the files a single-process sweep writes.
+    Merge(sweep::MergeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -41,5 +46,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
     }
 }

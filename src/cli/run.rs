@@ -1,7 +1,10 @@
 //! `marketsim run`: one scenario, one seed, one results directory.
 
+use crate::metrics::Invariant;
+use crate::output::Tables;
 use crate::output::receipts::ReceiptLog;
 use crate::output::{self, atomic};
+use crate::replay;
 use crate::scenario::Scenario;
 use crate::world;
 use anyhow::Context;
@@ -79,7 +82,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let sink = receipts
         .clone()
         .map(|log| Box::new(log) as Box<dyn crate::world::receipts::ReceiptSink>);
-    let outcome = world::simulate_with_receipts(scenario, sink, |now| {
+    let mut outcome = world::simulate_with_receipts(scenario, sink, |now| {
         // Drawing is throttled by indicatif; only report forward progress within the horizon.
         if now > last && now <= horizon {
             last = now;
@@ -88,8 +91,12 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     bar.finish_and_clear();
 
+    if let Some(log) = receipts {
+        log.commit()
+            .with_context(|| format!("writing {}", receipts_path.display()))?;
+        check_replay(&mut outcome, &receipts_path)?;
+    }
     output::write_run(&out, &outcome)
-        .and_then(|()| receipts.map_or(Ok(()), |log| log.commit()))
         .with_context(|| format!("writing results to {}", out.display()))?;
     let violations = outcome.recorder.invariants.total_violations();
     if !args.quiet {
@@ -107,4 +114,22 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Invariant `receipt_replay`: the receipts just written rebuild the run's tables exactly.
+fn check_replay(outcome: &mut world::Outcome, receipts: &std::path::Path) -> anyhow::Result<()> {
+    let log = std::fs::read_to_string(receipts)
+        .with_context(|| format!("reading {}", receipts.display()))?;
+    let replayed = replay::verified_bodies(&log)
+        .and_then(|b| replay::rebuild(&outcome.scenario, b.into_iter()));
+    let ok = replayed.as_ref().is_ok_and(|t| *t == Tables::of(outcome));
+    let end = outcome.end_time;
+    outcome
+        .recorder
+        .invariants
+        .check(Invariant::ReceiptReplay, ok, end, || match replayed {
+            Err(problem) => format!("replaying receipts.log: {problem}"),
+            Ok(_) => "replaying receipts.log rebuilds different agents.csv or ledger.csv".into(),
+        });
+    Ok(())
 }

@@ -18,6 +18,7 @@
 //! | `settle_twice` | every settled escrow is settled a second time | no_double_settlement |
 //! | `trust_overflow` | trust is not capped by `min(1, N / N_min)`, so it exceeds 1 | bounded_trust |
 //! | `cyclic_dag` | decomposed jobs get a dependency cycle | dag_acyclicity |
+//! | `forge_receipt` | completion receipts overstate the operator's share by one credit | receipt_replay |
 
 /// One deliberate bug (see the module table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +43,13 @@ pub enum Fault {
     TrustOverflow,
     /// Decomposed jobs carry a dependency cycle.
     CyclicDag,
+    /// Completion receipts overstate the operator's share by one credit.
+    ForgeReceipt,
 }
 
 impl Fault {
     /// Every fault, in the module table's order.
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 11] = [
         Fault::SkipRefund,
         Fault::Overdraw,
         Fault::LeakEscrow,
@@ -57,6 +60,7 @@ impl Fault {
         Fault::SettleTwice,
         Fault::TrustOverflow,
         Fault::CyclicDag,
+        Fault::ForgeReceipt,
     ];
 
     /// snake_case name (the value of `MARKETSIM_FAULT`).
@@ -72,6 +76,7 @@ impl Fault {
             Fault::SettleTwice => "settle_twice",
             Fault::TrustOverflow => "trust_overflow",
             Fault::CyclicDag => "cyclic_dag",
+            Fault::ForgeReceipt => "forge_receipt",
         }
     }
 

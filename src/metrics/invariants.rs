@@ -26,6 +26,10 @@ pub enum Invariant {
     BoundedTrust,
     /// Every decomposed job is acyclic (Proposition 7).
     DagAcyclicity,
+    /// Replaying the run's receipts rebuilds its ledger and agent table exactly (seed 003).
+    /// Checked once per run by `marketsim check`; a plain `marketsim run` leaves it to
+    /// `marketsim replay`.
+    ReceiptReplay,
 }
 
 impl Invariant {
@@ -41,10 +45,11 @@ impl Invariant {
         Invariant::NoDoubleSettlement,
         Invariant::BoundedTrust,
         Invariant::DagAcyclicity,
+        Invariant::ReceiptReplay,
     ];
 
     /// Number of invariants.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
 
     /// snake_case name used in `invariants.csv`.
     pub fn name(self) -> &'static str {
@@ -59,6 +64,7 @@ impl Invariant {
             Invariant::NoDoubleSettlement => "no_double_settlement",
             Invariant::BoundedTrust => "bounded_trust",
             Invariant::DagAcyclicity => "dag_acyclicity",
+            Invariant::ReceiptReplay => "receipt_replay",
         }
     }
 }

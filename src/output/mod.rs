@@ -58,23 +58,39 @@ pub fn write_run(dir: &Path, outcome: &Outcome) -> io::Result<()> {
         outcome.scenario.to_resolved_toml().as_bytes(),
     )?;
     csv_file(dir, RUN_FILES[1], |w| write_timeseries(w, outcome))?;
-    let identities = outcome
-        .population
-        .identities
-        .iter()
-        .map(|i| (i.id, i.owner.0, i.kind.label()));
-    let agents = agents_csv(
-        identities,
-        &outcome.recorder.agents,
-        outcome.market.reputation(),
-    );
-    atomic::write_file(&dir.join(RUN_FILES[2]), &agents)?;
+    let tables = Tables::of(outcome);
+    atomic::write_file(&dir.join(RUN_FILES[2]), &tables.agents)?;
     csv_file(dir, RUN_FILES[3], |w| write_summary(w, outcome))?;
     csv_file(dir, RUN_FILES[4], |w| write_invariants(w, outcome))?;
-    atomic::write_file(
-        &dir.join(RUN_FILES[5]),
-        &ledger_csv(outcome.market.ledger()),
-    )
+    atomic::write_file(&dir.join(RUN_FILES[5]), &tables.ledger)
+}
+
+/// The two tables `replay` rebuilds from receipts: `agents.csv` and `ledger.csv`, as bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    /// `agents.csv`.
+    pub agents: Vec<u8>,
+    /// `ledger.csv`.
+    pub ledger: Vec<u8>,
+}
+
+impl Tables {
+    /// The tables of a finished run.
+    pub fn of(outcome: &Outcome) -> Self {
+        let identities = outcome
+            .population
+            .identities
+            .iter()
+            .map(|i| (i.id, i.owner.0, i.kind.label()));
+        Self {
+            agents: agents_csv(
+                identities,
+                &outcome.recorder.agents,
+                outcome.market.reputation(),
+            ),
+            ledger: ledger_csv(outcome.market.ledger()),
+        }
+    }
 }
 
 /// `ledger.csv`: one row per client account (SPEC §3). `replay` rebuilds it from receipts.

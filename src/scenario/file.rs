@@ -108,6 +108,10 @@ pub struct MarketSection {
     pub operator_share_bps: u32,
     /// Platform share, in basis points; the LLM reserve takes the remainder.
     pub platform_share_bps: u32,
+    /// Anti-concentration routing strength α ≥ 0 (seed 003): a candidate bidder earning `e`
+    /// against a mean of `ē` per identity is invited with probability 1 / (1 + α·e/ē).
+    /// 0 turns routing off (uniform invitations).
+    pub anti_concentration: f64,
 }
 
 impl Default for MarketSection {
@@ -120,6 +124,7 @@ impl Default for MarketSection {
             allow_active_completion: false,
             operator_share_bps: 7_000,
             platform_share_bps: 1_500,
+            anti_concentration: 0.0,
         }
     }
 }

@@ -59,6 +59,8 @@ pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
         "at most 10000 basis points (100%)",
     );
 
+    c.non_negative("market.anti_concentration", m.anti_concentration);
+
     let r = &f.reputation;
     c.check(
         r.decay.is_finite() && r.decay > 0.0 && r.decay <= 1.0,

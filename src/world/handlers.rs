@@ -278,11 +278,29 @@ impl World {
         if pool.len() <= k {
             invited.extend_from_slice(pool);
         } else {
+            // Anti-concentration routing (seed 003): a candidate earning `e` against a mean of
+            // `ē` per identity is accepted with probability 1 / (1 + α·e/ē). After 20·k
+            // refusals the remaining seats are filled uniformly, so a job always gets bidders.
+            let alpha = self.scenario.file().market.anti_concentration;
+            let mean = self.operator_payouts as f64 / self.population.identities.len() as f64;
+            let mut refusals = 0;
             while invited.len() < k {
                 let a = pool[self.streams.bids.random_range(0..pool.len())];
-                if !invited.contains(&a) {
-                    invited.push(a);
+                if invited.contains(&a) {
+                    continue;
                 }
+                if alpha > 0.0 && mean > 0.0 && refusals < 20 * k {
+                    let relative = self.recorder.agents[a.index()].earnings as f64 / mean;
+                    if !self
+                        .streams
+                        .bids
+                        .random_bool(1.0 / (1.0 + alpha * relative))
+                    {
+                        refusals += 1;
+                        continue;
+                    }
+                }
+                invited.push(a);
             }
         }
         let weights = *self.market.reputation().weights();
@@ -738,11 +756,16 @@ impl World {
             .complete(contract, usage, quality, Some(completion_seconds));
         self.check_settlements(now, contract, settled);
         if let Ok(done) = result {
+            #[cfg(feature = "fault-injection")]
+            let forged =
+                u64::from(self.market.fault() == Some(crate::market::fault::Fault::ForgeReceipt));
+            #[cfg(not(feature = "fault-injection"))]
+            let forged = 0;
             self.emit(now, || Receipt::Complete {
                 contract,
                 bill: done.bill,
                 refund: done.refunded,
-                operator: done.split.operator(),
+                operator: Credits(done.split.operator().0 + forged),
                 quality,
                 seconds: Some(completion_seconds),
                 flags: done.recording.flags.bits(),
@@ -854,6 +877,7 @@ impl World {
             split.operator().0 + split.platform().0 + split.llm_reserve().0;
         let stats = &mut self.recorder.agents[j.agent.index()];
         stats.earnings += split.operator().0;
+        self.operator_payouts += split.operator().0;
         if !rec.flags.is_empty() {
             for d in rec.flags.iter() {
                 stats.flags[detector_index(d)] += 1;

@@ -108,6 +108,8 @@ pub struct World {
     recorder: Recorder,
     /// Ordinary jobs posted so far (for `clients.max_jobs`).
     ordinary_jobs: u64,
+    /// Operator payouts so far, all identities (for anti-concentration routing).
+    operator_payouts: u64,
     scratch: Vec<u64>,
     last_sample: Option<SimTime>,
     /// Where receipts go, when `--events` asked for them.

@@ -42,6 +42,7 @@ impl World {
                 ..Recorder::default()
             },
             ordinary_jobs: 0,
+            operator_payouts: 0,
             scratch: Vec::new(),
             last_sample: None,
             receipts,

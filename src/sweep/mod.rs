@@ -1,0 +1,237 @@
+//! Parameter sweeps: a design of points over scenario keys, replicated with independent
+//! seeds, run in parallel, durable and resumable, shardable across a cluster.
+//!
+//! ```text
+//! sweep.toml ─validate─▶ Sweep { points × replicates } ─shard K/N─▶ runs to do
+//!   each run: base scenario + point's overrides + its seed ─simulate─▶ runs/PPPPPP-RRRR.csv
+//!   all runs present ─▶ runs.csv, summary.csv (polars), runs.parquet, summary.parquet
+//! ```
+//!
+//! Reproducibility: a run's seed depends only on (sweep seed, point, replicate), each run
+//! writes its own small file atomically, and the tables are assembled from those files in
+//! (point, replicate) order. The output is therefore byte-identical for any `--jobs`, any
+//! sharding, and with or without `--resume`.
+
+pub mod aggregate;
+mod design;
+pub mod file;
+pub mod runner;
+
+pub use file::{Design, Param, Range, SweepFile};
+
+use crate::scenario::{Problem, Scenario, ScenarioError};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Why a sweep was refused or failed. All are fatal.
+#[derive(Debug, Error)]
+pub enum SweepError {
+    /// A file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, an unknown key or a wrong type.
+    #[error("{file}: {message}")]
+    Parse {
+        /// The sweep file.
+        file: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// Out-of-range values in the sweep file.
+    #[error("{file}: invalid sweep:\n{}", .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// The sweep file.
+        file: PathBuf,
+        /// Every problem, with its key and the allowed values.
+        problems: Vec<Problem>,
+    },
+    /// A point of the design is refused by the base scenario (unknown key, bad value).
+    #[error("{file}: point {point} ({overrides}) is refused by the scenario: {source}")]
+    Point {
+        /// The sweep file.
+        file: PathBuf,
+        /// The point's index.
+        point: usize,
+        /// The point's overrides.
+        overrides: String,
+        /// The scenario's refusal.
+        source: Box<ScenarioError>,
+    },
+    /// An output problem (refused directory, different sweep, missing runs, I/O).
+    #[error("{0}")]
+    Output(String),
+    /// An I/O error while writing results.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// One point of the design: the value of every parameter, as TOML values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Values in parameter order.
+    pub values: Vec<toml::Value>,
+}
+
+/// A validated sweep: the base scenario's text, the parameters and every point.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    file: SweepFile,
+    origin: PathBuf,
+    scenario_text: String,
+    scenario_path: PathBuf,
+    points: Vec<Point>,
+}
+
+/// One run of a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RunId {
+    /// Point index.
+    pub point: usize,
+    /// Replicate index.
+    pub replicate: u32,
+}
+
+impl Sweep {
+    /// Reads and validates `path`, loads its base scenario and checks every point against it.
+    pub fn load(path: &Path) -> Result<Self, SweepError> {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|source| SweepError::Read {
+                file: p.to_path_buf(),
+                source,
+            })
+        };
+        let text = read(path)?;
+        let file: SweepFile = toml::from_str(&text).map_err(|e| SweepError::Parse {
+            file: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let scenario_path = path
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(&file.scenario);
+        let scenario_text = read(&scenario_path)?;
+        Self::new(file, path, scenario_text, scenario_path)
+    }
+
+    /// Validates a parsed sweep against its base scenario's text.
+    pub fn new(
+        file: SweepFile,
+        origin: &Path,
+        scenario_text: String,
+        scenario_path: PathBuf,
+    ) -> Result<Self, SweepError> {
+        let problems = design::problems(&file);
+        if !problems.is_empty() {
+            return Err(SweepError::Invalid {
+                file: origin.to_path_buf(),
+                problems,
+            });
+        }
+        let points = design::points(&file);
+        let sweep = Self {
+            file,
+            origin: origin.to_path_buf(),
+            scenario_text,
+            scenario_path,
+            points,
+        };
+        for point in 0..sweep.points.len() {
+            sweep.scenario(RunId {
+                point,
+                replicate: 0,
+            })?;
+        }
+        Ok(sweep)
+    }
+
+    /// The sweep file as parsed.
+    pub fn file(&self) -> &SweepFile {
+        &self.file
+    }
+
+    /// The points of the design.
+    pub fn points(&self) -> &[Point] {
+        &self.points
+    }
+
+    /// Every run, in (point, replicate) order.
+    pub fn runs(&self) -> Vec<RunId> {
+        (0..self.points.len())
+            .flat_map(|point| {
+                (0..self.file.replicates).map(move |replicate| RunId { point, replicate })
+            })
+            .collect()
+    }
+
+    /// The `--set` overrides of a point.
+    pub fn overrides(&self, point: usize) -> Vec<String> {
+        self.file
+            .param
+            .iter()
+            .zip(&self.points[point].values)
+            .map(|(p, v)| format!("{}={v}", p.key))
+            .collect()
+    }
+
+    /// The seed of a run: the `replicate`-th number of ChaCha8 stream `point + 1` keyed by the
+    /// sweep seed (stream 0 draws the design), so every run's seed is independent of every
+    /// other run and of how the runs are scheduled.
+    pub fn seed(&self, run: RunId) -> u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.file.seed);
+        rng.set_stream(run.point as u64 + 1);
+        rng.set_word_pos(u128::from(run.replicate) * 2);
+        rng.next_u64()
+    }
+
+    /// The validated scenario of a run.
+    pub fn scenario(&self, run: RunId) -> Result<Scenario, SweepError> {
+        let overrides = self.overrides(run.point);
+        Scenario::from_toml(&self.scenario_text, &self.scenario_path, &overrides)
+            .map(|s| s.with_seed(self.seed(run)))
+            .map_err(|source| SweepError::Point {
+                file: self.origin.clone(),
+                point: run.point,
+                overrides: overrides.join(" "),
+                source: Box::new(source),
+            })
+    }
+
+    /// The resolved sweep, as the files `sweep.resolved.toml` and `base.toml`: the sweep file
+    /// pointing at a verbatim copy of its base scenario, with every point listed in comments.
+    /// `marketsim sweep DIR/sweep.resolved.toml` reproduces the sweep, and two shards belong to
+    /// the same sweep iff these texts are equal.
+    pub fn resolved(&self) -> [(&'static str, String); 2] {
+        let file = SweepFile {
+            scenario: BASE_FILE.to_string(),
+            ..self.file.clone()
+        };
+        let mut out = format!(
+            "# Resolved by marketsim {}: the sweep with its points; base.toml is its scenario.\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        out.push_str(&toml::to_string(&file).expect("a parsed sweep serialises"));
+        out.push_str("\n# Points (point: overrides)\n");
+        for p in 0..self.points.len() {
+            out.push_str(&format!("#   {p}: {}\n", self.overrides(p).join(" ")));
+        }
+        [
+            (RESOLVED_FILE, out),
+            (BASE_FILE, self.scenario_text.clone()),
+        ]
+    }
+}
+
+/// Name of the resolved sweep file in a sweep's output directory.
+pub const RESOLVED_FILE: &str = "sweep.resolved.toml";
+/// Name of the copy of the base scenario in a sweep's output directory.
+pub const BASE_FILE: &str = "base.toml";
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,196 @@
+use super::*;
+use std::path::Path;
+
+const BASE: &str = "[run]\nhorizon = 3600\n[clients]\ncount = 10\njobs_per_hour = 20.0\n\
+                    [[population]]\nkind = \"honest\"\ncount = 10\n";
+
+fn sweep(text: &str) -> Result<Sweep, SweepError> {
+    let file: SweepFile = toml::from_str(text).map_err(|e| SweepError::Parse {
+        file: "s.toml".into(),
+        message: e.to_string(),
+    })?;
+    Sweep::new(
+        file,
+        Path::new("s.toml"),
+        BASE.to_string(),
+        "base.toml".into(),
+    )
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match sweep(text) {
+        Err(SweepError::Invalid { problems, .. }) => problems.into_iter().map(|p| p.key).collect(),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn grid_is_the_cartesian_product_first_parameter_outermost() {
+    let s = sweep(
+        "scenario = \"b\"\nreplicates = 2\n\
+         [[param]]\nkey = \"clients.count\"\nvalues = [5, 7]\n\
+         [[param]]\nkey = \"reputation.decay\"\nlinear = { from = 0.8, to = 1.0, steps = 3 }\n",
+    )
+    .unwrap();
+    let got: Vec<Vec<String>> = (0..s.points().len()).map(|p| s.overrides(p)).collect();
+    assert_eq!(got.len(), 6);
+    assert_eq!(got[0], ["clients.count=5", "reputation.decay=0.8"]);
+    assert_eq!(got[1], ["clients.count=5", "reputation.decay=0.9"]);
+    assert_eq!(got[2], ["clients.count=5", "reputation.decay=1.0"]);
+    assert_eq!(got[3][0], "clients.count=7");
+    assert_eq!(s.runs().len(), 12);
+}
+
+#[test]
+fn log_ranges_and_integer_rounding() {
+    let s = sweep(
+        "scenario = \"b\"\n[[param]]\nkey = \"clients.count\"\nlog = { from = 1.0, to = 100.0, steps = 3 }\ninteger = true\n",
+    )
+    .unwrap();
+    let got: Vec<String> = (0..3).map(|p| s.overrides(p)[0].clone()).collect();
+    assert_eq!(
+        got,
+        ["clients.count=1", "clients.count=10", "clients.count=100"]
+    );
+}
+
+#[test]
+fn latin_hypercube_uses_every_stratum_of_every_parameter_once() {
+    let n = 40;
+    let s = sweep(&format!(
+        "scenario = \"b\"\ndesign = \"lhs\"\npoints = {n}\nseed = 9\n\
+         [[param]]\nkey = \"reputation.decay\"\nlinear = {{ from = 0.5, to = 1.0 }}\n\
+         [[param]]\nkey = \"clients.rating_noise\"\nlinear = {{ from = 0.0, to = 0.2 }}\n"
+    ))
+    .unwrap();
+    for (i, (lo, hi)) in [(0.5, 1.0), (0.0, 0.2)].into_iter().enumerate() {
+        let mut strata: Vec<usize> = s
+            .points()
+            .iter()
+            .map(|p| {
+                let x = p.values[i].as_float().unwrap();
+                assert!((lo..=hi).contains(&x));
+                ((x - lo) / (hi - lo) * n as f64) as usize
+            })
+            .collect();
+        strata.sort_unstable();
+        assert_eq!(strata, (0..n).collect::<Vec<_>>(), "parameter {i}");
+    }
+    // Same seed, same design; another seed, another design.
+    let again = sweep(&format!(
+        "scenario = \"b\"\ndesign = \"lhs\"\npoints = {n}\nseed = 9\n\
+         [[param]]\nkey = \"reputation.decay\"\nlinear = {{ from = 0.5, to = 1.0 }}\n\
+         [[param]]\nkey = \"clients.rating_noise\"\nlinear = {{ from = 0.0, to = 0.2 }}\n"
+    ))
+    .unwrap();
+    assert_eq!(s.points(), again.points());
+}
+
+#[test]
+fn random_design_stays_in_range_and_picks_listed_values() {
+    let s = sweep(
+        "scenario = \"b\"\ndesign = \"random\"\npoints = 50\n\
+         [[param]]\nkey = \"reputation.decay\"\nlog = { from = 0.5, to = 1.0 }\n\
+         [[param]]\nkey = \"market.ranking\"\nvalues = [\"reputation\", \"trust\"]\n",
+    )
+    .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for p in s.points() {
+        let x = p.values[0].as_float().unwrap();
+        assert!((0.5..=1.0).contains(&x));
+        seen.insert(p.values[1].as_str().unwrap().to_string());
+    }
+    assert_eq!(seen.len(), 2);
+}
+
+#[test]
+fn invalid_sweeps_are_refused_naming_the_key() {
+    assert_eq!(
+        problems(
+            "scenario = \"b\"\nreplicates = 0\n[[param]]\nkey = \"clients.count\"\nvalues = [1]\n"
+        ),
+        ["replicates"]
+    );
+    assert_eq!(
+        problems(
+            "scenario = \"b\"\ndesign = \"lhs\"\n[[param]]\nkey = \"clients.count\"\nvalues = [1]\n"
+        ),
+        ["points"]
+    );
+    assert_eq!(problems("scenario = \"b\"\n"), ["param"]);
+    assert_eq!(
+        problems(
+            "scenario = \"b\"\n[[param]]\nkey = \"clients.count\"\nvalues = [1]\nlinear = { from = 1.0, to = 2.0 }\n"
+        ),
+        ["param[0].values|linear|log"]
+    );
+    assert_eq!(
+        problems(
+            "scenario = \"b\"\n[[param]]\nkey = \"reputation.decay\"\nlog = { from = 0.0, to = 1.0, steps = 3 }\n"
+        ),
+        ["param[0].log.from"]
+    );
+    assert_eq!(
+        problems(
+            "scenario = \"b\"\n[[param]]\nkey = \"clients.count\"\nvalues = [1]\n[[param]]\nkey = \"clients.count\"\nvalues = [2]\n"
+        ),
+        ["param[1].key"]
+    );
+    assert!(matches!(
+        sweep("scenario = \"b\"\nreplicats = 2\n"),
+        Err(SweepError::Parse { .. })
+    ));
+}
+
+#[test]
+fn a_varied_key_the_scenario_does_not_have_is_refused() {
+    let e = sweep("scenario = \"b\"\n[[param]]\nkey = \"clients.cuont\"\nvalues = [1, 2]\n")
+        .unwrap_err();
+    let m = e.to_string();
+    assert!(matches!(e, SweepError::Point { point: 0, .. }), "{m}");
+    assert!(m.contains("cuont") && m.contains("s.toml"), "{m}");
+    let e = sweep("scenario = \"b\"\n[[param]]\nkey = \"clients.p_cancel\"\nvalues = [0.5, 2.0]\n")
+        .unwrap_err();
+    assert!(matches!(e, SweepError::Point { point: 1, .. }), "{e}");
+}
+
+#[test]
+fn run_seeds_are_distinct_and_depend_only_on_seed_point_and_replicate() {
+    let text = "scenario = \"b\"\nreplicates = 20\nseed = 3\n[[param]]\nkey = \"clients.count\"\nvalues = [5, 6, 7]\n";
+    let s = sweep(text).unwrap();
+    let seeds: std::collections::BTreeSet<u64> = s.runs().into_iter().map(|r| s.seed(r)).collect();
+    assert_eq!(seeds.len(), 60);
+    let run = RunId {
+        point: 2,
+        replicate: 7,
+    };
+    assert_eq!(s.seed(run), sweep(text).unwrap().seed(run));
+    assert_ne!(
+        s.seed(run),
+        sweep(&text.replace("seed = 3", "seed = 4"))
+            .unwrap()
+            .seed(run)
+    );
+    assert_eq!(s.scenario(run).unwrap().seed(), s.seed(run));
+}
+
+#[test]
+fn shards_partition_the_runs_evenly() {
+    let s = sweep("scenario = \"b\"\nreplicates = 7\n[[param]]\nkey = \"clients.count\"\nvalues = [5, 6, 7]\n").unwrap();
+    let n = 4;
+    let mut all = Vec::new();
+    for k in 1..=n {
+        let mine = runner::Shard { k, n }.select(s.runs());
+        assert!(mine.len() == 5 || mine.len() == 6);
+        all.extend(mine);
+    }
+    all.sort();
+    assert_eq!(all, s.runs());
+    for bad in ["0/4", "5/4", "1/0", "x/2", "3"] {
+        assert!(bad.parse::<runner::Shard>().is_err(), "{bad}");
+    }
+    assert_eq!(
+        "2/4".parse::<runner::Shard>().unwrap(),
+        runner::Shard { k: 2, n: 4 }
+    );
+}

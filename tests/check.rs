@@ -363,7 +363,14 @@ mod faults {
 
     #[test]
     fn skip_refund_breaks_conservation() {
-        assert_caught("skip_refund", "conservation", &[], "baseline", &[HALF_DAY]);
+        // Its receipts say "refund", which a correct ledger replays into a different table.
+        assert_caught(
+            "skip_refund",
+            "conservation",
+            &["receipt_replay"],
+            "baseline",
+            &[HALF_DAY],
+        );
     }
 
     #[test]
@@ -373,7 +380,8 @@ mod faults {
         assert_caught(
             "overdraw",
             "non_negativity",
-            &["conservation"],
+            // A correct ledger refuses the overdrawn holds when the receipts are replayed.
+            &["conservation", "receipt_replay"],
             "baseline",
             &sets,
         );
@@ -384,7 +392,8 @@ mod faults {
         assert_caught(
             "leak_escrow",
             "escrow_completeness",
-            &[],
+            // Replaying the cancellation receipts refunds the leaked escrows.
+            &["receipt_replay"],
             "baseline",
             &[HALF_DAY],
         );

@@ -102,6 +102,9 @@ pub struct World {
     recorder: Recorder,
     /// Ordinary jobs posted so far (for `clients.max_jobs`).
     ordinary_jobs: u64,
+    /// Exact (fractional) simulated time of the latest ordinary arrival: gaps are summed
+    /// unrounded, so rounding to whole seconds cannot bias the Poisson rate.
+    arrival_clock: f64,
     scratch: Vec<u64>,
     last_sample: Option<SimTime>,
 }

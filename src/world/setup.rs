@@ -31,6 +31,7 @@ impl World {
                 ..Recorder::default()
             },
             ordinary_jobs: 0,
+            arrival_clock: 0.0,
             scratch: Vec::new(),
             last_sample: None,
             scenario,
@@ -196,7 +197,10 @@ impl World {
         let gap = Exp::new(rate_per_second)
             .expect("validated rate")
             .sample(&mut self.streams.jobs);
-        let at = now + gap.round() as u64;
+        // Rounding each gap would bias the rate once gaps are under a second (E[round(gap)]
+        // ≪ E[gap]); rounding the running sum does not. `now` is the rounded previous arrival.
+        self.arrival_clock += gap;
+        let at = (self.arrival_clock.round() as u64).max(now);
         if at < self.scenario.file().run.horizon {
             queue.schedule(at, Event::JobArrival);
         }

@@ -4,6 +4,7 @@
 //! difference); 2 bad input or an error (unreadable or invalid scenario, refused output
 //! directory, I/O failure) — the full error chain is printed.
 
+mod bench;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,9 @@ pub struct Cli {
 enum Command {
     /// Run one scenario and write its metrics.
     Run(run::RunArgs),
+    /// Throughput benchmark: a fixed honest-plus-adversaries scenario of N identities and ≈ M
+    /// jobs, timed in memory.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -33,5 +37,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -234,7 +234,7 @@ impl World {
             clients.proposals_per_job as usize,
         );
         let nominal = behaviour::nominal_duration(budget, median, &mut self.streams.jobs);
-        let high_value = budget.as_f64() >= self.high_value_threshold();
+        let high_value = budget.as_f64() >= self.high_value_threshold;
         let Some(job) = self.open_job(
             now,
             client,
@@ -251,7 +251,8 @@ impl World {
         };
         // Invite up to `proposals_per_job` distinct active agents with the capability.
         let pool = &self.population.pools[capability as usize];
-        let mut invited: Vec<AgentId> = Vec::with_capacity(k);
+        let mut invited = std::mem::take(&mut self.invited);
+        invited.clear();
         if pool.len() <= k {
             invited.extend_from_slice(pool);
         } else {
@@ -262,17 +263,16 @@ impl World {
                 }
             }
         }
-        let weights = *self.market.reputation().weights();
-        for agent in invited {
+        for &agent in &invited {
             if !self.market.can_bid(agent) {
                 continue;
             }
-            let identity = self.population.get(agent);
-            let group = &self.scenario.file().population[identity.group];
-            let ask = behaviour::ask(
-                identity,
+            let bidder = self.population.bidders[agent.index()];
+            let group = &self.scenario.file().population[bidder.group as usize];
+            let ask = behaviour::ask_as(
+                bidder.kind,
+                bidder.quality,
                 group,
-                &weights,
                 &AskContext {
                     budget,
                     duration: nominal,
@@ -293,6 +293,7 @@ impl World {
                 break; // continuous market matched
             }
         }
+        self.invited = invited;
         self.await_clearing(now, job, queue);
     }
 
@@ -820,19 +821,6 @@ impl World {
         if collude {
             self.schedule_wash(fresh, now, queue);
         }
-    }
-
-    fn high_value_threshold(&self) -> f64 {
-        let median = self.scenario.file().clients.budget_median as f64;
-        self.scenario
-            .file()
-            .population
-            .iter()
-            .find_map(|g| match g {
-                PopulationGroup::Gaming(g) => Some(g.high_value_factor * median),
-                _ => None,
-            })
-            .unwrap_or(f64::INFINITY)
     }
 }
 

@@ -106,6 +106,10 @@ pub struct World {
     /// unrounded, so rounding to whole seconds cannot bias the Poisson rate.
     arrival_clock: f64,
     scratch: Vec<u64>,
+    /// Agents invited to the job being posted (reused: no allocation per job).
+    invited: Vec<AgentId>,
+    /// Budget from which a job counts as high-value (reputation farmers defect on those).
+    high_value_threshold: f64,
     last_sample: Option<SimTime>,
 }
 

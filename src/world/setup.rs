@@ -33,6 +33,8 @@ impl World {
             ordinary_jobs: 0,
             arrival_clock: 0.0,
             scratch: Vec::new(),
+            invited: Vec::new(),
+            high_value_threshold: high_value_threshold(&file),
             last_sample: None,
             scenario,
         };
@@ -176,18 +178,22 @@ impl World {
         );
         let latent = latent_quality(quality_mean, spread, &mut self.streams.population);
         let id = self.market.register_agent();
-        self.population.push(Identity {
-            id,
-            owner,
-            kind,
-            group,
-            latent,
-            capabilities,
-            colluding_client,
-            ring,
-            active: true,
-            created_at: now,
-        });
+        let weights = self.market.reputation().weights();
+        self.population.push(
+            Identity {
+                id,
+                owner,
+                kind,
+                group,
+                latent,
+                capabilities,
+                colluding_client,
+                ring,
+                active: true,
+                created_at: now,
+            },
+            weights,
+        );
         self.recorder.agents.push(AgentStats::default());
         id
     }
@@ -230,4 +236,17 @@ impl World {
             queue.schedule(at, Event::WashJob { agent });
         }
     }
+}
+
+/// Budget from which a job counts as high-value: the first gaming group's
+/// `high_value_factor` × the median budget; never without a gaming group.
+fn high_value_threshold(file: &crate::scenario::ScenarioFile) -> f64 {
+    let median = file.clients.budget_median as f64;
+    file.population
+        .iter()
+        .find_map(|g| match g {
+            PopulationGroup::Gaming(g) => Some(g.high_value_factor * median),
+            _ => None,
+        })
+        .unwrap_or(f64::INFINITY)
 }

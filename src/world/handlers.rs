@@ -33,25 +33,32 @@ impl World {
     }
 
     fn take_sample(&mut self, now: SimTime) {
-        let kinds = self.recorder.kinds.clone();
+        let kinds = &self.recorder.kinds;
+        // Position of each kind in `kinds`, by `Kind::index`.
+        let mut slot_of = [None; Kind::ALL.len()];
+        for (k, kind) in kinds.iter().enumerate() {
+            slot_of[kind.index()] = Some(k);
+        }
         let mut per_kind = vec![KindSample::default(); kinds.len()];
         let mut counts = vec![0usize; kinds.len()];
-        let weights = *self.market.reputation().weights();
-        for identity in &self.population.identities {
-            let Some(k) = kinds.iter().position(|k| *k == identity.kind) else {
+        let engine = self.market.reputation();
+        // The packed bidder entries hold kind, activity and true quality: no pass over the
+        // full identities.
+        let bidders = self.population.bidders.iter().zip(&self.recorder.agents);
+        for (index, (bidder, stats)) in bidders.enumerate() {
+            let Some(k) = slot_of[bidder.kind.index()] else {
                 continue;
             };
-            let stats = &self.recorder.agents[identity.id.index()];
             per_kind[k].flags += stats.flags.iter().sum::<u64>();
             per_kind[k].payouts += stats.earnings;
-            if !identity.active {
+            if !bidder.active {
                 continue;
             }
-            let r = self.market.reputation().reputation(identity.id);
-            let truth = weights.dot(&crate::market::QualityVector::clamped(identity.latent));
+            let id = AgentId(index as u32);
+            let r = engine.reputation(id);
             per_kind[k].mean_reputation += r;
-            per_kind[k].mean_trust += self.market.reputation().trust(identity.id);
-            per_kind[k].mean_abs_error += (r - truth).abs();
+            per_kind[k].mean_trust += engine.trust(id);
+            per_kind[k].mean_abs_error += (r - bidder.quality).abs();
             counts[k] += 1;
         }
         for (s, n) in per_kind.iter_mut().zip(counts) {

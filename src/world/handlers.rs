@@ -14,7 +14,7 @@ use crate::market::{AgentId, ClientId, Credits, DIMENSIONS};
 use crate::metrics::{Invariant, KindSample, Sample, concentration};
 use crate::scenario::PopulationGroup;
 use rand::Rng;
-use rand_distr::{Distribution, Exp, LogNormal};
+use rand_distr::Distribution;
 
 /// Tokens consumed per second of work, for per-token contracts.
 const TOKENS_PER_SECOND: u64 = 10;
@@ -120,9 +120,7 @@ impl World {
         let clients = &file.clients;
         let rng = &mut self.streams.jobs;
         let client = ClientId(rng.random_range(0..self.honest_clients));
-        let budget = LogNormal::new((clients.budget_median as f64).ln(), clients.budget_sigma)
-            .expect("validated")
-            .sample(rng);
+        let budget = self.draws.budget.sample(rng);
         let budget = Credits((budget.round() as u64).max(1));
         let capability = rng.random_range(0..clients.capabilities);
         let mix = &clients.pricing;
@@ -589,11 +587,7 @@ impl World {
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
         } else {
-            let mean = self.scenario.file().clients.review_seconds.max(1) as f64;
-            Exp::new(1.0 / mean)
-                .expect("positive")
-                .sample(&mut self.streams.reviews)
-                .round() as u64
+            self.draws.review.sample(&mut self.streams.reviews).round() as u64
         };
         queue.schedule(now + delay, Event::Reviewed(job));
     }
@@ -620,10 +614,7 @@ impl World {
                     format!("dispute contract {contract}")
                 });
             self.recorder.counters.disputed += 1;
-            let mean = clients.dispute_seconds.max(1) as f64;
-            let delay = Exp::new(1.0 / mean)
-                .expect("positive")
-                .sample(&mut self.streams.reviews);
+            let delay = self.draws.dispute.sample(&mut self.streams.reviews);
             queue.schedule(now + delay.round() as u64, Event::DisputeResolved(job));
         } else if u < clients.p_dispute + clients.p_cancel {
             self.cancel(now, job, queue);

@@ -89,6 +89,18 @@ struct DagJob {
     outstanding: usize,
 }
 
+/// Distributions fixed for a run, built once instead of per draw.
+struct Draws {
+    /// Gap between ordinary job arrivals, seconds.
+    arrival: rand_distr::Exp<f64>,
+    /// Budget ceiling of an ordinary job, credits.
+    budget: rand_distr::LogNormal<f64>,
+    /// A client's review delay, seconds.
+    review: rand_distr::Exp<f64>,
+    /// Time to resolve a dispute, seconds.
+    dispute: rand_distr::Exp<f64>,
+}
+
 /// The market world: market core, population, randomness, jobs in flight and observations.
 pub struct World {
     scenario: Scenario,
@@ -110,6 +122,8 @@ pub struct World {
     invited: Vec<AgentId>,
     /// Budget from which a job counts as high-value (reputation farmers defect on those).
     high_value_threshold: f64,
+    /// The run's fixed distributions.
+    draws: Draws,
     last_sample: Option<SimTime>,
 }
 

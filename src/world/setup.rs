@@ -1,6 +1,6 @@
 //! Building a world from a scenario: market, clients, population and the first events.
 
-use super::{Event, World};
+use super::{Draws, Event, World};
 use crate::agents::population::{capability_mask, latent_quality};
 use crate::agents::{Identity, Kind, Population};
 use crate::engine::{EventQueue, SimTime, Streams};
@@ -9,7 +9,7 @@ use crate::market::slab::Slab;
 use crate::market::{AgentId, ClientId, Credits, OwnerId, QualityVector};
 use crate::metrics::{AgentStats, Recorder};
 use crate::scenario::{PopulationGroup, Scenario};
-use rand_distr::{Distribution, Exp};
+use rand_distr::{Distribution, Exp, LogNormal};
 
 impl World {
     /// Builds the world and schedules its first events.
@@ -34,6 +34,7 @@ impl World {
             arrival_clock: 0.0,
             scratch: Vec::new(),
             invited: Vec::new(),
+            draws: Draws::new(&file),
             high_value_threshold: high_value_threshold(&file),
             last_sample: None,
             scenario,
@@ -199,10 +200,7 @@ impl World {
     }
 
     pub(super) fn schedule_next_arrival(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
-        let rate_per_second = self.scenario.file().clients.jobs_per_hour / 3_600.0;
-        let gap = Exp::new(rate_per_second)
-            .expect("validated rate")
-            .sample(&mut self.streams.jobs);
+        let gap = self.draws.arrival.sample(&mut self.streams.jobs);
         // Rounding each gap would bias the rate once gaps are under a second (E[round(gap)]
         // ≪ E[gap]); rounding the running sum does not. `now` is the rounded previous arrival.
         self.arrival_clock += gap;
@@ -249,4 +247,19 @@ fn high_value_threshold(file: &crate::scenario::ScenarioFile) -> f64 {
             _ => None,
         })
         .unwrap_or(f64::INFINITY)
+}
+
+impl Draws {
+    /// The distributions of `file`, built once per run (the same values each draw used to
+    /// rebuild: bit-identical samples).
+    fn new(file: &crate::scenario::ScenarioFile) -> Self {
+        let clients = &file.clients;
+        Self {
+            arrival: Exp::new(clients.jobs_per_hour / 3_600.0).expect("validated rate"),
+            budget: LogNormal::new((clients.budget_median as f64).ln(), clients.budget_sigma)
+                .expect("validated"),
+            review: Exp::new(1.0 / clients.review_seconds.max(1) as f64).expect("positive"),
+            dispute: Exp::new(1.0 / clients.dispute_seconds.max(1) as f64).expect("positive"),
+        }
+    }
 }

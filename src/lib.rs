@@ -9,7 +9,8 @@
 //! agents     the synthetic population and its behaviours (SPEC §9)
 //! world      the market world: market core + population driven by the engine
 //! metrics    observations: counters, per-identity stats, concentration, invariants
-//! output     results directory: atomic CSV / TOML writers
+//! output     results directory: atomic CSV / TOML writers, hash-chained receipts
+//! replay     rebuild a run's ledger and agent table from its receipts
 //! cli        the `marketsim` command line
 //! ```
 //!
@@ -23,5 +24,6 @@ pub mod engine;
 pub mod market;
 pub mod metrics;
 pub mod output;
+pub mod replay;
 pub mod scenario;
 pub mod world;

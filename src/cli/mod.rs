@@ -5,6 +5,7 @@
 //! directory, I/O failure) — the full error chain is printed.
 
 mod bench;
+mod replay;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ enum Command {
     /// Throughput benchmark: a fixed honest-plus-adversaries scenario of N identities and ≈ M
     /// jobs, timed in memory.
     Bench(bench::BenchArgs),
+    /// Rebuild a run's ledger and agent table from its receipts and compare.
+    Replay(replay::ReplayArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -38,5 +41,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Replay(args) => replay::run(args),
     }
 }

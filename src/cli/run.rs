@@ -1,5 +1,6 @@
 //! `marketsim run`: one scenario, one seed, one results directory.
 
+use crate::output::receipts::ReceiptLog;
 use crate::output::{self, atomic};
 use crate::scenario::Scenario;
 use crate::world;
@@ -24,6 +25,10 @@ pub(super) struct RunArgs {
     /// Override a scenario key, e.g. `--set clients.count=500` or `--set population[0].count=9`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Also write every state change as a hash-chained receipt (`receipts.log`); see
+    /// `marketsim replay`.
+    #[arg(long)]
+    events: bool,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -60,7 +65,21 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .progress_chars("=> "),
     );
     let mut last = 0;
-    let outcome = world::simulate(scenario, |now| {
+    let receipts_path = out.join("receipts.log");
+    let receipts = match args.events {
+        true => Some(ReceiptLog::create(&receipts_path)?),
+        false => {
+            // A forced re-run without --events must not leave an older run's receipts behind.
+            if receipts_path.exists() {
+                std::fs::remove_file(&receipts_path)?;
+            }
+            None
+        }
+    };
+    let sink = receipts
+        .clone()
+        .map(|log| Box::new(log) as Box<dyn crate::world::receipts::ReceiptSink>);
+    let outcome = world::simulate_with_receipts(scenario, sink, |now| {
         // Drawing is throttled by indicatif; only report forward progress within the horizon.
         if now > last && now <= horizon {
             last = now;
@@ -70,6 +89,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
 
     output::write_run(&out, &outcome)
+        .and_then(|()| receipts.map_or(Ok(()), |log| log.commit()))
         .with_context(|| format!("writing results to {}", out.display()))?;
     let violations = outcome.recorder.invariants.total_violations();
     if !args.quiet {

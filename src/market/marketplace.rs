@@ -259,7 +259,7 @@ impl Marketplace {
         self.book.rule() == ClearingRule::Continuous
     }
 
-    /// Posts a demand (SPEC §2).
+    /// Posts a demand (SPEC §2); the client must have an account.
     pub fn post_demand(
         &mut self,
         client: ClientId,
@@ -267,6 +267,9 @@ impl Marketplace {
         budget: Credits,
         deadline: u64,
     ) -> Result<TaskId, MarketError> {
+        if self.ledger.balance(client).is_none() {
+            return Err(MarketError::Ledger(LedgerError::NoBalanceRecord { client }));
+        }
         Ok(self.book.post_demand(DemandSpec {
             client,
             capabilities: Capabilities(capabilities),
@@ -289,6 +292,9 @@ impl Marketplace {
         terms: ProposalTerms,
         now: u64,
     ) -> Result<Option<Opened>, MarketError> {
+        if !self.reputation.contains(terms.agent) {
+            return Err(ReputationError::UnknownAgent { agent: terms.agent }.into());
+        }
         if self.clears_on_arrival() {
             self.check_funding(task)?;
         }
@@ -526,5 +532,309 @@ pub fn rate_for(model: PricingModel, price: Credits, duration: u64) -> Credits {
         PricingModel::PerTask => price,
         PricingModel::Hourly => Credits(price.0.div_ceil(duration.div_ceil(3_600).max(1)).max(1)),
         PricingModel::PerToken => Credits((price.0 / (duration * TOKENS_PER_SECOND).max(1)).max(1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(clearing: ClearingRule, ranking: RankingSignal) -> MarketConfig {
+        MarketConfig {
+            clearing,
+            ranking,
+            transitions: TransitionPolicy::default(),
+            split: SplitPolicy::default(),
+            reputation: ReputationConfig::default(),
+            staking: None,
+        }
+    }
+
+    fn terms(agent: AgentId, price: u64, confidence: f64) -> ProposalTerms {
+        ProposalTerms {
+            agent,
+            price: Credits(price),
+            duration: 3_600,
+            confidence,
+            model: PricingModel::PerTask,
+        }
+    }
+
+    /// A seasoned agent with reputation and trust ≈ `r` (alternating vectors average to `r`).
+    fn seasoned(m: &mut Marketplace, r: f64) -> AgentId {
+        let a = m.register_agent();
+        let q = QualityVector::new(std::array::from_fn(|d| {
+            if d % 2 == 0 { r + 0.05 } else { r - 0.05 }
+        }))
+        .unwrap();
+        for _ in 0..20 {
+            m.record_prior(a, q).unwrap();
+        }
+        a
+    }
+
+    #[test]
+    fn a_fresh_identity_ranks_at_one_half_under_r_and_at_zero_under_t() {
+        for (ranking, fresh_wins) in [
+            (RankingSignal::Reputation, true),
+            (RankingSignal::Trust, false),
+        ] {
+            let mut m = Marketplace::new(config(ClearingRule::Call, ranking));
+            let client = m.open_client(Credits(10_000));
+            let honest = seasoned(&mut m, 0.8);
+            let fresh = m.register_agent(); // a whitewashed sybil's new identity
+            assert_eq!(m.reputation().reputation(fresh), 0.5);
+            assert_eq!(m.reputation().trust(fresh), 0.0);
+            let task = m.post_demand(client, 1, Credits(2_000), 100).unwrap();
+            // Honest: 1000 / (1 + 0.8·0.8) ≈ 610. Fresh under R: 700 / (1 + 0.9·0.5) ≈ 483;
+            // under T: 700 / (1 + 0) = 700.
+            m.submit(task, terms(honest, 1_000, 0.8), 0).unwrap();
+            m.submit(task, terms(fresh, 700, 0.9), 0).unwrap();
+            let opened = m.clear(task, PricingModel::PerTask, 600).unwrap().unwrap();
+            assert_eq!(opened.agent == fresh, fresh_wins, "{ranking:?}");
+            assert_eq!(
+                (opened.accepted, opened.rejected, opened.proposals),
+                (1, 1, 2)
+            );
+        }
+    }
+
+    #[test]
+    fn an_unfundable_clearing_changes_nothing() {
+        let mut m = Marketplace::new(config(ClearingRule::Call, RankingSignal::Reputation));
+        let client = m.open_client(Credits(500));
+        let agent = m.register_agent();
+        let task = m.post_demand(client, 1, Credits(1_000), 100).unwrap();
+        m.submit(task, terms(agent, 300, 0.5), 0).unwrap();
+        let before = format!("{m:?}");
+        assert!(matches!(
+            m.clear(task, PricingModel::PerTask, 600),
+            Err(MarketError::Unfunded(LedgerError::InsufficientFunds { .. }))
+        ));
+        assert_eq!(format!("{m:?}"), before);
+        assert_eq!(m.depth(task).unwrap(), (1, 1));
+    }
+
+    #[test]
+    fn a_contract_lifecycle_conserves_credits_and_splits_the_bill() {
+        let mut m = Marketplace::new(config(ClearingRule::Continuous, RankingSignal::Reputation));
+        let client = m.open_client(Credits(10_000));
+        let agent = m.register_agent();
+        let task = m.post_demand(client, 1, Credits(5_000), 100).unwrap();
+        let mut t = terms(agent, 3_500, 0.92);
+        t.model = PricingModel::Hourly;
+        t.duration = 2 * 3_600; // rate 1750 per hour
+        let opened = m
+            .submit(task, t, 0)
+            .unwrap()
+            .expect("continuous match on arrival");
+        assert_eq!(
+            opened.hold,
+            Credits(5_000),
+            "hourly contracts hold the ceiling"
+        );
+        m.deliver(opened.contract).unwrap();
+        let q = QualityVector::new([0.95, 0.90, 0.97, 0.88, 0.91, 0.82]).unwrap();
+        let usage = Usage {
+            seconds: 3 * 3_600 + 1,
+            tokens: 0,
+        }; // 4 started hours: 7000, capped
+        let before = format!("{m:?}");
+        assert!(
+            m.complete(ContractId::from_parts(9, 0), usage, q, None)
+                .is_err()
+        );
+        assert_eq!(
+            format!("{m:?}"),
+            before,
+            "a refused completion changes nothing"
+        );
+        let done = m.complete(opened.contract, usage, q, Some(600)).unwrap();
+        assert_eq!(done.bill, Credits(5_000));
+        assert_eq!(done.refunded, Credits(0));
+        assert_eq!(
+            (
+                done.split.operator(),
+                done.split.platform(),
+                done.split.llm_reserve()
+            ),
+            (Credits(3_500), Credits(750), Credits(750))
+        );
+        let totals = m.ledger().totals();
+        assert!(totals.is_conserved());
+        assert_eq!(totals.distributed, Credits(5_000));
+        assert_eq!(m.ledger().open_escrows(), 0);
+        assert!(matches!(
+            m.cancel(opened.contract),
+            Err(MarketError::Contract(ContractError::Retired { .. }))
+        ));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Post {
+            client: u32,
+            budget: u64,
+        },
+        Submit {
+            task: usize,
+            agent: u32,
+            price: u64,
+            confidence: f64,
+            model: u8,
+        },
+        Clear {
+            task: usize,
+            model: u8,
+        },
+        CancelDemand {
+            task: usize,
+        },
+        Deliver {
+            contract: usize,
+        },
+        Dispute {
+            contract: usize,
+        },
+        Complete {
+            contract: usize,
+            seconds: u64,
+            score: f64,
+        },
+        Cancel {
+            contract: usize,
+        },
+    }
+
+    fn pick<T: Copy>(v: &[T], i: usize) -> T {
+        v[i % v.len()]
+    }
+
+    fn model(m: u8) -> PricingModel {
+        [
+            PricingModel::PerTask,
+            PricingModel::Hourly,
+            PricingModel::PerToken,
+        ][m as usize % 3]
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let confidence = prop_oneof![0.0..=1.0f64, Just(f64::NAN), Just(1.5), Just(-0.1)];
+        prop_oneof![
+            (0..4u32, prop_oneof![Just(0u64), 1..3_000u64])
+                .prop_map(|(client, budget)| Op::Post { client, budget }),
+            (0..12usize, 0..4u32, 1..4_000u64, confidence, 0..3u8).prop_map(
+                |(task, agent, price, confidence, model)| {
+                    Op::Submit {
+                        task,
+                        agent,
+                        price,
+                        confidence,
+                        model,
+                    }
+                }
+            ),
+            (0..12usize, 0..3u8).prop_map(|(task, model)| Op::Clear { task, model }),
+            (0..12usize).prop_map(|task| Op::CancelDemand { task }),
+            (0..12usize).prop_map(|contract| Op::Deliver { contract }),
+            (0..12usize).prop_map(|contract| Op::Dispute { contract }),
+            (0..12usize, 0..20_000u64, 0.0..=1.0f64).prop_map(|(contract, seconds, score)| {
+                Op::Complete {
+                    contract,
+                    seconds,
+                    score,
+                }
+            }),
+            (0..12usize).prop_map(|contract| Op::Cancel { contract }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Random operation sequences, bad ones included (unknown clients, agents, tasks and
+        /// contracts; zero budgets; invalid confidence; invalid transitions; settling twice):
+        /// a refused operation changes nothing, and after every operation credits are conserved,
+        /// bills respect their caps, splits are exact and R, T ∈ [0, 1].
+        #[test]
+        fn random_operations_keep_every_invariant(ops in proptest::collection::vec(op(), 1..60),
+                                                  call in proptest::bool::ANY) {
+            use proptest::prop_assert;
+            let rule = if call { ClearingRule::Call } else { ClearingRule::Continuous };
+            let mut m = Marketplace::new(config(rule, RankingSignal::Trust));
+            for _ in 0..3 {
+                m.open_client(Credits(5_000));
+                m.register_agent();
+            }
+            // Issued ids (live or retired) plus one never issued, so lookups hit all three cases.
+            let mut tasks = vec![TaskId::from_parts(99, 0)];
+            let mut contracts = vec![ContractId::from_parts(99, 0)];
+            for op in ops {
+                let before = format!("{m:?}");
+                let result: Result<(), MarketError> = match op.clone() {
+                    Op::Post { client, budget } => {
+                        m.post_demand(ClientId(client), 1, Credits(budget), 100).map(|t| tasks.push(t))
+                    }
+                    Op::Submit { task, agent, price, confidence, model: md } => {
+                        let terms = ProposalTerms { agent: AgentId(agent), price: Credits(price), duration: 3_600, confidence, model: model(md) };
+                        m.submit(pick(&tasks, task), terms, 0).map(|o| contracts.extend(o.map(|o| o.contract)))
+                    }
+                    Op::Clear { task, model: md } => m
+                        .clear(pick(&tasks, task), model(md), 10)
+                        .map(|o| contracts.extend(o.map(|o| o.contract))),
+                    Op::CancelDemand { task } => m.cancel_demand(pick(&tasks, task)).map(|_| ()),
+                    Op::Deliver { contract } => m.deliver(pick(&contracts, contract)),
+                    Op::Dispute { contract } => m.dispute(pick(&contracts, contract)),
+                    Op::Complete { contract, seconds, score } => {
+                        let q = QualityVector::new([score; 6]).unwrap();
+                        let usage = Usage { seconds, tokens: seconds * TOKENS_PER_SECOND };
+                        m.complete(pick(&contracts, contract), usage, q, Some(seconds)).map(|done| {
+                            assert!(done.bill <= done.hold);
+                            assert_eq!(done.bill.checked_add(done.refunded), Some(done.hold));
+                            let s = done.split;
+                            assert_eq!(s.operator().0 + s.platform().0 + s.llm_reserve().0, done.bill.0);
+                        })
+                    }
+                    Op::Cancel { contract } => m.cancel(pick(&contracts, contract)).map(|_| ()),
+                };
+                if result.is_err() {
+                    prop_assert!(format!("{m:?}") == before, "{op:?} failed with {result:?} but changed the market");
+                }
+                let totals = m.ledger().totals();
+                prop_assert!(totals.is_conserved());
+                prop_assert!(m.ledger().recompute_totals() == totals);
+                for c in 0..3 {
+                    prop_assert!(m.ledger().is_client_conserved(ClientId(c)) == Some(true));
+                }
+                for a in 0..3 {
+                    let (r, t) = (m.reputation().reputation(AgentId(a)), m.reputation().trust(AgentId(a)));
+                    prop_assert!((0.0..=1.0).contains(&r) && (0.0..=1.0).contains(&t));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rates_spread_the_price_over_promised_hours_and_tokens() {
+        assert_eq!(
+            rate_for(PricingModel::PerTask, Credits(700), 10),
+            Credits(700)
+        );
+        assert_eq!(
+            rate_for(PricingModel::Hourly, Credits(700), 3 * 3_600),
+            Credits(234)
+        );
+        assert_eq!(
+            rate_for(PricingModel::Hourly, Credits(700), 1),
+            Credits(700)
+        );
+        assert_eq!(
+            rate_for(PricingModel::PerToken, Credits(700), 7),
+            Credits(10)
+        );
+        assert_eq!(
+            rate_for(PricingModel::PerToken, Credits(5), 3_600),
+            Credits(1)
+        );
     }
 }

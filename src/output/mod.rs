@@ -7,14 +7,20 @@
 //! | `agents.csv` | one row per identity |
 //! | `summary.csv` | one row of headline metrics |
 //! | `invariants.csv` | one row per invariant: checks and violations |
+//! | `ledger.csv` | one row per client account: initial, available, held, released |
+//! | `receipts.log` | with `--events`: every state change, hash-chained ([`receipts`]) |
 //!
 //! Every file is written atomically ([`atomic`]); a run's directory is refused if it exists
 //! and is not empty, unless forced. Floats are written with Rust's shortest round-trip
 //! formatting, so the bytes depend only on the values.
 
 pub mod atomic;
+pub mod receipts;
 
-use crate::market::reputation::Detector;
+use crate::market::escrow::EscrowLedger;
+use crate::market::reputation::{Detector, ReputationEngine};
+use crate::market::{AgentId, ClientId};
+use crate::metrics::AgentStats;
 use crate::metrics::Invariant;
 use crate::metrics::summary::summary;
 use crate::world::Outcome;
@@ -22,12 +28,13 @@ use std::io;
 use std::path::Path;
 
 /// Names of the files a run writes, in writing order.
-pub const RUN_FILES: [&str; 5] = [
+pub const RUN_FILES: [&str; 6] = [
     "scenario.resolved.toml",
     "timeseries.csv",
     "agents.csv",
     "summary.csv",
     "invariants.csv",
+    "ledger.csv",
 ];
 
 fn csv_file(
@@ -51,9 +58,43 @@ pub fn write_run(dir: &Path, outcome: &Outcome) -> io::Result<()> {
         outcome.scenario.to_resolved_toml().as_bytes(),
     )?;
     csv_file(dir, RUN_FILES[1], |w| write_timeseries(w, outcome))?;
-    csv_file(dir, RUN_FILES[2], |w| write_agents(w, outcome))?;
+    let identities = outcome
+        .population
+        .identities
+        .iter()
+        .map(|i| (i.id, i.owner.0, i.kind.label()));
+    let agents = agents_csv(
+        identities,
+        &outcome.recorder.agents,
+        outcome.market.reputation(),
+    );
+    atomic::write_file(&dir.join(RUN_FILES[2]), &agents)?;
     csv_file(dir, RUN_FILES[3], |w| write_summary(w, outcome))?;
-    csv_file(dir, RUN_FILES[4], |w| write_invariants(w, outcome))
+    csv_file(dir, RUN_FILES[4], |w| write_invariants(w, outcome))?;
+    atomic::write_file(
+        &dir.join(RUN_FILES[5]),
+        &ledger_csv(outcome.market.ledger()),
+    )
+}
+
+/// `ledger.csv`: one row per client account (SPEC §3). `replay` rebuilds it from receipts.
+pub fn ledger_csv(ledger: &EscrowLedger) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let rows = (0..ledger.accounts() as u32).map(|c| {
+        let client = ClientId(c);
+        let balance = ledger.balance(client).expect("opened account");
+        [
+            c.to_string(),
+            ledger.initial(client).expect("opened").to_string(),
+            balance.available.to_string(),
+            balance.held.to_string(),
+            ledger.released(client).expect("opened").to_string(),
+        ]
+    });
+    w.write_record(["client_id", "initial", "available", "held", "released"])
+        .and_then(|()| rows.into_iter().try_for_each(|r| w.write_record(r)))
+        .expect("writing to memory");
+    w.into_inner().expect("writing to memory")
 }
 
 fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
@@ -115,7 +156,24 @@ fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::R
     Ok(())
 }
 
-fn write_agents<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
+/// `agents.csv`: one row per identity `(id, owner, true type)`, with its statistics and final
+/// reputation. `replay` rebuilds it from receipts.
+pub fn agents_csv<'a>(
+    identities: impl Iterator<Item = (AgentId, u32, &'a str)>,
+    stats: &[AgentStats],
+    engine: &ReputationEngine,
+) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    write_agents(&mut w, identities, stats, engine).expect("writing to memory");
+    w.into_inner().expect("writing to memory")
+}
+
+fn write_agents<'a, W: io::Write>(
+    w: &mut csv::Writer<W>,
+    identities: impl Iterator<Item = (AgentId, u32, &'a str)>,
+    stats: &[AgentStats],
+    engine: &ReputationEngine,
+) -> csv::Result<()> {
     w.write_record([
         "agent_id",
         "owner_id",
@@ -132,20 +190,19 @@ fn write_agents<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Resul
         "first_flag_time",
         "whitewashed",
     ])?;
-    let engine = o.market.reputation();
     debug_assert_eq!(Detector::ALL.len(), 3);
-    for i in &o.population.identities {
-        let s = &o.recorder.agents[i.id.index()];
+    for (id, owner, kind) in identities {
+        let s = &stats[id.index()];
         w.write_record([
-            i.id.to_string(),
-            i.owner.to_string(),
-            i.kind.label().to_string(),
+            id.to_string(),
+            owner.to_string(),
+            kind.to_string(),
             s.jobs_won.to_string(),
             s.value_won.to_string(),
             s.earnings.to_string(),
-            engine.reputation(i.id).to_string(),
-            engine.trust(i.id).to_string(),
-            engine.suspicion(i.id).to_string(),
+            engine.reputation(id).to_string(),
+            engine.trust(id).to_string(),
+            engine.suspicion(id).to_string(),
             s.flags[0].to_string(),
             s.flags[1].to_string(),
             s.flags[2].to_string(),

@@ -447,7 +447,7 @@ impl Default for SybilGroup {
             identities_per_owner: 10,
             underbid: 0.7,
             quality_mean: 0.35,
-            whitewash_trust: 0.3,
+            whitewash_trust: 0.4,
             collude: false,
             wash_jobs_per_hour: 0.5,
             cost_factor: 0.6,

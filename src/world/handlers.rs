@@ -10,9 +10,10 @@ use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms};
 use crate::market::reputation::Detector;
 use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
-use crate::market::{AgentId, ClientId, Credits, DIMENSIONS};
+use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
 use crate::metrics::{Invariant, KindSample, Sample, concentration};
 use crate::scenario::PopulationGroup;
+use crate::world::receipts::Receipt;
 use rand::Rng;
 use rand_distr::Distribution;
 
@@ -404,6 +405,11 @@ impl World {
             Err(e) => unreachable!("posting a validated demand cannot fail: {e}"),
         };
         self.recorder.counters.posted += 1;
+        self.emit(now, || Receipt::Post {
+            task,
+            client,
+            budget,
+        });
         Some(self.jobs.insert(Job {
             task,
             client,
@@ -518,6 +524,7 @@ impl World {
         self.market
             .cancel_demand(j.task)
             .expect("an unmatched demand can be cancelled");
+        self.emit(now, || Receipt::Unmatched { task: j.task });
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
@@ -546,6 +553,14 @@ impl World {
                 )
             },
         );
+        self.emit(now, || Receipt::Open {
+            contract: opened.contract,
+            task: opened.task,
+            client: opened.client,
+            agent: opened.agent,
+            price: opened.price,
+            hold: opened.hold,
+        });
         let stats = &mut self.recorder.agents[opened.agent.index()];
         stats.jobs_won += 1;
         stats.value_won += opened.price.0;
@@ -578,12 +593,10 @@ impl World {
         let j = self.jobs.get(job).expect("live job");
         let contract = j.contract.expect("delivered jobs have a contract");
         let wash = j.wash.is_some();
-        let ok = self.market.deliver(contract).is_ok();
-        self.recorder
-            .invariants
-            .check(Invariant::ValidTransitions, ok, now, || {
-                format!("deliver contract {contract}")
-            });
+        let result = self.market.deliver(contract);
+        if self.transitioned(now, contract, "deliver", result) {
+            self.emit(now, || Receipt::Deliver { contract });
+        }
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
         } else {
@@ -607,12 +620,10 @@ impl World {
         let u: f64 = self.streams.reviews.random();
         if observed_mean < DISPUTE_QUALITY || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
-            let ok = self.market.dispute(contract).is_ok();
-            self.recorder
-                .invariants
-                .check(Invariant::ValidTransitions, ok, now, || {
-                    format!("dispute contract {contract}")
-                });
+            let result = self.market.dispute(contract);
+            if self.transitioned(now, contract, "dispute", result) {
+                self.emit(now, || Receipt::Dispute { contract });
+            }
             self.recorder.counters.disputed += 1;
             let delay = self.draws.dispute.sample(&mut self.streams.reviews);
             queue.schedule(now + delay.round() as u64, Event::DisputeResolved(job));
@@ -648,16 +659,12 @@ impl World {
     fn cancel(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
-        match self.market.cancel(contract) {
-            Ok(_) => self.recorder.counters.cancelled += 1,
-            Err(e) => {
-                self.recorder
-                    .invariants
-                    .check(Invariant::ValidTransitions, false, now, || {
-                        format!("cancel {contract}: {e}")
-                    })
-            }
+        let result = self.market.cancel(contract);
+        if let Ok(refund) = result {
+            self.recorder.counters.cancelled += 1;
+            self.emit(now, || Receipt::Cancel { contract, refund });
         }
+        self.transitioned(now, contract, "cancel", result.map(|_| ()));
         self.check_client(now, j.client);
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
@@ -676,24 +683,46 @@ impl World {
             tokens: tokens + self.streams.reviews.random_range(0..=tokens / 5),
         };
         let completion_seconds = now - j.started_at;
-        match self
+        let result = self
             .market
-            .complete(contract, usage, quality, Some(completion_seconds))
-        {
-            Ok(done) => self.record_completion(now, &j, done),
-            Err(e) => {
-                self.recorder
-                    .invariants
-                    .check(Invariant::ValidTransitions, false, now, || {
-                        format!("complete {contract}: {e}")
-                    })
-            }
+            .complete(contract, usage, quality, Some(completion_seconds));
+        if let Ok(done) = result {
+            self.emit(now, || Receipt::Complete {
+                contract,
+                bill: done.bill,
+                refund: done.refunded,
+                operator: done.split.operator(),
+                quality,
+                seconds: Some(completion_seconds),
+                flags: done.recording.flags.bits(),
+            });
+            self.record_completion(now, &j, done);
         }
+        self.transitioned(now, contract, "complete", result.map(|_| ()));
         self.check_client(now, j.client);
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
         self.maybe_whitewash(now, j.agent, queue);
+    }
+
+    /// Records one contract transition attempt as a check of [`Invariant::ValidTransitions`];
+    /// returns whether it succeeded.
+    fn transitioned(
+        &mut self,
+        now: SimTime,
+        contract: ContractId,
+        what: &str,
+        result: Result<(), MarketError>,
+    ) -> bool {
+        let ok = result.is_ok();
+        self.recorder
+            .invariants
+            .check(Invariant::ValidTransitions, ok, now, || match result {
+                Ok(()) => unreachable!("only failures are described"),
+                Err(e) => format!("{what} contract {contract}: {e}"),
+            });
+        ok
     }
 
     fn record_completion(&mut self, now: SimTime, j: &Job, done: Completed) {
@@ -759,8 +788,12 @@ impl World {
 
     fn slash(&mut self, now: SimTime, agent: AgentId, condition: SlashCondition) {
         if let Some(result) = self.market.slash(agent, condition) {
-            if result.is_ok() {
+            if let Ok(event) = result {
                 self.recorder.counters.slashes += 1;
+                self.emit(now, || Receipt::Slash {
+                    agent,
+                    amount: event.amount,
+                });
             }
             let conserved = self.market.stakes_conserved();
             self.recorder
@@ -804,6 +837,7 @@ impl World {
             g.collude,
         );
         self.population.deactivate(agent);
+        self.emit(now, || Receipt::Whitewash { agent });
         self.recorder.agents[agent.index()].whitewashed = true;
         self.recorder.counters.whitewashes += 1;
         let fresh = self.add_identity(
@@ -822,8 +856,9 @@ impl World {
     }
 }
 
-/// Column index of a detector in per-agent flag counts.
-pub(crate) fn detector_index(d: Detector) -> usize {
+/// Column index of a detector in per-agent flag counts (score inflation, rapid cycling, perfect
+/// streak).
+pub fn detector_index(d: Detector) -> usize {
     match d {
         Detector::ScoreInflation => 0,
         Detector::RapidCycling => 1,

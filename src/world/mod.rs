@@ -18,7 +18,10 @@
 //! held.
 
 mod handlers;
+pub mod receipts;
 mod setup;
+
+pub use handlers::detector_index;
 
 use crate::agents::{Population, Rating};
 use crate::engine::{EventQueue, Model, SimTime, Streams};
@@ -28,6 +31,7 @@ use crate::market::slab::{Slab, SlabKey};
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
 use crate::metrics::Recorder;
 use crate::scenario::Scenario;
+use receipts::{Receipt, ReceiptSink};
 
 /// Events of the market world (a closed set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +129,18 @@ pub struct World {
     /// The run's fixed distributions.
     draws: Draws,
     last_sample: Option<SimTime>,
+    /// Where receipts go, when `--events` asked for them.
+    receipts: Option<Box<dyn ReceiptSink>>,
+}
+
+impl World {
+    /// Hands a receipt to the sink, if receipts are on (the receipt is only built then).
+    #[inline]
+    fn emit(&mut self, now: SimTime, receipt: impl FnOnce() -> Receipt) {
+        if let Some(sink) = self.receipts.as_mut() {
+            sink.emit(now, &receipt());
+        }
+    }
 }
 
 impl Model for World {
@@ -163,8 +179,17 @@ pub struct Outcome {
 /// Runs `scenario` to the end of its drain. `progress` is told the simulated time of every
 /// event (for a progress bar); it must not influence the run.
 pub fn simulate(scenario: Scenario, progress: impl FnMut(SimTime)) -> Outcome {
+    simulate_with_receipts(scenario, None, progress)
+}
+
+/// [`simulate`], handing every state change to `receipts` as it happens.
+pub fn simulate_with_receipts(
+    scenario: Scenario,
+    receipts: Option<Box<dyn ReceiptSink>>,
+    progress: impl FnMut(SimTime),
+) -> Outcome {
     let mut queue = EventQueue::new();
-    let mut world = World::new(scenario, &mut queue);
+    let mut world = World::new(scenario, receipts, &mut queue);
     let events = crate::engine::run(&mut world, &mut queue, progress);
     let end_time = queue.now();
     world.finish(end_time);

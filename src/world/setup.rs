@@ -9,11 +9,16 @@ use crate::market::slab::Slab;
 use crate::market::{AgentId, ClientId, Credits, OwnerId, QualityVector};
 use crate::metrics::{AgentStats, Recorder};
 use crate::scenario::{PopulationGroup, Scenario};
+use crate::world::receipts::{Receipt, ReceiptSink};
 use rand_distr::{Distribution, Exp, LogNormal};
 
 impl World {
     /// Builds the world and schedules its first events.
-    pub(super) fn new(scenario: Scenario, queue: &mut EventQueue<Event>) -> Self {
+    pub(super) fn new(
+        scenario: Scenario,
+        receipts: Option<Box<dyn ReceiptSink>>,
+        queue: &mut EventQueue<Event>,
+    ) -> Self {
         let file = scenario.file().clone();
         let market = Marketplace::new(MarketConfig::from_scenario(&file));
         let mut world = World {
@@ -37,11 +42,12 @@ impl World {
             draws: Draws::new(&file),
             high_value_threshold: high_value_threshold(&file),
             last_sample: None,
+            receipts,
             scenario,
         };
         let balance = Credits(file.clients.initial_balance);
         for _ in 0..file.clients.count {
-            world.market.open_client(balance);
+            world.open_client(balance);
         }
         for (group_index, group) in file.population.iter().enumerate() {
             world.add_group(group_index, group, queue);
@@ -77,7 +83,7 @@ impl World {
             PopulationGroup::Gaming(g) => {
                 for _ in 0..g.count {
                     let owner = self.new_owner();
-                    let colluder = self.market.open_client(balance);
+                    let colluder = self.open_client(balance);
                     let agent = self.add_identity(
                         owner,
                         Kind::Gaming(g.strategy),
@@ -96,7 +102,7 @@ impl World {
             PopulationGroup::Sybil(g) => {
                 for _ in 0..g.owners {
                     let owner = self.new_owner();
-                    let colluder = g.collude.then(|| self.market.open_client(balance));
+                    let colluder = g.collude.then(|| self.open_client(balance));
                     for _ in 0..g.identities_per_owner {
                         let agent = self.add_identity(
                             owner,
@@ -120,7 +126,7 @@ impl World {
                     self.population.rings.push(Vec::new());
                     for _ in 0..g.size {
                         let owner = self.new_owner();
-                        let client = self.market.open_client(balance);
+                        let client = self.open_client(balance);
                         let agent = self.add_identity(
                             owner,
                             Kind::Ring,
@@ -139,6 +145,12 @@ impl World {
         }
     }
 
+    fn open_client(&mut self, initial: Credits) -> ClientId {
+        let client = self.market.open_client(initial);
+        self.emit(0, || Receipt::Client { client, initial });
+        client
+    }
+
     /// Gives `agent` `jobs` prior recordings whose weighted mean is exactly `r` under uniform
     /// weights: dimensions alternate r ± 0.05, so the history has real variance (no score
     /// inflation flag) and no perfect streak.
@@ -151,6 +163,7 @@ impl World {
             self.market
                 .record_prior(agent, q)
                 .expect("registered agent, valid vector");
+            self.emit(0, || Receipt::Prior { agent, quality: q });
         }
     }
 
@@ -196,6 +209,11 @@ impl World {
             weights,
         );
         self.recorder.agents.push(AgentStats::default());
+        self.emit(now, || Receipt::Agent {
+            agent: id,
+            owner: owner.0,
+            kind: kind.label(),
+        });
         id
     }
 

@@ -269,11 +269,21 @@ impl World {
                 }
             }
         }
-        for &agent in &invited {
+        // Read every invitee's bidder entry and R first: independent loads that a large
+        // population's caches miss, issued together instead of one per bid. (Nothing below
+        // changes them before the last bid: a match only opens a contract.)
+        let mut invitees = std::mem::take(&mut self.invitees);
+        invitees.clear();
+        let engine = self.market.reputation();
+        invitees.extend(
+            invited
+                .iter()
+                .map(|&a| (self.population.bidders[a.index()], engine.reputation(a))),
+        );
+        for (&agent, &(bidder, reputation)) in invited.iter().zip(&invitees) {
             if !self.market.can_bid(agent) {
                 continue;
             }
-            let bidder = self.population.bidders[agent.index()];
             let group = &self.scenario.file().population[bidder.group as usize];
             let ask = behaviour::ask_as(
                 bidder.kind,
@@ -283,7 +293,7 @@ impl World {
                     budget,
                     duration: nominal,
                     high_value,
-                    reputation: self.market.reputation().reputation(agent),
+                    reputation,
                 },
                 &mut self.streams.bids,
             );
@@ -300,6 +310,7 @@ impl World {
             }
         }
         self.invited = invited;
+        self.invitees = invitees;
         self.await_clearing(now, job, queue);
     }
 

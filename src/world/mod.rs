@@ -124,6 +124,8 @@ pub struct World {
     scratch: Vec<u64>,
     /// Agents invited to the job being posted (reused: no allocation per job).
     invited: Vec<AgentId>,
+    /// Bidder entry and R of each invited agent (reused).
+    invitees: Vec<(crate::agents::Bidder, f64)>,
     /// Budget from which a job counts as high-value (reputation farmers defect on those).
     high_value_threshold: f64,
     /// The run's fixed distributions.

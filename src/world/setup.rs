@@ -39,6 +39,7 @@ impl World {
             arrival_clock: 0.0,
             scratch: Vec::new(),
             invited: Vec::new(),
+            invitees: Vec::new(),
             draws: Draws::new(&file),
             high_value_threshold: high_value_threshold(&file),
             last_sample: None,

@@ -58,12 +58,16 @@ fn signal(agent: AgentId) -> f64 {
     0.3 + f64::from(agent.0 % 7) / 10.0
 }
 
-/// A book with one open task holding `pending` proposals. A first task is posted and
-/// cancelled so the book is in its steady state (its pool of proposal `Vec`s has room):
-/// closing the measured task then allocates nothing, as in a long run.
+/// A book with one open task holding `pending` proposals. A first task of `pending + 1`
+/// proposals is posted and cancelled so the book is in its steady state (its pooled proposal
+/// `Vec` has room for them all): the measured step allocates nothing, as in a long run.
 fn book_with(rule: ClearingRule, pending: usize, over_budget: bool) -> (OrderBook, TaskId) {
     let mut book = OrderBook::new(rule).expect("valid rule");
     let warm = book.post_demand(demand(1)).expect("positive budget");
+    for i in 0..=pending {
+        book.submit_proposal(warm, proposal(i, true))
+            .expect("open task");
+    }
     book.cancel_demand(warm).expect("open task");
     let task = book.post_demand(demand(0)).expect("positive budget");
     for i in 0..pending {

@@ -315,7 +315,7 @@ fn every_shipped_scenario_runs_with_zero_invariant_violations() {
             assert_eq!(cols[2], "0", "{}: {line}", path.display());
             rows += 1;
         }
-        assert_eq!(rows, 9);
+        assert_eq!(rows, marketsim::metrics::Invariant::COUNT);
         let s = summary(&out_dir);
         assert_eq!(
             metric(&s, "credits_start"),

@@ -5,6 +5,7 @@
 //! directory, I/O failure) — the full error chain is printed.
 
 mod bench;
+mod check;
 mod replay;
 mod run;
 
@@ -17,7 +18,7 @@ use std::process::ExitCode;
     name = "marketsim",
     version,
     about,
-    after_help = "Example:\n  marketsim run scenarios/baseline.toml --seed 7 --out results/baseline-7\n\nExit codes: 0 ok, 1 problem found, 2 bad input or error."
+    after_help = "Examples:\n  marketsim run scenarios/baseline.toml --seed 7 --out results/baseline-7\n  marketsim check scenarios/baseline.toml --seeds 0..1000\n\nExit codes: 0 ok, 1 problem found, 2 bad input or error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,6 +32,8 @@ enum Command {
     /// Throughput benchmark: a fixed honest-plus-adversaries scenario of N identities and ≈ M
     /// jobs, timed in memory.
     Bench(bench::BenchArgs),
+    /// Check every market invariant over a range of seeds, in parallel (for CI).
+    Check(check::CheckArgs),
     /// Rebuild a run's ledger and agent table from its receipts and compare.
     Replay(replay::ReplayArgs),
 }
@@ -41,6 +44,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Check(args) => check::run(args),
         Command::Replay(args) => replay::run(args),
     }
 }

@@ -181,6 +181,9 @@ pub struct EscrowLedger {
     accounts: Vec<Account>,
     escrows: Slab<EscrowRecord>,
     totals: LedgerTotals,
+    /// The `overdraw` fault (`market::fault`): holds skip the funds check.
+    #[cfg(feature = "fault-injection")]
+    overdraw: bool,
 }
 
 /// Arithmetic the invariants make infallible (e.g. `held − amount` of a live escrow).
@@ -234,6 +237,10 @@ impl EscrowLedger {
         if amount.is_zero() {
             return Err(LedgerError::ZeroAmount);
         }
+        #[cfg(feature = "fault-injection")]
+        if self.overdraw {
+            return Ok(());
+        }
         if acc.available < amount {
             return Err(LedgerError::InsufficientFunds {
                 available: acc.available,
@@ -252,6 +259,21 @@ impl EscrowLedger {
         contract: ContractId,
     ) -> Result<EscrowId, LedgerError> {
         self.check_hold(client, amount)?;
+        #[cfg(feature = "fault-injection")]
+        if self.overdraw {
+            // The bug: what the client lacks is held anyway, out of nothing.
+            let acc = &mut self.accounts[client.index()];
+            let taken = acc.available.min(amount);
+            acc.available = Credits(acc.available.0 - taken.0);
+            self.totals.available = Credits(self.totals.available.0 - taken.0);
+            acc.held = acc.held.checked_add(amount).expect(INVARIANT);
+            self.totals.held = self.totals.held.checked_add(amount).expect(INVARIANT);
+            return Ok(EscrowId(self.escrows.insert(EscrowRecord {
+                client,
+                contract,
+                amount,
+            })));
+        }
         let acc = &mut self.accounts[client.index()];
         acc.available = acc.available.checked_sub(amount).expect(INVARIANT);
         acc.held = acc.held.checked_add(amount).expect(INVARIANT);
@@ -342,6 +364,12 @@ impl EscrowLedger {
             u128::from(a.available.0) + u128::from(a.held.0) + u128::from(a.released.0)
                 == u128::from(a.initial.0)
         })
+    }
+
+    /// Turns on the `overdraw` fault (`market::fault`): holds skip the funds check.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn inject_overdraw(&mut self) {
+        self.overdraw = true;
     }
 
     /// Number of accounts; client ids are `0..accounts()` (SPEC §3).

@@ -22,7 +22,9 @@ use super::contract::{
     ContractBook, ContractError, ContractState, ContractTerms, Pricing, PricingModel,
     TransitionPolicy, Usage,
 };
-use super::escrow::{EscrowLedger, LedgerError, Settlement};
+use super::escrow::{EscrowLedger, LedgerError, Settlement, SettlementOutcome};
+#[cfg(feature = "fault-injection")]
+use super::fault::Fault;
 use super::order_book::{
     Capabilities, ClearingRule, DemandSpec, Match, OrderBook, OrderBookError, ProposalSpec,
     ProposalStatus, RankingSignal,
@@ -31,7 +33,7 @@ use super::reputation::{Recording, ReputationConfig, ReputationEngine, Reputatio
 use super::slab::Lookup;
 use super::split::{Split, SplitPolicy};
 use super::staking::{SlashCondition, SlashEvent, StakeBook, StakingConfig, StakingError};
-use super::{AgentId, ClientId, ContractId, Credits, QualityVector, TaskId};
+use super::{AgentId, ClientId, ContractId, Credits, EscrowId, QualityVector, TaskId};
 use crate::scenario::{Clearing, Ranking, ScenarioFile};
 use thiserror::Error;
 
@@ -76,6 +78,9 @@ pub struct MarketConfig {
     pub reputation: ReputationConfig,
     /// Staking, if agents must post a bond to bid; with the bond each new identity posts.
     pub staking: Option<(StakingConfig, Credits)>,
+    /// A deliberate bug to run with (tests of `marketsim check` only).
+    #[cfg(feature = "fault-injection")]
+    pub fault: Option<Fault>,
 }
 
 impl MarketConfig {
@@ -127,6 +132,8 @@ impl MarketConfig {
                     Credits(s.initial_stake),
                 )
             }),
+            #[cfg(feature = "fault-injection")]
+            fault: None,
         }
     }
 }
@@ -184,6 +191,16 @@ pub struct Completed {
     pub recording: Recording,
 }
 
+/// Escrow settlement attempts so far (SPEC §3: `settle` only from `held`). Every attempt of
+/// the facade is counted, so a caller can tell that an operation settled exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Settlements {
+    /// Calls to the ledger's `settle`.
+    pub attempts: u64,
+    /// Attempts refused because the escrow was already settled (a double settlement).
+    pub repeated: u64,
+}
+
 /// The marketplace: all mechanisms behind one deterministic, I/O-free object.
 #[derive(Debug, Clone)]
 pub struct Marketplace {
@@ -194,15 +211,26 @@ pub struct Marketplace {
     stakes: Option<(StakeBook, Credits)>,
     split: SplitPolicy,
     ranking: RankingSignal,
+    settlements: Settlements,
+    #[cfg(feature = "fault-injection")]
+    fault: Option<Fault>,
 }
 
 impl Marketplace {
     /// A market with no participants.
     pub fn new(config: MarketConfig) -> Self {
+        #[cfg_attr(not(feature = "fault-injection"), allow(unused_mut))]
+        let (mut ledger, mut transitions) = (EscrowLedger::new(), config.transitions);
+        #[cfg(feature = "fault-injection")]
+        match config.fault {
+            Some(Fault::Overdraw) => ledger.inject_overdraw(),
+            Some(Fault::ForbiddenTransition) => transitions.allow_active_completion = true,
+            _ => {}
+        }
         Self {
             book: OrderBook::new(config.clearing).expect("validated clearing rule"),
-            ledger: EscrowLedger::new(),
-            contracts: ContractBook::new(config.transitions),
+            ledger,
+            contracts: ContractBook::new(transitions),
             reputation: ReputationEngine::new(config.reputation)
                 .expect("validated reputation config"),
             stakes: config
@@ -210,7 +238,53 @@ impl Marketplace {
                 .map(|(c, bond)| (StakeBook::new(c).expect("validated staking config"), bond)),
             split: config.split,
             ranking: config.ranking,
+            settlements: Settlements::default(),
+            #[cfg(feature = "fault-injection")]
+            fault: config.fault,
         }
+    }
+
+    /// The deliberate bug this market runs with, if any.
+    #[cfg(feature = "fault-injection")]
+    pub fn fault(&self) -> Option<Fault> {
+        self.fault
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn has_fault(&self, fault: Fault) -> bool {
+        self.fault == Some(fault)
+    }
+
+    /// `skip_rejection` and `over_cap` at a match.
+    #[cfg(feature = "fault-injection")]
+    fn faulty_match(&self, mut m: Match, mut tally: Tally) -> (Match, Tally) {
+        if self.has_fault(Fault::SkipRejection) {
+            tally.pending += std::mem::take(&mut tally.rejected);
+        }
+        if self.has_fault(Fault::OverCap) {
+            m.budget_ceiling = Credits(m.budget_ceiling.0.saturating_mul(2));
+        }
+        (m, tally)
+    }
+
+    /// `split_rounding` and `trust_overflow` at a completion.
+    #[cfg(feature = "fault-injection")]
+    fn faulty_completion(
+        &self,
+        agent: AgentId,
+        released: Credits,
+        split: Split,
+        mut recording: Recording,
+    ) -> (Split, Recording) {
+        if self.has_fault(Fault::TrustOverflow) {
+            let n = self.reputation.recordings(agent) as f64;
+            let n_min = f64::from(self.reputation.config().min_jobs);
+            recording.trust = recording.reputation * (1.0 - recording.suspicion) * n / n_min;
+        }
+        if self.has_fault(Fault::SplitRounding) {
+            return (self.split.split_rounding_each_part(released), recording);
+        }
+        (split, recording)
     }
 
     /// Opens a client account with `initial` credits (SPEC §3).
@@ -351,6 +425,8 @@ impl Marketplace {
         tally: Tally,
         now: u64,
     ) -> Opened {
+        #[cfg(feature = "fault-injection")]
+        let (m, tally) = self.faulty_match(m, tally);
         let pricing = Pricing {
             model,
             rate: rate_for(model, m.price, duration),
@@ -406,12 +482,24 @@ impl Marketplace {
 
     /// Cancels a contract and refunds its whole hold (paper §7.8); returns the refund.
     pub fn cancel(&mut self, contract: ContractId) -> Result<Credits, MarketError> {
-        let escrow = self.live_contract(contract)?.escrow();
+        let c = self.live_contract(contract)?;
+        let escrow = c.escrow();
+        #[cfg(feature = "fault-injection")]
+        let hold = c.hold();
         self.contracts
             .transition(contract, ContractState::Cancelled)?;
+        let settlement = Settlement::Refund;
+        #[cfg(feature = "fault-injection")]
+        let settlement = match self.fault {
+            Some(Fault::LeakEscrow) => {
+                self.contracts.retire(contract)?;
+                return Ok(Credits::ZERO);
+            }
+            Some(Fault::SkipRefund) => Settlement::Release { billed: hold },
+            _ => settlement,
+        };
         let outcome = self
-            .ledger
-            .settle(escrow, Settlement::Refund)
+            .settle(escrow, settlement)
             .expect("a live contract's escrow is held");
         self.contracts.retire(contract)?;
         Ok(outcome.refunded)
@@ -437,7 +525,6 @@ impl Marketplace {
         self.contracts
             .transition(contract, ContractState::Completed)?;
         let outcome = self
-            .ledger
             .settle(escrow, Settlement::Release { billed: bill })
             .expect("a live contract's escrow is held and its bill never exceeds the hold");
         self.contracts.retire(contract)?;
@@ -445,13 +532,44 @@ impl Marketplace {
             .reputation
             .record(agent, quality, completion_seconds)
             .expect("a registered agent with a validated vector");
+        let split = self.split.split(outcome.released);
+        #[cfg(feature = "fault-injection")]
+        let (split, recording) = self.faulty_completion(agent, outcome.released, split, recording);
         Ok(Completed {
             bill: outcome.released,
             refunded: outcome.refunded,
             hold,
-            split: self.split.split(outcome.released),
+            split,
             recording,
         })
+    }
+
+    /// Settles an escrow through the ledger, counting the attempt (see [`Settlements`]).
+    fn settle(
+        &mut self,
+        escrow: EscrowId,
+        settlement: Settlement,
+    ) -> Result<SettlementOutcome, LedgerError> {
+        self.settlements.attempts += 1;
+        let result = self.ledger.settle(escrow, settlement);
+        if let Err(LedgerError::AlreadySettled { .. }) = result {
+            self.settlements.repeated += 1;
+        }
+        #[cfg(feature = "fault-injection")]
+        if result.is_ok() && self.has_fault(Fault::SettleTwice) {
+            self.settlements.attempts += 1;
+            if let Err(LedgerError::AlreadySettled { .. }) =
+                self.ledger.settle(escrow, Settlement::Refund)
+            {
+                self.settlements.repeated += 1;
+            }
+        }
+        result
+    }
+
+    /// Escrow settlement attempts so far (SPEC §3).
+    pub fn settlements(&self) -> Settlements {
+        self.settlements
     }
 
     fn live_contract(
@@ -547,6 +665,8 @@ mod tests {
             split: SplitPolicy::default(),
             reputation: ReputationConfig::default(),
             staking: None,
+            #[cfg(feature = "fault-injection")]
+            fault: None,
         }
     }
 

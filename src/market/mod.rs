@@ -12,6 +12,8 @@ pub mod auction;
 pub mod contract;
 pub mod decompose;
 pub mod escrow;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod ids;
 pub mod marketplace;
 pub mod money;

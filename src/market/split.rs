@@ -108,6 +108,20 @@ impl SplitPolicy {
     }
 }
 
+#[cfg(feature = "fault-injection")]
+impl SplitPolicy {
+    /// The `split_rounding` fault (`market::fault`): every part, the LLM reserve included, is
+    /// rounded half-up on its own, so the parts may not sum to `total`.
+    pub(crate) fn split_rounding_each_part(self, total: Credits) -> Split {
+        Split {
+            total,
+            operator: Credits(share_half_up(total, self.operator_bps)),
+            platform: Credits(share_half_up(total, self.platform_bps)),
+            llm_reserve: Credits(share_half_up(total, self.llm_reserve_bps())),
+        }
+    }
+}
+
 /// `round_half_up(total × bps / 10 000)` in `u128`; never above `total` for `bps ≤ 10 000`.
 fn share_half_up(total: Credits, bps: u32) -> u64 {
     let whole = u128::from(BPS_WHOLE);

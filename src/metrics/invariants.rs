@@ -3,9 +3,12 @@
 /// The invariants, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invariant {
-    /// Σ(available + held) + distributed = Σ initial, in total and per client; stakes likewise.
+    /// Σ(available + held) + distributed = Σ initial, in total and per client; what is
+    /// distributed is exactly what operators, platform and LLM reserve were paid; stakes are
+    /// conserved in total and per agent (free + bonded + slashed = bond).
     Conservation,
-    /// No balance ever negative (checked arithmetic never underflowed).
+    /// No balance ever negative: a client's flows leave `initial − held − released ≥ 0`, and
+    /// no refund (`hold − bill`) is negative.
     NonNegativity,
     /// After the drain no escrow is still held.
     EscrowCompleteness,
@@ -17,6 +20,8 @@ pub enum Invariant {
     AutoRejection,
     /// Only the eight valid contract transitions ever happen.
     ValidTransitions,
+    /// No escrow is settled twice: every settlement attempt finds its escrow still held.
+    NoDoubleSettlement,
     /// Trust and reputation stay in [0, 1] (Proposition 9).
     BoundedTrust,
     /// Every decomposed job is acyclic (Proposition 7).
@@ -25,7 +30,7 @@ pub enum Invariant {
 
 impl Invariant {
     /// All invariants, in output order.
-    pub const ALL: [Invariant; 9] = [
+    pub const ALL: [Invariant; Invariant::COUNT] = [
         Invariant::Conservation,
         Invariant::NonNegativity,
         Invariant::EscrowCompleteness,
@@ -33,9 +38,13 @@ impl Invariant {
         Invariant::ExactSplit,
         Invariant::AutoRejection,
         Invariant::ValidTransitions,
+        Invariant::NoDoubleSettlement,
         Invariant::BoundedTrust,
         Invariant::DagAcyclicity,
     ];
+
+    /// Number of invariants.
+    pub const COUNT: usize = 10;
 
     /// snake_case name used in `invariants.csv`.
     pub fn name(self) -> &'static str {
@@ -47,6 +56,7 @@ impl Invariant {
             Invariant::ExactSplit => "exact_split",
             Invariant::AutoRejection => "auto_rejection",
             Invariant::ValidTransitions => "valid_transitions",
+            Invariant::NoDoubleSettlement => "no_double_settlement",
             Invariant::BoundedTrust => "bounded_trust",
             Invariant::DagAcyclicity => "dag_acyclicity",
         }
@@ -65,9 +75,9 @@ pub struct Violation {
 /// Check and violation counts per invariant.
 #[derive(Debug, Clone, Default)]
 pub struct InvariantLog {
-    checks: [u64; 9],
-    violations: [u64; 9],
-    first: [Option<Violation>; 9],
+    checks: [u64; Invariant::COUNT],
+    violations: [u64; Invariant::COUNT],
+    first: [Option<Violation>; Invariant::COUNT],
 }
 
 impl InvariantLog {
@@ -85,6 +95,30 @@ impl InvariantLog {
         self.checks[i] += 1;
         if !ok {
             self.violations[i] += 1;
+            if self.first[i].is_none() {
+                self.first[i] = Some(Violation {
+                    time,
+                    event: event(),
+                });
+            }
+        }
+    }
+
+    /// Records `checks` checks of `invariant` at once, `violations` of which failed (at most
+    /// `checks`); `event` describes the first failure, as in [`InvariantLog::check`].
+    pub fn check_many(
+        &mut self,
+        invariant: Invariant,
+        checks: u64,
+        violations: u64,
+        time: u64,
+        event: impl FnOnce() -> String,
+    ) {
+        debug_assert!(violations <= checks);
+        let i = invariant as usize;
+        self.checks[i] += checks;
+        if violations > 0 {
+            self.violations[i] += violations;
             if self.first[i].is_none() {
                 self.first[i] = Some(Violation {
                     time,

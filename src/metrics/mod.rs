@@ -36,6 +36,8 @@ pub struct Counters {
     pub whitewashes: u64,
     /// Slashing events.
     pub slashes: u64,
+    /// Credits paid out of escrow to operators, platform and LLM reserve (the split parts).
+    pub paid_out: u64,
     /// Credits the paper's literal completion rule would have created (SPEC §8, §7.6 vs §7.7).
     pub paper_rule_created: u64,
     /// Credits the paper's literal completion rule would have destroyed.

@@ -4,10 +4,11 @@ use super::{DagJob, Event, Job, World};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::{Kind, Rating};
 use crate::engine::{EventQueue, SimTime};
-use crate::market::contract::{PricingModel, Usage};
+use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
-use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms};
+use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
 use crate::market::reputation::Detector;
+use crate::market::slab::Lookup;
 use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
@@ -163,6 +164,27 @@ impl World {
                     .collect(),
             })
             .collect();
+        #[cfg(feature = "fault-injection")]
+        if self.market.fault() == Some(crate::market::fault::Fault::CyclicDag) {
+            // The bug: the job's first and last subtasks depend on each other.
+            let mut edges: Vec<(usize, usize)> = specs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, s)| s.depends_on.iter().map(move |&d| (d, i)))
+                .collect();
+            edges.extend([(0, n - 1), (n - 1, 0)]);
+            let durations = vec![0; n];
+            let credits: Vec<Credits> = specs.iter().map(|s| s.estimated_credits).collect();
+            if let Err(e) = crate::market::decompose::Dag::from_edges(&durations, &credits, &edges)
+            {
+                self.recorder
+                    .invariants
+                    .check(Invariant::DagAcyclicity, false, now, || {
+                        format!("decompose failed: {e}")
+                    });
+                return;
+            }
+        }
         let dag = match decompose(&specs) {
             Ok(dag) => dag,
             Err(e) => {
@@ -593,6 +615,7 @@ impl World {
             j.work_seconds = ((j.nominal as f64) * rng.random_range(0.8..1.3)) as u64;
         }
         queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
+        self.check_client(now, opened.client);
     }
 
     pub(super) fn on_delivered(
@@ -604,9 +627,23 @@ impl World {
         let j = self.jobs.get(job).expect("live job");
         let contract = j.contract.expect("delivered jobs have a contract");
         let wash = j.wash.is_some();
-        let result = self.market.deliver(contract);
-        if self.transitioned(now, contract, "deliver", result) {
-            self.emit(now, || Receipt::Deliver { contract });
+        let from = self.contract_state(contract);
+        #[cfg(feature = "fault-injection")]
+        let skip = self.market.fault() == Some(crate::market::fault::Fault::ForbiddenTransition);
+        #[cfg(not(feature = "fault-injection"))]
+        let skip = false;
+        if !skip {
+            let result = self.market.deliver(contract);
+            if self.transitioned(
+                now,
+                contract,
+                "deliver",
+                from,
+                ContractState::Review,
+                result,
+            ) {
+                self.emit(now, || Receipt::Deliver { contract });
+            }
         }
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
@@ -631,8 +668,16 @@ impl World {
         let u: f64 = self.streams.reviews.random();
         if observed_mean < DISPUTE_QUALITY || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
+            let from = self.contract_state(contract);
             let result = self.market.dispute(contract);
-            if self.transitioned(now, contract, "dispute", result) {
+            if self.transitioned(
+                now,
+                contract,
+                "dispute",
+                from,
+                ContractState::Disputed,
+                result,
+            ) {
                 self.emit(now, || Receipt::Dispute { contract });
             }
             self.recorder.counters.disputed += 1;
@@ -670,12 +715,15 @@ impl World {
     fn cancel(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
+        let (from, settled) = (self.contract_state(contract), self.market.settlements());
         let result = self.market.cancel(contract);
         if let Ok(refund) = result {
             self.recorder.counters.cancelled += 1;
             self.emit(now, || Receipt::Cancel { contract, refund });
         }
-        self.transitioned(now, contract, "cancel", result.map(|_| ()));
+        let to = ContractState::Cancelled;
+        self.transitioned(now, contract, "cancel", from, to, result.map(|_| ()));
+        self.check_settlements(now, contract, settled);
         self.check_client(now, j.client);
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
@@ -694,9 +742,11 @@ impl World {
             tokens: tokens + self.streams.reviews.random_range(0..=tokens / 5),
         };
         let completion_seconds = now - j.started_at;
+        let (from, settled) = (self.contract_state(contract), self.market.settlements());
         let result = self
             .market
             .complete(contract, usage, quality, Some(completion_seconds));
+        self.check_settlements(now, contract, settled);
         if let Ok(done) = result {
             self.emit(now, || Receipt::Complete {
                 contract,
@@ -709,7 +759,8 @@ impl World {
             });
             self.record_completion(now, &j, done);
         }
-        self.transitioned(now, contract, "complete", result.map(|_| ()));
+        let to = ContractState::Completed;
+        self.transitioned(now, contract, "complete", from, to, result.map(|_| ()));
         self.check_client(now, j.client);
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
@@ -717,23 +768,37 @@ impl World {
         self.maybe_whitewash(now, j.agent, queue);
     }
 
-    /// Records one contract transition attempt as a check of [`Invariant::ValidTransitions`];
-    /// returns whether it succeeded.
+    /// Records one contract transition attempt `from → to` as a check of
+    /// [`Invariant::ValidTransitions`]; returns whether the market performed it. The world
+    /// judges the transition against the scenario's table itself (SPEC §4), so a market that
+    /// wrongly performs a forbidden transition is caught as well as one that refuses a valid one.
     fn transitioned(
         &mut self,
         now: SimTime,
         contract: ContractId,
         what: &str,
+        from: Option<ContractState>,
+        to: ContractState,
         result: Result<(), MarketError>,
     ) -> bool {
-        let ok = result.is_ok();
-        self.recorder
-            .invariants
-            .check(Invariant::ValidTransitions, ok, now, || match result {
-                Ok(()) => unreachable!("only failures are described"),
+        let policy = TransitionPolicy {
+            allow_active_completion: self.scenario.file().market.allow_active_completion,
+        };
+        let valid = from.is_some_and(|f| contract::transition(f, to, policy).is_ok());
+        let performed = result.is_ok();
+        self.recorder.invariants.check(
+            Invariant::ValidTransitions,
+            performed && valid,
+            now,
+            || match result {
+                Ok(()) => {
+                    let from = from.map_or("retired".to_string(), |f| f.to_string());
+                    format!("{what} contract {contract}: {from} -> {to} is not in the table")
+                }
                 Err(e) => format!("{what} contract {contract}: {e}"),
-            });
-        ok
+            },
+        );
+        performed
     }
 
     fn record_completion(&mut self, now: SimTime, j: &Job, done: Completed) {
@@ -764,7 +829,16 @@ impl World {
             split.operator().0 + split.platform().0 + split.llm_reserve().0 == split.total().0
                 && split.total() == done.bill,
             now,
-            || format!("split {split:?} of bill {}", done.bill),
+            || {
+                format!(
+                    "split of bill {}: operator {} + platform {} + reserve {} (total {})",
+                    done.bill,
+                    split.operator(),
+                    split.platform(),
+                    split.llm_reserve(),
+                    split.total()
+                )
+            },
         );
         inv.check(
             Invariant::NonNegativity,
@@ -786,6 +860,8 @@ impl World {
             now,
             || format!("R {} T {} γ {}", rec.reputation, rec.trust, rec.suspicion),
         );
+        self.recorder.counters.paid_out +=
+            split.operator().0 + split.platform().0 + split.llm_reserve().0;
         let stats = &mut self.recorder.agents[j.agent.index()];
         stats.earnings += split.operator().0;
         if !rec.flags.is_empty() {
@@ -806,7 +882,17 @@ impl World {
                     amount: event.amount,
                 });
             }
-            let conserved = self.market.stakes_conserved();
+            // In total, and for this agent: its bond is all it ever deposited.
+            let bond = self.scenario.file().staking.initial_stake;
+            let own = self
+                .market
+                .stakes()
+                .and_then(|s| s.stake_of(agent))
+                .is_some_and(|s| {
+                    u128::from(s.free.0) + u128::from(s.bonded.0) + u128::from(s.slashed.0)
+                        == u128::from(bond)
+                });
+            let conserved = self.market.stakes_conserved() && own;
             self.recorder
                 .invariants
                 .check(Invariant::Conservation, conserved, now, || {
@@ -815,14 +901,73 @@ impl World {
         }
     }
 
+    /// After a hold or a settlement of `client`: conservation (in total, for the client, and
+    /// distributed = paid out) and non-negativity of the client's balances.
     fn check_client(&mut self, now: SimTime, client: ClientId) {
         let ledger = self.market.ledger();
-        let ok = ledger.totals().is_conserved() && ledger.is_client_conserved(client) == Some(true);
+        let totals = ledger.totals();
+        let ok = totals.is_conserved()
+            && ledger.is_client_conserved(client) == Some(true)
+            && totals.distributed.0 == self.recorder.counters.paid_out;
+        let paid = self.recorder.counters.paid_out;
         self.recorder
             .invariants
             .check(Invariant::Conservation, ok, now, || {
-                format!("client {client} after settlement")
+                let own = match ledger.is_client_conserved(client) {
+                    Some(true) => "conserved",
+                    _ => "NOT conserved",
+                };
+                format!(
+                    "client {client}: available {} + held {} + distributed {} vs initial {}; \
+                     client {own}; distributed {} vs paid out {paid}",
+                    totals.available,
+                    totals.held,
+                    totals.distributed,
+                    totals.initial,
+                    totals.distributed
+                )
             });
+        // Balances are unsigned, so a negative one shows in the flows: what the client's
+        // initial credits leave once its holds and releases are taken out.
+        let (initial, balance, released) = (
+            ledger.initial(client).unwrap_or_default(),
+            ledger.balance(client).unwrap_or_default(),
+            ledger.released(client).unwrap_or_default(),
+        );
+        let implied = i128::from(initial.0) - i128::from(balance.held.0) - i128::from(released.0);
+        self.recorder
+            .invariants
+            .check(Invariant::NonNegativity, implied >= 0, now, || {
+                format!(
+                    "client {client}: initial {initial} − held {} − released {released} = {implied}",
+                    balance.held
+                )
+            });
+    }
+
+    /// The state of a live contract, if it is live.
+    fn contract_state(&self, contract: ContractId) -> Option<ContractState> {
+        match self.market.contracts().get(contract) {
+            Lookup::Live(c) => Some(c.state()),
+            _ => None,
+        }
+    }
+
+    /// Counts every escrow settlement attempt the last operation on `contract` made since
+    /// `before` as one check; an attempt on an already settled escrow is a violation.
+    fn check_settlements(&mut self, now: SimTime, contract: ContractId, before: Settlements) {
+        let after = self.market.settlements();
+        let (attempts, repeated) = (
+            after.attempts - before.attempts,
+            after.repeated - before.repeated,
+        );
+        self.recorder.invariants.check_many(
+            Invariant::NoDoubleSettlement,
+            attempts,
+            repeated,
+            now,
+            || format!("contract {contract}: {repeated} of {attempts} settlements repeated"),
+        );
     }
 
     /// A sybil owner abandons an identity whose trust fell below its threshold once seasoned,

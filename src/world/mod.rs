@@ -22,6 +22,8 @@ pub mod receipts;
 mod setup;
 
 pub use handlers::detector_index;
+#[cfg(feature = "fault-injection")]
+pub use setup::{FAULT_ENV, injected_fault};
 
 use crate::agents::{Population, Rating};
 use crate::engine::{EventQueue, Model, SimTime, Streams};

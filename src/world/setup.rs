@@ -20,7 +20,13 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) -> Self {
         let file = scenario.file().clone();
-        let market = Marketplace::new(MarketConfig::from_scenario(&file));
+        let config = MarketConfig::from_scenario(&file);
+        #[cfg(feature = "fault-injection")]
+        let config = MarketConfig {
+            fault: injected_fault().unwrap_or_else(|e| panic!("{e}")),
+            ..config
+        };
+        let market = Marketplace::new(config);
         let mut world = World {
             market,
             population: Population {
@@ -280,5 +286,26 @@ impl Draws {
             review: Exp::new(1.0 / clients.review_seconds.max(1) as f64).expect("positive"),
             dispute: Exp::new(1.0 / clients.dispute_seconds.max(1) as f64).expect("positive"),
         }
+    }
+}
+
+/// Environment variable naming the deliberate bug to run with (`fault-injection` builds only;
+/// see `market::fault`).
+#[cfg(feature = "fault-injection")]
+pub const FAULT_ENV: &str = "MARKETSIM_FAULT";
+
+/// The fault named by [`FAULT_ENV`], if set and non-empty; an error names the unknown value.
+#[cfg(feature = "fault-injection")]
+pub fn injected_fault() -> Result<Option<crate::market::fault::Fault>, String> {
+    use crate::market::fault::Fault;
+    match std::env::var(FAULT_ENV) {
+        Ok(name) if !name.is_empty() => Fault::from_name(&name).map(Some).ok_or_else(|| {
+            let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+            format!(
+                "{FAULT_ENV}={name}: unknown fault; known: {}",
+                known.join(", ")
+            )
+        }),
+        _ => Ok(None),
     }
 }

@@ -190,3 +190,46 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::Kind;
+
+    /// The scenario validates, has every adversary kind, and posts about the jobs asked for
+    /// (Poisson: within 5%), with jobs in flight bounded by the population, not the job count.
+    #[test]
+    fn bench_scenario_is_valid_adversarial_and_sized_by_jobs() {
+        let (agents, jobs) = (2_000, 20_000);
+        let file = scenario_file(agents, jobs, 3);
+        let kinds = crate::agents::Population::kinds_in(&file);
+        assert_eq!(
+            kinds.len(),
+            Kind::ALL.len(),
+            "every kind present: {kinds:?}"
+        );
+        let scenario = Scenario::from_file(file, Path::new("<bench>")).expect("valid");
+        let start: u32 = scenario
+            .file()
+            .population
+            .iter()
+            .map(|g| match g {
+                PopulationGroup::Honest(g) => g.count,
+                PopulationGroup::Gaming(g) => g.count,
+                PopulationGroup::Sybil(g) => g.owners * g.identities_per_owner,
+                PopulationGroup::Ring(g) => g.rings * g.size,
+            })
+            .sum();
+        assert_eq!(start, agents);
+        let outcome = world::simulate(scenario, |_| {});
+        let c = &outcome.recorder.counters;
+        let posted = c.posted as f64;
+        assert!(
+            (posted - jobs as f64).abs() < 0.05 * jobs as f64,
+            "posted {posted} for {jobs} asked"
+        );
+        assert_eq!(c.unfunded, 0, "clients never run dry");
+        assert_eq!(c.matched, c.completed + c.cancelled, "the queue drained");
+        assert_eq!(outcome.recorder.invariants.total_violations(), 0);
+    }
+}

@@ -309,3 +309,31 @@ pub fn injected_fault() -> Result<Option<crate::market::fault::Fault>, String> {
         _ => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::{HonestGroup, PopulationGroup, Scenario, ScenarioFile};
+
+    /// Ten arrivals per simulated second for an hour: the Poisson rate holds even though each
+    /// gap is far below the one-second resolution (rounding every gap would post ~15x more).
+    #[test]
+    fn sub_second_arrival_gaps_keep_the_poisson_rate() {
+        let mut file = ScenarioFile::default();
+        file.run.horizon = 3_600;
+        file.clients.jobs_per_hour = 36_000.0;
+        file.population = vec![PopulationGroup::Honest(HonestGroup {
+            count: 50,
+            ..HonestGroup::default()
+        })];
+        let scenario = Scenario::from_file(file, std::path::Path::new("<test>")).expect("valid");
+        let posted = crate::world::simulate(scenario, |_| {})
+            .recorder
+            .counters
+            .posted;
+        // Poisson(36 000): σ ≈ 190, so ±2% is over 3σ.
+        assert!(
+            (35_280..=36_720).contains(&posted),
+            "{posted} jobs posted for 36 000 expected"
+        );
+    }
+}

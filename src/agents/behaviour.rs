@@ -78,6 +78,20 @@ pub fn ask(
     job: &AskContext,
     rng: &mut impl Rng,
 ) -> Ask {
+    let quality = weights.dot(&QualityVector::clamped(identity.latent));
+    ask_as(identity.kind, quality, group, job, rng)
+}
+
+/// [`ask`] from the packed [`Bidder`](super::Bidder) fields: `quality` is the identity's
+/// weighted latent quality [`Bidder::quality`](super::Bidder::quality) (its truthful confidence before clamping). Same draws, same
+/// result.
+pub fn ask_as(
+    kind: Kind,
+    quality: f64,
+    group: &PopulationGroup,
+    job: &AskContext,
+    rng: &mut impl Rng,
+) -> Ask {
     let AskContext {
         budget,
         duration,
@@ -97,8 +111,8 @@ pub fn ask(
         1.0
     };
     let mut price = budget.as_f64() * cost_factor(group) * noise;
-    let mut confidence = truthful_confidence(identity, weights);
-    match (identity.kind, group) {
+    let mut confidence = quality.clamp(0.0, 1.0);
+    match (kind, group) {
         (Kind::Honest, PopulationGroup::Honest(g)) => {
             if let Some(claimed) = g.confidence {
                 confidence = claimed;

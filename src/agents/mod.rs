@@ -9,4 +9,4 @@ pub mod behaviour;
 pub mod population;
 
 pub use behaviour::{Ask, Rating};
-pub use population::{Identity, Kind, Population};
+pub use population::{Bidder, Identity, Kind, Population};

@@ -1,6 +1,6 @@
 //! Building the population from the scenario's `[[population]]` groups.
 
-use crate::market::{AgentId, ClientId, DIMENSIONS, OwnerId};
+use crate::market::{AgentId, ClientId, DIMENSIONS, OwnerId, QualityVector, Weights};
 use crate::scenario::{GamingStrategy, PopulationGroup, ScenarioFile};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
@@ -76,11 +76,29 @@ pub struct Identity {
     pub created_at: u64,
 }
 
+/// What inviting and pricing a bid reads of an identity, packed into 16 bytes so that a large
+/// population's hot path touches one small entry per bidder instead of a whole [`Identity`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bidder {
+    /// Ground-truth type (as [`Identity::kind`]).
+    pub kind: Kind,
+    /// Whether it still bids (as [`Identity::active`]).
+    pub active: bool,
+    /// Index of its `[[population]]` group (as [`Identity::group`]).
+    pub group: u32,
+    /// Weighted latent quality `⟨w, latent⟩` under the scenario's weights: its true quality,
+    /// and, clamped to [0, 1], its truthful confidence.
+    pub quality: f64,
+}
+
 /// Everybody in the run, indexed densely: `identities[agent.index()]`.
 #[derive(Debug, Default)]
 pub struct Population {
     /// All identities ever created, whitewashed ones included.
     pub identities: Vec<Identity>,
+    /// The hot part of each identity, same index: kept in step by [`Population::push`] and
+    /// [`Population::deactivate`].
+    pub bidders: Vec<Bidder>,
     /// Active identities per capability, for bidder sampling.
     pub pools: Vec<Vec<AgentId>>,
     /// Ring members, per ring.
@@ -113,9 +131,16 @@ pub fn capability_mask(n: u32, rng: &mut impl Rng) -> u64 {
 }
 
 impl Population {
-    /// Adds an identity (the caller has registered `id` with the market, in order).
-    pub fn push(&mut self, identity: Identity) {
+    /// Adds an identity (the caller has registered `id` with the market, in order);
+    /// `weights` are the scenario's reputation weights, for its [`Bidder::quality`].
+    pub fn push(&mut self, identity: Identity, weights: &Weights) {
         debug_assert_eq!(identity.id.index(), self.identities.len());
+        self.bidders.push(Bidder {
+            kind: identity.kind,
+            active: identity.active,
+            group: u32::try_from(identity.group).expect("fewer than 2^32 groups"),
+            quality: weights.dot(&QualityVector::clamped(identity.latent)),
+        });
         for cap in 0..self.pools.len() {
             if identity.active && identity.capabilities & (1 << cap) != 0 {
                 self.pools[cap].push(identity.id);
@@ -124,14 +149,18 @@ impl Population {
         self.identities.push(identity);
     }
 
-    /// Stops `agent` from bidding (whitewashing abandons an identity).
+    /// Stops `agent` from bidding (whitewashing abandons an identity). Pools stay in id
+    /// order (identities are pushed in id order), so the agent is found by binary search.
     pub fn deactivate(&mut self, agent: AgentId) {
         let identity = &mut self.identities[agent.index()];
         identity.active = false;
+        self.bidders[agent.index()].active = false;
         let caps = identity.capabilities;
         for (cap, pool) in self.pools.iter_mut().enumerate() {
-            if caps & (1 << cap) != 0 {
-                pool.retain(|&a| a != agent);
+            if caps & (1 << cap) != 0
+                && let Ok(position) = pool.binary_search(&agent)
+            {
+                pool.remove(position);
             }
         }
     }

@@ -4,6 +4,7 @@
 //! difference); 2 bad input or an error (unreadable or invalid scenario, refused output
 //! directory, I/O failure) — the full error chain is printed.
 
+mod bench;
 mod check;
 mod replay;
 mod run;
@@ -29,6 +30,9 @@ pub struct Cli {
 enum Command {
     /// Run one scenario and write its metrics.
     Run(run::RunArgs),
+    /// Throughput benchmark: a fixed honest-plus-adversaries scenario of N identities and ≈ M
+    /// jobs, timed in memory.
+    Bench(bench::BenchArgs),
     /// Check every market invariant over a range of seeds, in parallel (for CI).
     Check(check::CheckArgs),
     /// Rebuild a run's ledger and agent table from its receipts and compare.
@@ -44,6 +48,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Check(args) => check::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Sweep(args) => sweep::sweep(args),

@@ -25,6 +25,10 @@
 //! - work and memory per recording are O(1), independent of history length: the whole-history
 //!   definitions of SPEC §6 are evaluated from running sums (a test compares every answer with a
 //!   naive whole-history reference);
+//! - R and T of every agent are also kept side by side in a compact `Vec<[f64; 2]>` (16 bytes
+//!   per agent), refreshed whenever the agent's state or the weights change: ranking a
+//!   proposal, pricing a bid or sampling the population reads one small entry instead of the
+//!   120-byte running state (the queries are cache-bound in large populations);
 //! - agents are dense [`AgentId`]s: state lives in a `Vec` indexed by id. An id is known once
 //!   [`ReputationEngine::register`] returned it or [`ReputationEngine::ensure`] covered it;
 //!   queries about an unknown id answer as for an agent with no history, mutations refuse it;
@@ -474,6 +478,8 @@ impl AgentState {
 pub struct ReputationEngine {
     config: ReputationConfig,
     agents: Vec<AgentState>,
+    /// `[R, T]` of each agent, computed from `agents` under `config` (see the module docs).
+    signals: Vec<[f64; 2]>,
 }
 
 impl Default for ReputationEngine {
@@ -482,6 +488,7 @@ impl Default for ReputationEngine {
         Self {
             config: ReputationConfig::default(),
             agents: Vec::new(),
+            signals: Vec::new(),
         }
     }
 }
@@ -493,6 +500,7 @@ impl ReputationEngine {
         Ok(Self {
             config,
             agents: Vec::new(),
+            signals: Vec::new(),
         })
     }
 
@@ -501,6 +509,7 @@ impl ReputationEngine {
     pub fn with_capacity(config: ReputationConfig, agents: usize) -> Result<Self, ReputationError> {
         let mut engine = Self::new(config)?;
         engine.agents.reserve(agents);
+        engine.signals.reserve(agents);
         Ok(engine)
     }
 
@@ -516,11 +525,21 @@ impl ReputationEngine {
         &self.config.weights
     }
 
-    /// Replaces the dimension weights at run time (paper §8.7). O(1): R is recomputed from the
+    /// Replaces the dimension weights at run time (paper §8.7). R is recomputed from the
     /// per-dimension decayed sums, so every agent's R reflects the new weights over its whole
-    /// history at once. Suspicion and the detectors do not depend on the weights.
+    /// history at once; O(agents) to refresh the cached R and T. Suspicion and the detectors
+    /// do not depend on the weights.
     pub fn set_weights(&mut self, weights: Weights) {
         self.config.weights = weights;
+        let config = &self.config;
+        for (signal, state) in self.signals.iter_mut().zip(&self.agents) {
+            *signal = [state.reputation(config), state.trust(config)];
+        }
+    }
+
+    /// `[R, T]` of an agent with no history.
+    fn fresh_signals(&self) -> [f64; 2] {
+        [self.config.initial_reputation, 0.0]
     }
 
     /// Number of registered agent ids (ids `0..len` are known).
@@ -543,6 +562,7 @@ impl ReputationEngine {
     pub fn register(&mut self) -> AgentId {
         let id = AgentId(u32::try_from(self.agents.len()).expect("more than u32::MAX agents"));
         self.agents.push(AgentState::FRESH);
+        self.signals.push(self.fresh_signals());
         id
     }
 
@@ -551,6 +571,7 @@ impl ReputationEngine {
     pub fn ensure(&mut self, agent: AgentId) {
         if agent.index() >= self.agents.len() {
             self.agents.resize(agent.index() + 1, AgentState::FRESH);
+            self.signals.resize(agent.index() + 1, self.fresh_signals());
         }
     }
 
@@ -576,11 +597,13 @@ impl ReputationEngine {
             .get_mut(agent.index())
             .ok_or(ReputationError::UnknownAgent { agent })?;
         let flags = state.record(config, &q, completion_seconds);
+        let (reputation, trust) = (state.reputation(config), state.trust(config));
+        self.signals[agent.index()] = [reputation, trust];
         Ok(Recording {
             flags,
             suspicion: state.suspicion,
-            reputation: state.reputation(config),
-            trust: state.trust(config),
+            reputation,
+            trust,
         })
     }
 
@@ -592,6 +615,7 @@ impl ReputationEngine {
             .get_mut(agent.index())
             .ok_or(ReputationError::UnknownAgent { agent })?;
         *state = AgentState::FRESH;
+        self.signals[agent.index()] = self.fresh_signals();
         Ok(())
     }
 
@@ -601,17 +625,19 @@ impl ReputationEngine {
     }
 
     /// Reputation R ∈ [0, 1] (SPEC §6, paper §8.3); the initial 0.5 with no history or for an
-    /// unknown id. O(DIMENSIONS).
+    /// unknown id. O(1): a read of the cached value.
     #[inline]
     pub fn reputation(&self, agent: AgentId) -> f64 {
-        self.state(agent).reputation(&self.config)
+        self.signals
+            .get(agent.index())
+            .map_or(self.config.initial_reputation, |s| s[0])
     }
 
     /// Trust T = R·(1−γ)·min(1, N/N_min) ∈ [0, 1] (SPEC §6, paper §8.4); 0 with no history or
     /// for an unknown id.
     #[inline]
     pub fn trust(&self, agent: AgentId) -> f64 {
-        self.state(agent).trust(&self.config)
+        self.signals.get(agent.index()).map_or(0.0, |s| s[1])
     }
 
     /// Suspicion γ ∈ [0, 1] (paper §8.5); 0 with no history.

@@ -16,7 +16,7 @@ use crate::metrics::{Invariant, KindSample, Sample, concentration};
 use crate::scenario::PopulationGroup;
 use crate::world::receipts::Receipt;
 use rand::Rng;
-use rand_distr::{Distribution, Exp, LogNormal};
+use rand_distr::Distribution;
 
 /// Tokens consumed per second of work, for per-token contracts.
 const TOKENS_PER_SECOND: u64 = 10;
@@ -35,25 +35,32 @@ impl World {
     }
 
     fn take_sample(&mut self, now: SimTime) {
-        let kinds = self.recorder.kinds.clone();
+        let kinds = &self.recorder.kinds;
+        // Position of each kind in `kinds`, by `Kind::index`.
+        let mut slot_of = [None; Kind::ALL.len()];
+        for (k, kind) in kinds.iter().enumerate() {
+            slot_of[kind.index()] = Some(k);
+        }
         let mut per_kind = vec![KindSample::default(); kinds.len()];
         let mut counts = vec![0usize; kinds.len()];
-        let weights = *self.market.reputation().weights();
-        for identity in &self.population.identities {
-            let Some(k) = kinds.iter().position(|k| *k == identity.kind) else {
+        let engine = self.market.reputation();
+        // The packed bidder entries hold kind, activity and true quality: no pass over the
+        // full identities.
+        let bidders = self.population.bidders.iter().zip(&self.recorder.agents);
+        for (index, (bidder, stats)) in bidders.enumerate() {
+            let Some(k) = slot_of[bidder.kind.index()] else {
                 continue;
             };
-            let stats = &self.recorder.agents[identity.id.index()];
             per_kind[k].flags += stats.flags.iter().sum::<u64>();
             per_kind[k].payouts += stats.earnings;
-            if !identity.active {
+            if !bidder.active {
                 continue;
             }
-            let r = self.market.reputation().reputation(identity.id);
-            let truth = weights.dot(&crate::market::QualityVector::clamped(identity.latent));
+            let id = AgentId(index as u32);
+            let r = engine.reputation(id);
             per_kind[k].mean_reputation += r;
-            per_kind[k].mean_trust += self.market.reputation().trust(identity.id);
-            per_kind[k].mean_abs_error += (r - truth).abs();
+            per_kind[k].mean_trust += engine.trust(id);
+            per_kind[k].mean_abs_error += (r - bidder.quality).abs();
             counts[k] += 1;
         }
         for (s, n) in per_kind.iter_mut().zip(counts) {
@@ -115,9 +122,7 @@ impl World {
         let clients = &file.clients;
         let rng = &mut self.streams.jobs;
         let client = ClientId(rng.random_range(0..self.honest_clients));
-        let budget = LogNormal::new((clients.budget_median as f64).ln(), clients.budget_sigma)
-            .expect("validated")
-            .sample(rng);
+        let budget = self.draws.budget.sample(rng);
         let budget = Credits((budget.round() as u64).max(1));
         let capability = rng.random_range(0..clients.capabilities);
         let mix = &clients.pricing;
@@ -257,7 +262,7 @@ impl World {
             clients.proposals_per_job as usize,
         );
         let nominal = behaviour::nominal_duration(budget, median, &mut self.streams.jobs);
-        let high_value = budget.as_f64() >= self.high_value_threshold();
+        let high_value = budget.as_f64() >= self.high_value_threshold;
         let Some(job) = self.open_job(
             now,
             client,
@@ -274,7 +279,8 @@ impl World {
         };
         // Invite up to `proposals_per_job` distinct active agents with the capability.
         let pool = &self.population.pools[capability as usize];
-        let mut invited: Vec<AgentId> = Vec::with_capacity(k);
+        let mut invited = std::mem::take(&mut self.invited);
+        invited.clear();
         if pool.len() <= k {
             invited.extend_from_slice(pool);
         } else {
@@ -303,22 +309,31 @@ impl World {
                 invited.push(a);
             }
         }
-        let weights = *self.market.reputation().weights();
-        for agent in invited {
+        // Read every invitee's bidder entry and R first: independent loads that a large
+        // population's caches miss, issued together instead of one per bid. (Nothing below
+        // changes them before the last bid: a match only opens a contract.)
+        let mut invitees = std::mem::take(&mut self.invitees);
+        invitees.clear();
+        let engine = self.market.reputation();
+        invitees.extend(
+            invited
+                .iter()
+                .map(|&a| (self.population.bidders[a.index()], engine.reputation(a))),
+        );
+        for (&agent, &(bidder, reputation)) in invited.iter().zip(&invitees) {
             if !self.market.can_bid(agent) {
                 continue;
             }
-            let identity = self.population.get(agent);
-            let group = &self.scenario.file().population[identity.group];
-            let ask = behaviour::ask(
-                identity,
+            let group = &self.scenario.file().population[bidder.group as usize];
+            let ask = behaviour::ask_as(
+                bidder.kind,
+                bidder.quality,
                 group,
-                &weights,
                 &AskContext {
                     budget,
                     duration: nominal,
                     high_value,
-                    reputation: self.market.reputation().reputation(agent),
+                    reputation,
                 },
                 &mut self.streams.bids,
             );
@@ -334,6 +349,8 @@ impl World {
                 break; // continuous market matched
             }
         }
+        self.invited = invited;
+        self.invitees = invitees;
         self.await_clearing(now, job, queue);
     }
 
@@ -649,11 +666,7 @@ impl World {
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
         } else {
-            let mean = self.scenario.file().clients.review_seconds.max(1) as f64;
-            Exp::new(1.0 / mean)
-                .expect("positive")
-                .sample(&mut self.streams.reviews)
-                .round() as u64
+            self.draws.review.sample(&mut self.streams.reviews).round() as u64
         };
         queue.schedule(now + delay, Event::Reviewed(job));
     }
@@ -673,7 +686,6 @@ impl World {
         let u: f64 = self.streams.reviews.random();
         if observed_mean < DISPUTE_QUALITY || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
-            let mean = clients.dispute_seconds.max(1) as f64;
             let from = self.contract_state(contract);
             let result = self.market.dispute(contract);
             if self.transitioned(
@@ -687,9 +699,7 @@ impl World {
                 self.emit(now, || Receipt::Dispute { contract });
             }
             self.recorder.counters.disputed += 1;
-            let delay = Exp::new(1.0 / mean)
-                .expect("positive")
-                .sample(&mut self.streams.reviews);
+            let delay = self.draws.dispute.sample(&mut self.streams.reviews);
             queue.schedule(now + delay.round() as u64, Event::DisputeResolved(job));
         } else if u < clients.p_dispute + clients.p_cancel {
             self.cancel(now, job, queue);
@@ -1023,19 +1033,6 @@ impl World {
         if collude {
             self.schedule_wash(fresh, now, queue);
         }
-    }
-
-    fn high_value_threshold(&self) -> f64 {
-        let median = self.scenario.file().clients.budget_median as f64;
-        self.scenario
-            .file()
-            .population
-            .iter()
-            .find_map(|g| match g {
-                PopulationGroup::Gaming(g) => Some(g.high_value_factor * median),
-                _ => None,
-            })
-            .unwrap_or(f64::INFINITY)
     }
 }
 

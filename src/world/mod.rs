@@ -95,6 +95,18 @@ struct DagJob {
     outstanding: usize,
 }
 
+/// Distributions fixed for a run, built once instead of per draw.
+struct Draws {
+    /// Gap between ordinary job arrivals, seconds.
+    arrival: rand_distr::Exp<f64>,
+    /// Budget ceiling of an ordinary job, credits.
+    budget: rand_distr::LogNormal<f64>,
+    /// A client's review delay, seconds.
+    review: rand_distr::Exp<f64>,
+    /// Time to resolve a dispute, seconds.
+    dispute: rand_distr::Exp<f64>,
+}
+
 /// The market world: market core, population, randomness, jobs in flight and observations.
 pub struct World {
     scenario: Scenario,
@@ -110,7 +122,18 @@ pub struct World {
     ordinary_jobs: u64,
     /// Operator payouts so far, all identities (for anti-concentration routing).
     operator_payouts: u64,
+    /// Exact (fractional) simulated time of the latest ordinary arrival: gaps are summed
+    /// unrounded, so rounding to whole seconds cannot bias the Poisson rate.
+    arrival_clock: f64,
     scratch: Vec<u64>,
+    /// Agents invited to the job being posted (reused: no allocation per job).
+    invited: Vec<AgentId>,
+    /// Bidder entry and R of each invited agent (reused).
+    invitees: Vec<(crate::agents::Bidder, f64)>,
+    /// Budget from which a job counts as high-value (reputation farmers defect on those).
+    high_value_threshold: f64,
+    /// The run's fixed distributions.
+    draws: Draws,
     last_sample: Option<SimTime>,
     /// Where receipts go, when `--events` asked for them.
     receipts: Option<Box<dyn ReceiptSink>>,

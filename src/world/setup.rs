@@ -1,6 +1,6 @@
 //! Building a world from a scenario: market, clients, population and the first events.
 
-use super::{Event, World};
+use super::{Draws, Event, World};
 use crate::agents::population::{capability_mask, latent_quality};
 use crate::agents::{Identity, Kind, Population};
 use crate::engine::{EventQueue, SimTime, Streams};
@@ -10,7 +10,7 @@ use crate::market::{AgentId, ClientId, Credits, OwnerId, QualityVector};
 use crate::metrics::{AgentStats, Recorder};
 use crate::scenario::{PopulationGroup, Scenario};
 use crate::world::receipts::{Receipt, ReceiptSink};
-use rand_distr::{Distribution, Exp};
+use rand_distr::{Distribution, Exp, LogNormal};
 
 impl World {
     /// Builds the world and schedules its first events.
@@ -43,7 +43,12 @@ impl World {
             },
             ordinary_jobs: 0,
             operator_payouts: 0,
+            arrival_clock: 0.0,
             scratch: Vec::new(),
+            invited: Vec::new(),
+            invitees: Vec::new(),
+            draws: Draws::new(&file),
+            high_value_threshold: high_value_threshold(&file),
             last_sample: None,
             receipts,
             scenario,
@@ -195,18 +200,22 @@ impl World {
         );
         let latent = latent_quality(quality_mean, spread, &mut self.streams.population);
         let id = self.market.register_agent();
-        self.population.push(Identity {
-            id,
-            owner,
-            kind,
-            group,
-            latent,
-            capabilities,
-            colluding_client,
-            ring,
-            active: true,
-            created_at: now,
-        });
+        let weights = self.market.reputation().weights();
+        self.population.push(
+            Identity {
+                id,
+                owner,
+                kind,
+                group,
+                latent,
+                capabilities,
+                colluding_client,
+                ring,
+                active: true,
+                created_at: now,
+            },
+            weights,
+        );
         self.recorder.agents.push(AgentStats::default());
         self.emit(now, || Receipt::Agent {
             agent: id,
@@ -217,11 +226,11 @@ impl World {
     }
 
     pub(super) fn schedule_next_arrival(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
-        let rate_per_second = self.scenario.file().clients.jobs_per_hour / 3_600.0;
-        let gap = Exp::new(rate_per_second)
-            .expect("validated rate")
-            .sample(&mut self.streams.jobs);
-        let at = now + gap.round() as u64;
+        let gap = self.draws.arrival.sample(&mut self.streams.jobs);
+        // Rounding each gap would bias the rate once gaps are under a second (E[round(gap)]
+        // ≪ E[gap]); rounding the running sum does not. `now` is the rounded previous arrival.
+        self.arrival_clock += gap;
+        let at = (self.arrival_clock.round() as u64).max(now);
         if at < self.scenario.file().run.horizon {
             queue.schedule(at, Event::JobArrival);
         }
@@ -253,6 +262,34 @@ impl World {
     }
 }
 
+/// Budget from which a job counts as high-value: the first gaming group's
+/// `high_value_factor` × the median budget; never without a gaming group.
+fn high_value_threshold(file: &crate::scenario::ScenarioFile) -> f64 {
+    let median = file.clients.budget_median as f64;
+    file.population
+        .iter()
+        .find_map(|g| match g {
+            PopulationGroup::Gaming(g) => Some(g.high_value_factor * median),
+            _ => None,
+        })
+        .unwrap_or(f64::INFINITY)
+}
+
+impl Draws {
+    /// The distributions of `file`, built once per run (the same values each draw used to
+    /// rebuild: bit-identical samples).
+    fn new(file: &crate::scenario::ScenarioFile) -> Self {
+        let clients = &file.clients;
+        Self {
+            arrival: Exp::new(clients.jobs_per_hour / 3_600.0).expect("validated rate"),
+            budget: LogNormal::new((clients.budget_median as f64).ln(), clients.budget_sigma)
+                .expect("validated"),
+            review: Exp::new(1.0 / clients.review_seconds.max(1) as f64).expect("positive"),
+            dispute: Exp::new(1.0 / clients.dispute_seconds.max(1) as f64).expect("positive"),
+        }
+    }
+}
+
 /// Environment variable naming the deliberate bug to run with (`fault-injection` builds only;
 /// see `market::fault`).
 #[cfg(feature = "fault-injection")]
@@ -271,5 +308,33 @@ pub fn injected_fault() -> Result<Option<crate::market::fault::Fault>, String> {
             )
         }),
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::{HonestGroup, PopulationGroup, Scenario, ScenarioFile};
+
+    /// Ten arrivals per simulated second for an hour: the Poisson rate holds even though each
+    /// gap is far below the one-second resolution (rounding every gap would post ~15x more).
+    #[test]
+    fn sub_second_arrival_gaps_keep_the_poisson_rate() {
+        let mut file = ScenarioFile::default();
+        file.run.horizon = 3_600;
+        file.clients.jobs_per_hour = 36_000.0;
+        file.population = vec![PopulationGroup::Honest(HonestGroup {
+            count: 50,
+            ..HonestGroup::default()
+        })];
+        let scenario = Scenario::from_file(file, std::path::Path::new("<test>")).expect("valid");
+        let posted = crate::world::simulate(scenario, |_| {})
+            .recorder
+            .counters
+            .posted;
+        // Poisson(36 000): σ ≈ 190, so ±2% is over 3σ.
+        assert!(
+            (35_280..=36_720).contains(&posted),
+            "{posted} jobs posted for 36 000 expected"
+        );
     }
 }

@@ -10,6 +10,7 @@
 //!   part of what is measured.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use marketsim::market::auction::ProcurementRule;
 use marketsim::market::order_book::{
     Capabilities, ClearingRule, DemandSpec, OrderBook, ProposalSpec,
 };
@@ -23,8 +24,11 @@ fn rules() -> [(&'static str, ClearingRule); 4] {
     [
         ("continuous", ClearingRule::Continuous),
         ("call", ClearingRule::Call),
-        ("first_price", ClearingRule::FirstPrice),
-        ("vickrey", ClearingRule::Vickrey),
+        (
+            "first_price",
+            ClearingRule::Auction(ProcurementRule::FirstPrice),
+        ),
+        ("vickrey", ClearingRule::Auction(ProcurementRule::Vickrey)),
     ]
 }
 

@@ -18,6 +18,7 @@
 //!
 //! Every operation either succeeds completely or returns an error and changes nothing.
 
+use super::auction::ProcurementRule;
 use super::contract::{
     ContractBook, ContractError, ContractState, ContractTerms, Pricing, PricingModel,
     TransitionPolicy, Usage,
@@ -108,10 +109,10 @@ impl MarketConfig {
             clearing: match m.clearing {
                 Clearing::Continuous => ClearingRule::Continuous,
                 Clearing::Call => ClearingRule::Call,
-                Clearing::FirstPrice => ClearingRule::FirstPrice,
-                Clearing::Vickrey => ClearingRule::Vickrey,
-                Clearing::English => ClearingRule::English { increment },
-                Clearing::Dutch => ClearingRule::Dutch { increment },
+                Clearing::FirstPrice => ClearingRule::Auction(ProcurementRule::FirstPrice),
+                Clearing::Vickrey => ClearingRule::Auction(ProcurementRule::Vickrey),
+                Clearing::English => ClearingRule::Auction(ProcurementRule::English { increment }),
+                Clearing::Dutch => ClearingRule::Auction(ProcurementRule::Dutch { increment }),
             },
             ranking: match m.ranking {
                 Ranking::Reputation => RankingSignal::Reputation,

@@ -209,23 +209,9 @@ pub enum ClearingRule {
     /// Paper §7.2 `clear_market`: at window close the lowest [`cost_functional`] among proposals
     /// within budget wins at its ask; ties by price-time.
     Call,
-    /// Procurement first-price sealed bid at window close: lowest ask wins at its ask (seed 002).
-    FirstPrice,
-    /// Procurement Vickrey at window close: lowest ask wins, paid the second-lowest eligible ask
-    /// (the ceiling when alone) (seed 002).
-    Vickrey,
-    /// Procurement English (descending clock from the ceiling) at window close (seed 002); see
-    /// [`ProcurementRule::English`].
-    English {
-        /// Clock step, > 0.
-        increment: Credits,
-    },
-    /// Procurement Dutch (ascending offer from 0, capped at the ceiling) at window close
-    /// (seed 002); see [`ProcurementRule::Dutch`].
-    Dutch {
-        /// Clock step, > 0.
-        increment: Credits,
-    },
+    /// A procurement auction at window close (seed 002): first price, Vickrey, English or
+    /// Dutch; see [`ProcurementRule`].
+    Auction(ProcurementRule),
 }
 
 /// Which reputation signal the caller feeds to the cost functional (SPEC §2, §8, §9). The book
@@ -342,7 +328,9 @@ pub struct OrderBook {
 impl OrderBook {
     /// An empty book clearing by `rule`; a clock rule needs a positive increment (SPEC §2, §7).
     pub fn new(rule: ClearingRule) -> Result<Self, OrderBookError> {
-        if let ClearingRule::English { increment } | ClearingRule::Dutch { increment } = rule
+        if let ClearingRule::Auction(
+            ProcurementRule::English { increment } | ProcurementRule::Dutch { increment },
+        ) = rule
             && increment.is_zero()
         {
             return Err(OrderBookError::ZeroIncrement);
@@ -624,10 +612,7 @@ fn select(
             }
             return Ok(best.map(|(_, i)| (i, book.proposals[i].estimated_credits)));
         }
-        ClearingRule::FirstPrice => ProcurementRule::FirstPrice,
-        ClearingRule::Vickrey => ProcurementRule::Vickrey,
-        ClearingRule::English { increment } => ProcurementRule::English { increment },
-        ClearingRule::Dutch { increment } => ProcurementRule::Dutch { increment },
+        ClearingRule::Auction(rule) => rule,
     };
     let asks = book
         .proposals

@@ -162,30 +162,30 @@ fn golden_9_3_continuous_accepts_the_cheapest_on_arrival() {
 #[test]
 fn golden_9_3_under_procurement_auctions() {
     let cases = [
-        (ClearingRule::FirstPrice, 2800),
-        (ClearingRule::Vickrey, 3500),
+        (ClearingRule::Auction(ProcurementRule::FirstPrice), 2800),
+        (ClearingRule::Auction(ProcurementRule::Vickrey), 3500),
         (
-            ClearingRule::English {
+            ClearingRule::Auction(ProcurementRule::English {
                 increment: Credits(100),
-            },
+            }),
             3500,
         ),
         (
-            ClearingRule::English {
+            ClearingRule::Auction(ProcurementRule::English {
                 increment: Credits(400),
-            },
+            }),
             3800,
         ),
         (
-            ClearingRule::Dutch {
+            ClearingRule::Auction(ProcurementRule::Dutch {
                 increment: Credits(100),
-            },
+            }),
             2800,
         ),
         (
-            ClearingRule::Dutch {
+            ClearingRule::Auction(ProcurementRule::Dutch {
                 increment: Credits(1000),
-            },
+            }),
             3000,
         ),
     ];
@@ -231,16 +231,16 @@ fn over_budget_proposals_rest_and_are_rejected_at_close() {
 #[test]
 fn bad_operations_are_typed_errors_and_leave_the_book_unchanged() {
     assert_eq!(
-        OrderBook::new(ClearingRule::English {
+        OrderBook::new(ClearingRule::Auction(ProcurementRule::English {
             increment: Credits(0)
-        })
+        }))
         .err(),
         Some(OrderBookError::ZeroIncrement)
     );
     assert_eq!(
-        OrderBook::new(ClearingRule::Dutch {
+        OrderBook::new(ClearingRule::Auction(ProcurementRule::Dutch {
             increment: Credits(0)
-        })
+        }))
         .err(),
         Some(OrderBookError::ZeroIncrement)
     );
@@ -308,7 +308,7 @@ fn bad_operations_are_typed_errors_and_leave_the_book_unchanged() {
 
 #[test]
 fn retired_storage_is_reused() {
-    let mut book = OrderBook::new(ClearingRule::Vickrey).unwrap();
+    let mut book = OrderBook::new(ClearingRule::Auction(ProcurementRule::Vickrey)).unwrap();
     let a = book.post_demand(demand(1000)).unwrap();
     for i in 0..10 {
         book.submit_proposal(a, proposal(AgentId(i), 100 + u64::from(i), 1, 0.5, 0))
@@ -354,14 +354,14 @@ fn all_rules(increment: u64) -> [ClearingRule; 6] {
     [
         ClearingRule::Continuous,
         ClearingRule::Call,
-        ClearingRule::FirstPrice,
-        ClearingRule::Vickrey,
-        ClearingRule::English {
+        ClearingRule::Auction(ProcurementRule::FirstPrice),
+        ClearingRule::Auction(ProcurementRule::Vickrey),
+        ClearingRule::Auction(ProcurementRule::English {
             increment: Credits(increment),
-        },
-        ClearingRule::Dutch {
+        }),
+        ClearingRule::Auction(ProcurementRule::Dutch {
             increment: Credits(increment),
-        },
+        }),
     ]
 }
 
@@ -405,15 +405,17 @@ fn reference(
     let ask = |k: usize| specs[eligible[k]].estimated_credits.0;
     let a1 = ask(0);
     let price = match rule {
-        ClearingRule::Continuous | ClearingRule::Call | ClearingRule::FirstPrice => a1,
-        ClearingRule::Vickrey => {
+        ClearingRule::Continuous
+        | ClearingRule::Call
+        | ClearingRule::Auction(ProcurementRule::FirstPrice) => a1,
+        ClearingRule::Auction(ProcurementRule::Vickrey) => {
             if eligible.len() > 1 {
                 ask(1)
             } else {
                 ceiling
             }
         }
-        ClearingRule::English { increment } => {
+        ClearingRule::Auction(ProcurementRule::English { increment }) => {
             let inc = increment.0;
             let mut p = ceiling;
             while p >= inc
@@ -427,7 +429,7 @@ fn reference(
             }
             p
         }
-        ClearingRule::Dutch { increment } => {
+        ClearingRule::Auction(ProcurementRule::Dutch { increment }) => {
             let mut offer = 0;
             while offer < a1 {
                 offer = (offer + increment.0).min(ceiling);

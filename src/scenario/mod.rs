@@ -47,7 +47,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// One or more values are out of range.
-    #[error("{file}: invalid scenario:\n{}", .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{file}: invalid scenario:\n{}", bullet_list(problems))]
     Invalid {
         /// The scenario file.
         file: PathBuf,
@@ -75,6 +75,12 @@ impl std::fmt::Display for Problem {
             self.key, self.value, self.allowed
         )
     }
+}
+
+/// `problems` as an indented bullet list, one per line (for error messages).
+pub fn bullet_list(problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+    lines.join("\n")
 }
 
 /// A validated scenario. Obtainable only through validation.

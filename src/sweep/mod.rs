@@ -45,7 +45,7 @@ pub enum SweepError {
         message: String,
     },
     /// Out-of-range values in the sweep file.
-    #[error("{file}: invalid sweep:\n{}", .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{file}: invalid sweep:\n{}", crate::scenario::bullet_list(problems))]
     Invalid {
         /// The sweep file.
         file: PathBuf,

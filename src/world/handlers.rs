@@ -1,8 +1,8 @@
 //! Event handlers of the market world.
 
-use super::{DagJob, Event, Job, World};
+use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
-use crate::agents::{Kind, Rating};
+use crate::agents::{Ask, Kind, Rating};
 use crate::engine::{EventQueue, SimTime};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
@@ -263,20 +263,20 @@ impl World {
         );
         let nominal = behaviour::nominal_duration(budget, median, &mut self.streams.jobs);
         let high_value = budget.as_f64() >= self.high_value_threshold;
-        let Some(job) = self.open_job(
+        let job = self.open_job(
             now,
-            client,
-            1 << capability,
-            budget,
-            deadline,
-            model,
-            nominal,
-            high_value,
-            None,
-            parent,
-        ) else {
-            return;
-        };
+            JobSpec {
+                client,
+                capabilities: 1 << capability,
+                budget,
+                deadline,
+                model,
+                nominal,
+                high_value,
+                wash: None,
+                parent,
+            },
+        );
         // Invite up to `proposals_per_job` distinct active agents with the capability.
         let pool = &self.population.pools[capability as usize];
         let mut invited = std::mem::take(&mut self.invited);
@@ -337,15 +337,7 @@ impl World {
                 },
                 &mut self.streams.bids,
             );
-            if self.submit(
-                now,
-                job,
-                agent,
-                ask.price,
-                ask.duration,
-                ask.confidence,
-                queue,
-            ) {
+            if self.submit(now, job, agent, ask, queue) {
                 break; // continuous market matched
             }
         }
@@ -416,38 +408,43 @@ impl World {
         let rating = behaviour::wash_rating(worker_identity.kind, &group);
         let capability = worker_identity.capabilities.trailing_zeros();
         let deadline = now + self.scenario.file().clients.deadline;
-        let Some(job) = self.open_job(
+        let job = self.open_job(
             now,
-            client,
-            1 << capability,
-            budget,
-            deadline,
-            PricingModel::PerTask,
-            work,
-            false,
-            Some((worker, rating)),
-            None,
-        ) else {
-            return;
+            JobSpec {
+                client,
+                capabilities: 1 << capability,
+                budget,
+                deadline,
+                model: PricingModel::PerTask,
+                nominal: work,
+                high_value: false,
+                wash: Some((worker, rating)),
+                parent: None,
+            },
+        );
+        let ask = Ask {
+            price: budget,
+            confidence: 1.0,
+            duration: work,
         };
-        self.submit(now, job, worker, budget, work, 1.0, queue);
+        self.submit(now, job, worker, ask, queue);
         self.await_clearing(now, job, queue);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn open_job(
-        &mut self,
-        now: SimTime,
-        client: ClientId,
-        capabilities: u64,
-        budget: Credits,
-        deadline: SimTime,
-        model: PricingModel,
-        nominal: u64,
-        high_value: bool,
-        wash: Option<(AgentId, Rating)>,
-        parent: Option<SlabKey>,
-    ) -> Option<SlabKey> {
+    /// Posts the demand of a new job and starts tracking it (the job is never refused: its
+    /// client exists and its budget is positive).
+    fn open_job(&mut self, now: SimTime, spec: JobSpec) -> SlabKey {
+        let JobSpec {
+            client,
+            capabilities,
+            budget,
+            deadline,
+            model,
+            nominal,
+            high_value,
+            wash,
+            parent,
+        } = spec;
         let task = match self
             .market
             .post_demand(client, capabilities, budget, deadline)
@@ -461,7 +458,7 @@ impl World {
             client,
             budget,
         });
-        Some(self.jobs.insert(Job {
+        self.jobs.insert(Job {
             task,
             client,
             posted_at: now,
@@ -478,27 +475,24 @@ impl World {
             delivered: [0.0; DIMENSIONS],
             defect: false,
             parent,
-        }))
+        })
     }
 
     /// Submits one proposal; returns whether it opened a contract (continuous market).
-    #[allow(clippy::too_many_arguments)]
     fn submit(
         &mut self,
         now: SimTime,
         job: SlabKey,
         agent: AgentId,
-        price: Credits,
-        duration: u64,
-        confidence: f64,
+        ask: Ask,
         queue: &mut EventQueue<Event>,
     ) -> bool {
         let j = self.jobs.get(job).expect("live job");
         let terms = ProposalTerms {
             agent,
-            price,
-            duration,
-            confidence,
+            price: ask.price,
+            duration: ask.duration,
+            confidence: ask.confidence,
             model: j.model,
         };
         let task = j.task;

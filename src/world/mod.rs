@@ -83,6 +83,20 @@ struct Job {
     parent: Option<SlabKey>,
 }
 
+/// What a new job is: everything [`World::open_job`] needs to post its demand.
+#[derive(Debug, Clone, Copy)]
+struct JobSpec {
+    client: ClientId,
+    capabilities: u64,
+    budget: Credits,
+    deadline: SimTime,
+    model: PricingModel,
+    nominal: u64,
+    high_value: bool,
+    wash: Option<(AgentId, Rating)>,
+    parent: Option<SlabKey>,
+}
+
 /// A decomposed job, matched level by level (SPEC §5).
 #[derive(Debug, Clone)]
 struct DagJob {

@@ -49,10 +49,24 @@ impl AtomicFile {
     }
 
     /// Flushes, syncs and renames the file into place.
-    pub fn commit(mut self) -> io::Result<()> {
+    pub fn commit(self) -> io::Result<()> {
+        self.finish(true)
+    }
+
+    /// Renames the file into place without syncing it to disk first: still all-or-nothing if
+    /// the process is killed, but a power loss may leave it empty or truncated (so a reader
+    /// must validate it). For the many small per-run records of a sweep, where a sync per file
+    /// would cost more than the run.
+    pub fn commit_unsynced(self) -> io::Result<()> {
+        self.finish(false)
+    }
+
+    fn finish(mut self, sync: bool) -> io::Result<()> {
         let writer = self.writer.take().expect("committed once");
         let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         fs::rename(&self.temp, &self.target)
     }
 }

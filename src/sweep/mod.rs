@@ -87,6 +87,8 @@ pub struct Sweep {
     scenario_text: String,
     scenario_path: PathBuf,
     points: Vec<Point>,
+    /// The validated scenario of each point (its runs differ only by seed).
+    scenarios: Vec<Scenario>,
 }
 
 /// One run of a sweep.
@@ -135,19 +137,17 @@ impl Sweep {
             });
         }
         let points = design::points(&file);
-        let sweep = Self {
+        let mut sweep = Self {
             file,
             origin: origin.to_path_buf(),
             scenario_text,
             scenario_path,
             points,
+            scenarios: Vec::new(),
         };
-        for point in 0..sweep.points.len() {
-            sweep.scenario(RunId {
-                point,
-                replicate: 0,
-            })?;
-        }
+        sweep.scenarios = (0..sweep.points.len())
+            .map(|point| sweep.point_scenario(point))
+            .collect::<Result<_, _>>()?;
         Ok(sweep)
     }
 
@@ -191,16 +191,21 @@ impl Sweep {
     }
 
     /// The validated scenario of a run.
-    pub fn scenario(&self, run: RunId) -> Result<Scenario, SweepError> {
-        let overrides = self.overrides(run.point);
-        Scenario::from_toml(&self.scenario_text, &self.scenario_path, &overrides)
-            .map(|s| s.with_seed(self.seed(run)))
-            .map_err(|source| SweepError::Point {
+    pub fn scenario(&self, run: RunId) -> Scenario {
+        self.scenarios[run.point].clone().with_seed(self.seed(run))
+    }
+
+    /// The base scenario with a point's overrides, validated.
+    fn point_scenario(&self, point: usize) -> Result<Scenario, SweepError> {
+        let overrides = self.overrides(point);
+        Scenario::from_toml(&self.scenario_text, &self.scenario_path, &overrides).map_err(
+            |source| SweepError::Point {
                 file: self.origin.clone(),
-                point: run.point,
+                point,
                 overrides: overrides.join(" "),
                 source: Box::new(source),
-            })
+            },
+        )
     }
 
     /// The resolved sweep, as the files `sweep.resolved.toml` and `base.toml`: the sweep file

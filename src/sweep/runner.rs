@@ -18,6 +18,7 @@ use crate::output::{self, atomic};
 use crate::world;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Directory of per-run records inside a sweep directory.
@@ -75,7 +76,9 @@ fn parse_record_name(name: &str) -> Option<RunId> {
     })
 }
 
-/// The runs recorded in `dir/runs/`.
+/// The runs recorded in `dir/runs/`. Records are renamed into place without a sync (see
+/// [`record`]); one that a power loss left empty or truncated (not a header and one row) is
+/// removed, so that it is run again.
 pub fn recorded_runs(dir: &Path) -> Result<BTreeSet<RunId>, SweepError> {
     let runs = dir.join(RUNS_DIR);
     let mut done = BTreeSet::new();
@@ -83,9 +86,20 @@ pub fn recorded_runs(dir: &Path) -> Result<BTreeSet<RunId>, SweepError> {
         return Ok(done);
     }
     for entry in std::fs::read_dir(&runs)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if let Some(run) = parse_record_name(&name) {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some(run) = parse_record_name(&name) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let complete = text.ends_with('\n') && text.lines().count() == 2;
+        if complete {
             done.insert(run);
+        } else {
+            std::fs::remove_file(&path)?;
         }
     }
     Ok(done)
@@ -172,7 +186,9 @@ pub fn check_same_sweep(dir: &Path, sweep: &Sweep) -> Result<(), SweepError> {
 }
 
 /// The header and row of a run's record: point, replicate, seed, each varied parameter, then
-/// every headline metric of `summary.csv`.
+/// every headline metric of `summary.csv`. Records are written atomically (a temporary file
+/// renamed into place, so a killed sweep never leaves a partial one) but not synced: a sync
+/// per run would cost more than a small run. The final tables are synced.
 pub fn record(sweep: &Sweep, run: RunId, outcome: &world::Outcome) -> Vec<u8> {
     // The run's seed is already a column of its own.
     let metrics: Vec<_> = summary(outcome)
@@ -222,7 +238,7 @@ pub fn run_all(
         .map_err(|e| SweepError::Output(format!("cannot start {jobs} worker threads: {e}")))?;
     pool.install(|| {
         todo.par_iter().try_for_each(|&run| {
-            let scenario = sweep.scenario(run)?;
+            let scenario = sweep.scenario(run);
             let started = std::time::Instant::now();
             let outcome = world::simulate(scenario, |_| {});
             let nanos = started.elapsed().as_nanos() as u64;
@@ -234,10 +250,9 @@ pub fn run_all(
                 atomic::prepare_dir(&run_dir, true)?;
                 output::write_run(&run_dir, &outcome)?;
             }
-            atomic::write_file(
-                &dir.join(RUNS_DIR).join(record_name(run)),
-                &record(sweep, run, &outcome),
-            )?;
+            let mut file = atomic::AtomicFile::create(&dir.join(RUNS_DIR).join(record_name(run)))?;
+            file.write_all(&record(sweep, run, &outcome))?;
+            file.commit_unsynced()?;
             on_done();
             Ok::<(), SweepError>(())
         })

@@ -171,7 +171,7 @@ fn run_seeds_are_distinct_and_depend_only_on_seed_point_and_replicate() {
             .unwrap()
             .seed(run)
     );
-    assert_eq!(s.scenario(run).unwrap().seed(), s.seed(run));
+    assert_eq!(s.scenario(run).seed(), s.seed(run));
 }
 
 #[test]

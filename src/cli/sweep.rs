@@ -83,7 +83,7 @@ pub(super) fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         let wall = started.elapsed().as_secs_f64();
         let sim = simulating.as_secs_f64();
         eprintln!(
-            "{} runs ({} resumed) in {wall:.2} s wall on {jobs} thread(s); simulations took {sim:.2} s (sweep overhead {:.1}% of thread time) -> {}",
+            "{} runs ({} resumed) in {wall:.2} s wall on {jobs} thread(s); runs took {sim:.2} s (sweep overhead {:.1}% of thread time) -> {}",
             mine.len(),
             mine.len() - todo.len(),
             100.0 * (1.0 - sim / (wall * jobs as f64)).max(0.0),

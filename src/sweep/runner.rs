@@ -13,7 +13,7 @@
 //! loses only the runs that were in flight.
 
 use super::{RunId, Sweep, SweepError};
-use crate::metrics::summary::summary;
+use crate::metrics::summary::{Value, summary};
 use crate::output::{self, atomic};
 use crate::world;
 use rayon::prelude::*;
@@ -189,12 +189,9 @@ pub fn check_same_sweep(dir: &Path, sweep: &Sweep) -> Result<(), SweepError> {
 /// every headline metric of `summary.csv`. Records are written atomically (a temporary file
 /// renamed into place, so a killed sweep never leaves a partial one) but not synced: a sync
 /// per run would cost more than a small run. The final tables are synced.
-pub fn record(sweep: &Sweep, run: RunId, outcome: &world::Outcome) -> Vec<u8> {
+pub fn record(sweep: &Sweep, run: RunId, metrics: &[(String, Value)]) -> Vec<u8> {
     // The run's seed is already a column of its own.
-    let metrics: Vec<_> = summary(outcome)
-        .into_iter()
-        .filter(|(name, _)| name != "seed")
-        .collect();
+    let metrics: Vec<_> = metrics.iter().filter(|(name, _)| name != "seed").collect();
     let mut header = vec!["point_id".to_string(), "replicate".into(), "seed".into()];
     header.extend(sweep.file().param.iter().map(|p| p.key.clone()));
     header.extend(metrics.iter().map(|(name, _)| name.clone()));
@@ -221,8 +218,9 @@ pub fn value_text(v: &toml::Value) -> String {
 
 /// Runs `todo` on `jobs` threads, recording each run as it ends; `on_done` is called after
 /// each. The first error stops the sweep (runs already recorded stay recorded). Returns the
-/// wall time spent inside the simulations themselves, summed over runs (to measure the
-/// sweep's own overhead; it never reaches any output file).
+/// wall time spent in the runs themselves — simulating, computing the run's metrics and
+/// freeing its state — summed over runs, to measure the sweep's own overhead (writing records,
+/// scheduling); it never reaches any output file.
 pub fn run_all(
     sweep: &Sweep,
     dir: &Path,
@@ -241,8 +239,8 @@ pub fn run_all(
             let scenario = sweep.scenario(run);
             let started = std::time::Instant::now();
             let outcome = world::simulate(scenario, |_| {});
-            let nanos = started.elapsed().as_nanos() as u64;
-            simulating.fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
+            let metrics = summary(&outcome);
+            let mut in_run = started.elapsed();
             if keep_runs {
                 let run_dir: PathBuf = dir
                     .join(RUN_DIRS)
@@ -250,8 +248,15 @@ pub fn run_all(
                 atomic::prepare_dir(&run_dir, true)?;
                 output::write_run(&run_dir, &outcome)?;
             }
+            let freeing = std::time::Instant::now();
+            drop(outcome);
+            in_run += freeing.elapsed();
+            simulating.fetch_add(
+                in_run.as_nanos() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
             let mut file = atomic::AtomicFile::create(&dir.join(RUNS_DIR).join(record_name(run)))?;
-            file.write_all(&record(sweep, run, &outcome))?;
+            file.write_all(&record(sweep, run, &metrics))?;
             file.commit_unsynced()?;
             on_done();
             Ok::<(), SweepError>(())

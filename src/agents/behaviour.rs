@@ -1,7 +1,7 @@
 //! What each behaviour does at the three decision points of a job: asking, working, rating.
 
 use super::population::{Identity, Kind};
-use crate::market::{Credits, DIMENSIONS, QualityVector, Weights};
+use crate::market::{Credits, DIMENSIONS, QualityVector};
 use crate::scenario::{GamingStrategy, PopulationGroup};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
@@ -41,12 +41,6 @@ pub fn nominal_duration(budget: Credits, median: u64, rng: &mut impl Rng) -> u64
     ((3_600.0 * scale * rng.random_range(0.5..1.5)) as u64).max(60)
 }
 
-/// An agent's truthful confidence: the weighted mean of its latent quality.
-pub fn truthful_confidence(identity: &Identity, weights: &Weights) -> f64 {
-    let q = QualityVector::clamped(identity.latent);
-    weights.dot(&q).clamp(0.0, 1.0)
-}
-
 /// The cost factor of `group` (true cost as a share of the budget ceiling).
 fn cost_factor(group: &PopulationGroup) -> f64 {
     match group {
@@ -70,22 +64,9 @@ pub struct AskContext {
     pub reputation: f64,
 }
 
-/// The ask of `identity` for a market job.
+/// The ask of an agent of `kind` for a market job. `quality` is its weighted latent quality
+/// ([`Bidder::quality`](super::Bidder::quality)): an honest agent's truthful confidence.
 pub fn ask(
-    identity: &Identity,
-    group: &PopulationGroup,
-    weights: &Weights,
-    job: &AskContext,
-    rng: &mut impl Rng,
-) -> Ask {
-    let quality = weights.dot(&QualityVector::clamped(identity.latent));
-    ask_as(identity.kind, quality, group, job, rng)
-}
-
-/// [`ask`] from the packed [`Bidder`](super::Bidder) fields: `quality` is the identity's
-/// weighted latent quality [`Bidder::quality`](super::Bidder::quality) (its truthful confidence before clamping). Same draws, same
-/// result.
-pub fn ask_as(
     kind: Kind,
     quality: f64,
     group: &PopulationGroup,
@@ -266,7 +247,6 @@ mod tests {
     #[test]
     fn sybils_underbid_honest_agents_and_claim_high_confidence() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let w = Weights::uniform();
         let honest = PopulationGroup::Honest(HonestGroup {
             bid_noise: 0.0,
             ..HonestGroup::default()
@@ -278,12 +258,12 @@ mod tests {
             high_value: false,
             reputation: 0.5,
         };
-        let h = ask(&identity(Kind::Honest, 0.8), &honest, &w, &job, &mut rng);
+        let h = ask(Kind::Honest, 0.8, &honest, &job, &mut rng);
         assert_eq!(h.price, Credits(600));
         assert!((h.confidence - 0.8).abs() < 1e-12);
         let mut total = 0.0;
         for _ in 0..1000 {
-            let s = ask(&identity(Kind::Sybil, 0.3), &sybil, &w, &job, &mut rng);
+            let s = ask(Kind::Sybil, 0.3, &sybil, &job, &mut rng);
             assert_eq!(s.confidence, 0.9);
             total += s.price.as_f64();
         }

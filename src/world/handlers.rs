@@ -325,7 +325,7 @@ impl World {
                 continue;
             }
             let group = &self.scenario.file().population[bidder.group as usize];
-            let ask = behaviour::ask_as(
+            let ask = behaviour::ask(
                 bidder.kind,
                 bidder.quality,
                 group,

@@ -243,49 +243,23 @@ mod tests {
         assert_eq!(order, [(3, 'a'), (5, 'b'), (5, 'c'), (5, 'd')]);
     }
 
-    /// A million seeded operations against a `BTreeMap<(time, seq), value>` reference.
-    #[test]
-    fn agrees_with_a_btreemap_reference() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    /// Runs `rounds` seeded operations on a queue and on a `BTreeMap<(time, seq), value>`
+    /// reference side by side: in round `r`, schedule with probability `p_schedule(r)` an
+    /// event `delay(rng)` seconds ahead, else pop; every pop and length must agree, and the
+    /// queue must drain in the reference's order.
+    fn check_against_reference(
+        seed: u64,
+        rounds: u64,
+        p_schedule: impl Fn(u64) -> f64,
+        delay: impl Fn(&mut rand_chacha::ChaCha8Rng) -> u64,
+    ) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let mut q = EventQueue::new();
         let mut reference = BTreeMap::new();
         let mut seq = 0u64;
-        for _ in 0..1_000_000 {
-            if rng.random_bool(0.55) {
-                let t = q.now() + rng.random_range(0..50);
-                q.schedule(t, seq);
-                reference.insert((t, seq), seq);
-                seq += 1;
-            } else {
-                let expected = reference.pop_first().map(|((t, _), v)| (t, v));
-                assert_eq!(q.pop(), expected);
-            }
-            assert_eq!(q.len(), reference.len());
-        }
-    }
-
-    /// Delays on both sides of the wheel's reach (and exactly at it), sparse stretches that
-    /// make the clock jump, and ties between far and near events: still the reference order.
-    #[test]
-    fn far_and_near_events_agree_with_a_btreemap_reference() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        let mut q = EventQueue::new();
-        let mut reference = BTreeMap::new();
-        let mut seq = 0u64;
-        for round in 0..400_000 {
-            // Bursts of scheduling alternate with bursts of popping, so the queue both fills
-            // up (far heap in use) and empties (the clock jumps over empty stretches).
-            let p_schedule = if (round / 5_000) % 2 == 0 { 0.7 } else { 0.3 };
-            if rng.random_bool(p_schedule) {
-                let delay = match rng.random_range(0..6) {
-                    0 => rng.random_range(0..4),
-                    1 => rng.random_range(0..2 * WHEEL),
-                    2 => WHEEL - 1 + rng.random_range(0..3),
-                    3 => rng.random_range(0..20 * WHEEL),
-                    4 => rng.random_range(0..3_600),
-                    _ => WHEEL * rng.random_range(1..4) - rng.random_range(0..2),
-                };
-                let t = q.now() + delay;
+        for round in 0..rounds {
+            if rng.random_bool(p_schedule(round)) {
+                let t = q.now() + delay(&mut rng);
                 q.schedule(t, seq);
                 reference.insert((t, seq), seq);
                 seq += 1;
@@ -300,5 +274,35 @@ mod tests {
         }
         assert_eq!(q.pop(), None);
         assert!(q.is_empty());
+    }
+
+    /// A million seeded operations, delays below the wheel's reach.
+    #[test]
+    fn agrees_with_a_btreemap_reference() {
+        check_against_reference(7, 1_000_000, |_| 0.55, |rng| rng.random_range(0..50));
+    }
+
+    /// Delays on both sides of the wheel's reach (and exactly at it), sparse stretches that
+    /// make the clock jump, and ties between far and near events: still the reference order.
+    /// Bursts of scheduling alternate with bursts of popping, so the queue both fills up (far
+    /// heap in use) and empties (the clock jumps over empty stretches).
+    #[test]
+    fn far_and_near_events_agree_with_a_btreemap_reference() {
+        let p_schedule = |round: u64| {
+            if (round / 5_000).is_multiple_of(2) {
+                0.7
+            } else {
+                0.3
+            }
+        };
+        let delay = |rng: &mut rand_chacha::ChaCha8Rng| match rng.random_range(0..6) {
+            0 => rng.random_range(0..4),
+            1 => rng.random_range(0..2 * WHEEL),
+            2 => WHEEL - 1 + rng.random_range(0..3),
+            3 => rng.random_range(0..20 * WHEEL),
+            4 => rng.random_range(0..3_600),
+            _ => WHEEL * rng.random_range(1..4) - rng.random_range(0..2),
+        };
+        check_against_reference(11, 400_000, p_schedule, delay);
     }
 }

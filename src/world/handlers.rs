@@ -676,7 +676,7 @@ impl World {
             return self.complete(now, job, queue);
         }
         let clients = &self.scenario.file().clients;
-        let observed_mean = j.delivered.iter().sum::<f64>() / DIMENSIONS as f64;
+        let observed_mean = j.observed_mean();
         let u: f64 = self.streams.reviews.random();
         if observed_mean < DISPUTE_QUALITY || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
@@ -709,7 +709,7 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let j = self.jobs.get(job).expect("live job");
-        let observed_mean = j.delivered.iter().sum::<f64>() / DIMENSIONS as f64;
+        let observed_mean = j.observed_mean();
         let upheld = observed_mean >= DISPUTE_QUALITY
             && self
                 .streams

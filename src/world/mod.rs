@@ -83,6 +83,13 @@ struct Job {
     parent: Option<SlabKey>,
 }
 
+impl Job {
+    /// Mean of the delivered quality over the dimensions: what a client disputes on.
+    fn observed_mean(&self) -> f64 {
+        self.delivered.iter().sum::<f64>() / DIMENSIONS as f64
+    }
+}
+
 /// What a new job is: everything [`World::open_job`] needs to post its demand.
 #[derive(Debug, Clone, Copy)]
 struct JobSpec {

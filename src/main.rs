@@ -6,7 +6,7 @@ fn main() -> ExitCode {
     match marketsim::cli::run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", marketsim::cli::error_chain(&e));
             ExitCode::from(2)
         }
     }

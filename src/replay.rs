@@ -3,36 +3,48 @@
 //!
 //! ```text
 //! scenario.resolved.toml ─▶ reputation config, split policy
-//! receipts.log ─verify hash chain─▶ parse ─▶ replay through a fresh EscrowLedger and
-//!              ReputationEngine ─▶ ledger.csv, agents.csv ─compare bytes─▶ run's own files
+//! receipts.log ─line by line: verify hash chain─▶ Replayer (fresh EscrowLedger and
+//!              ReputationEngine) ─end record─▶ ledger.csv, agents.csv ─compare bytes─▶ run's files
 //! ```
 //!
 //! Every receipt is also checked against the mechanism it replays: a hold must succeed, a
 //! settlement must refund what the receipt says, a recording must raise the flags it says.
+//!
+//! Replay streams: receipts are read, verified and applied one line at a time, so memory is
+//! bounded by the state of the market (accounts, identities, open escrows), never by the
+//! length of the log. The same [`Replayer`] serves `marketsim replay`, the `receipt_replay`
+//! invariant of `marketsim run --events` (from the file) and of `marketsim check` (fed
+//! receipt by receipt as the run emits them, through [`ReplaySink`]); [`check_invariant`] is
+//! the invariant's one home.
 
 use crate::agents::Kind;
+use crate::engine::SimTime;
 use crate::market::escrow::{EscrowLedger, Settlement};
 use crate::market::marketplace::MarketConfig;
 use crate::market::reputation::ReputationEngine;
 use crate::market::{AgentId, ContractId, EscrowId};
-use crate::metrics::AgentStats;
+use crate::metrics::{AgentStats, Invariant};
 use crate::output::{self, Tables, receipts};
 use crate::scenario::Scenario;
-use crate::world::receipts::Receipt;
+use crate::world::Outcome;
+use crate::world::receipts::{Receipt, ReceiptSink};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, BufRead, Read as _};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 /// Why a replay could not be carried out (exit 2) — as opposed to a difference (exit 1).
 #[derive(Debug, Error)]
 pub enum ReplayError {
     /// A file of the run is missing or unreadable.
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        source: io::Error,
     },
     /// The resolved scenario is invalid.
     #[error(transparent)]
@@ -44,102 +56,245 @@ pub enum ReplayError {
 pub struct Report {
     /// Receipts read.
     pub receipts: u64,
-    /// Every problem: a broken chain, a receipt the mechanism refuses, a file difference.
+    /// Every problem: a broken chain, a log cut short, a receipt the mechanism refuses, a file
+    /// difference.
     pub problems: Vec<String>,
 }
 
-fn read(dir: &Path, name: &str) -> Result<String, ReplayError> {
-    let path = dir.join(name);
-    std::fs::read_to_string(&path).map_err(|source| ReplayError::Read {
+/// The receipts of a run, replayed: how many, and the tables they rebuild.
+#[derive(Debug)]
+pub struct Replayed {
+    /// Receipts replayed (the end record not counted).
+    pub receipts: u64,
+    /// The rebuilt `agents.csv` and `ledger.csv`.
+    pub tables: Tables,
+}
+
+fn read_error(path: &Path) -> impl FnOnce(io::Error) -> ReplayError + '_ {
+    move |source| ReplayError::Read {
         path: path.display().to_string(),
         source,
-    })
+    }
 }
 
 /// Replays the run in `dir`.
 pub fn replay(dir: &Path) -> Result<Report, ReplayError> {
     let scenario_path = dir.join("scenario.resolved.toml");
-    let scenario = Scenario::from_toml(&read(dir, "scenario.resolved.toml")?, &scenario_path, &[])?;
-    let log = read(dir, "receipts.log")?;
+    let text = std::fs::read_to_string(&scenario_path).map_err(read_error(&scenario_path))?;
+    let scenario = Scenario::from_toml(&text, &scenario_path, &[])?;
+    let log_path = dir.join(output::RECEIPTS_FILE);
+    let log = std::fs::File::open(&log_path).map_err(read_error(&log_path))?;
     let mut report = Report::default();
-    match verified_bodies(&log).and_then(|bodies| {
-        report.receipts = bodies.len() as u64;
-        rebuild(&scenario, bodies.into_iter())
-    }) {
-        Ok(tables) => {
-            compare(dir, "agents.csv", &tables.agents, &mut report)?;
-            compare(dir, "ledger.csv", &tables.ledger, &mut report)?;
+    match replay_log(&scenario, io::BufReader::new(log)).map_err(read_error(&log_path))? {
+        Ok(replayed) => {
+            report.receipts = replayed.receipts;
+            compare(dir, "agents.csv", &replayed.tables.agents, &mut report)?;
+            compare(dir, "ledger.csv", &replayed.tables.ledger, &mut report)?;
         }
         Err(problem) => report.problems.push(problem),
     }
     Ok(report)
 }
 
-/// The receipt texts (`SEQ TIME RECEIPT`) of a `receipts.log`, once its hash chain is verified;
-/// the first line that breaks the chain is the error.
-pub fn verified_bodies(log: &str) -> Result<Vec<&str>, String> {
+/// The longest line a receipts log may have; real receipts are far shorter. Bounds the memory
+/// of reading any file, even one that is not a receipts log.
+const MAX_LINE: u64 = 1 << 16;
+
+/// Replays a `receipts.log` of a run of `scenario`, read line by line from `log`: verifies
+/// the hash chain, replays every receipt, and requires the end record as the last line. The
+/// outer error is an I/O error; the inner one the first problem found (with its line number).
+pub fn replay_log(
+    scenario: &Scenario,
+    mut log: impl BufRead,
+) -> io::Result<Result<Replayed, String>> {
+    let mut replayer = Replayer::new(scenario);
     let mut previous = receipts::GENESIS.to_string();
-    let mut bodies = Vec::new();
-    for (n, line) in log.lines().enumerate() {
-        let (body, hash) = line
-            .rsplit_once(" h=")
-            .ok_or_else(|| format!("line {}: no hash", n + 1))?;
+    let mut line = Vec::new();
+    let mut ended = false;
+    for n in 1u64.. {
+        line.clear();
+        (&mut log).take(MAX_LINE + 1).read_until(b'\n', &mut line)?;
+        if line.is_empty() {
+            break;
+        }
+        let problem = |what: &str| Ok(Err(format!("line {n}: {what}")));
+        if line.pop() != Some(b'\n') {
+            return match line.len() as u64 >= MAX_LINE {
+                true => problem("too long for a receipt (not a receipts log?)"),
+                false => problem("cut short (no end of line): receipts.log ends early"),
+            };
+        }
+        if ended {
+            return problem("a line after the end record");
+        }
+        let Ok(text) = std::str::from_utf8(&line) else {
+            return problem("not UTF-8 text");
+        };
+        let Some((body, hash)) = text.rsplit_once(" h=") else {
+            return problem("no hash");
+        };
         let expected = receipts::chain(&previous, body);
         if hash != expected {
-            return Err(format!(
-                "line {}: hash chain broken (receipt altered, inserted or removed)",
-                n + 1
-            ));
+            return problem("hash chain broken (receipt altered, inserted or removed)");
         }
         previous = expected;
-        bodies.push(body);
-    }
-    Ok(bodies)
-}
-
-/// Replays receipt lines `SEQ TIME RECEIPT` (without their hashes) of a run of `scenario`
-/// through a fresh ledger and reputation engine, and rebuilds its tables. The first receipt
-/// that the mechanisms refuse, or that does not parse, is the error (with its line number).
-pub fn rebuild<'a>(
-    scenario: &Scenario,
-    lines: impl Iterator<Item = &'a str>,
-) -> Result<Tables, String> {
-    let config = MarketConfig::from_scenario(scenario.file());
-    let mut state = Rebuilt {
-        ledger: EscrowLedger::new(),
-        engine: ReputationEngine::new(config.reputation).expect("validated"),
-        split: config.split,
-        escrows: BTreeMap::new(),
-        identities: Vec::new(),
-        stats: Vec::new(),
-    };
-    let labels: Vec<&'static str> = Kind::ALL.iter().map(|k| k.label()).collect();
-    for (n, body) in lines.enumerate() {
-        let mut words = body.splitn(3, ' ');
-        let (seq, time, text) = (words.next(), words.next(), words.next().unwrap_or_default());
-        if seq != Some(n.to_string().as_str()) {
-            return Err(format!("line {}: sequence number {seq:?}", n + 1));
+        if body.split(' ').nth(2) == Some(receipts::END) && body.split(' ').count() == 3 {
+            ended = true;
+        } else if let Err(e) = replayer.push(body) {
+            return Ok(Err(e));
         }
-        let time: u64 = time
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(|| format!("line {}: bad time", n + 1))?;
-        let receipt = Receipt::parse(text, &labels).map_err(|e| format!("line {}: {e}", n + 1))?;
-        state
-            .apply(time, receipt)
-            .map_err(|e| format!("line {}: {e}", n + 1))?;
     }
-    Ok(Tables {
-        agents: output::agents_csv(
-            state.identities.iter().map(|(a, o, k)| (*a, *o, *k)),
-            &state.stats,
-            &state.engine,
-        ),
-        ledger: output::ledger_csv(&state.ledger),
+    Ok(if ended {
+        Ok(replayer.finish())
+    } else {
+        Err(format!(
+            "receipts.log ends early: no end record after its {} receipt(s) (the log was cut short)",
+            replayer.receipts
+        ))
     })
 }
 
+/// Replays receipt lines `SEQ TIME RECEIPT` (without their hashes) of a run, one at a time,
+/// through a fresh ledger and reputation engine, and rebuilds the run's tables. Its memory is
+/// that of the market's state, whatever the number of receipts.
+pub struct Replayer {
+    state: Rebuilt,
+    labels: Vec<&'static str>,
+    receipts: u64,
+}
+
+impl Replayer {
+    /// A replay of a run of `scenario`, before its first receipt.
+    pub fn new(scenario: &Scenario) -> Self {
+        let config = MarketConfig::from_scenario(scenario.file());
+        Self {
+            state: Rebuilt {
+                ledger: EscrowLedger::new(),
+                engine: ReputationEngine::new(config.reputation).expect("validated"),
+                split: config.split,
+                escrows: BTreeMap::new(),
+                identities: Vec::new(),
+                stats: Vec::new(),
+            },
+            labels: Kind::ALL.iter().map(|k| k.label()).collect(),
+            receipts: 0,
+        }
+    }
+
+    /// Replays the next receipt line. The first receipt that the mechanisms refuse, or that
+    /// does not parse, is the error (with its line number); the replay must stop there.
+    pub fn push(&mut self, body: &str) -> Result<(), String> {
+        let n = self.receipts;
+        let line = n + 1;
+        let mut words = body.splitn(3, ' ');
+        let (seq, time, text) = (words.next(), words.next(), words.next().unwrap_or_default());
+        if seq != Some(n.to_string().as_str()) {
+            return Err(format!("line {line}: sequence number {seq:?}"));
+        }
+        let time: u64 = time
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| format!("line {line}: bad time"))?;
+        let receipt =
+            Receipt::parse(text, &self.labels).map_err(|e| format!("line {line}: {e}"))?;
+        self.state
+            .apply(time, receipt)
+            .map_err(|e| format!("line {line}: {e}"))?;
+        self.receipts += 1;
+        Ok(())
+    }
+
+    /// The tables the receipts so far rebuild.
+    pub fn finish(self) -> Replayed {
+        let state = self.state;
+        Replayed {
+            receipts: self.receipts,
+            tables: Tables {
+                agents: output::agents_csv(
+                    state.identities.iter().map(|(a, o, k)| (*a, *o, *k)),
+                    &state.stats,
+                    &state.engine,
+                ),
+                ledger: output::ledger_csv(&state.ledger),
+            },
+        }
+    }
+}
+
+/// A receipt sink that replays each receipt as the run emits it, as its text line (so the
+/// text format is exercised as in a file), without keeping any: `marketsim check`'s in-process
+/// replay. A cloneable handle: the world owns one, the caller keeps one to [`finish`].
+///
+/// [`finish`]: ReplaySink::finish
+#[derive(Clone)]
+pub struct ReplaySink(Arc<Mutex<SinkState>>);
+
+struct SinkState {
+    replayer: Option<Replayer>,
+    problem: Option<String>,
+    line: String,
+}
+
+impl ReplaySink {
+    /// A sink replaying a run of `scenario`.
+    pub fn new(scenario: &Scenario) -> Self {
+        Self(Arc::new(Mutex::new(SinkState {
+            replayer: Some(Replayer::new(scenario)),
+            problem: None,
+            line: String::new(),
+        })))
+    }
+
+    /// The replay of every receipt received, or the first problem.
+    pub fn finish(&self) -> Result<Replayed, String> {
+        let mut s = self.0.lock().expect("not poisoned");
+        match s.problem.take() {
+            Some(problem) => Err(problem),
+            None => Ok(s.replayer.take().expect("finished once").finish()),
+        }
+    }
+}
+
+impl ReceiptSink for ReplaySink {
+    fn emit(&mut self, time: SimTime, receipt: &Receipt) {
+        let mut s = self.0.lock().expect("not poisoned");
+        let s = &mut *s;
+        let Some(replayer) = s.replayer.as_mut() else {
+            return;
+        };
+        if s.problem.is_some() {
+            return;
+        }
+        s.line.clear();
+        let _ = write!(s.line, "{} {time} {receipt}", replayer.receipts);
+        if let Err(problem) = replayer.push(&s.line) {
+            s.problem = Some(problem);
+        }
+    }
+}
+
+/// Invariant `receipt_replay` (SPEC §7, seed 003): the receipts of the run alone rebuild its
+/// `agents.csv` and `ledger.csv` exactly. Records the check in the outcome's invariant log;
+/// `replayed` is the replay of the run's receipts (from its log or from a [`ReplaySink`]).
+pub fn check_invariant(outcome: &mut Outcome, replayed: Result<Replayed, String>) {
+    let ok = replayed
+        .as_ref()
+        .is_ok_and(|r| r.tables == Tables::of(outcome));
+    let end = outcome.end_time;
+    outcome
+        .recorder
+        .invariants
+        .check(Invariant::ReceiptReplay, ok, end, || match replayed {
+            Err(problem) => format!("replaying the receipts: {problem}"),
+            Ok(r) => format!(
+                "replaying {} receipts rebuilds different agents.csv or ledger.csv",
+                r.receipts
+            ),
+        });
+}
+
 fn compare(dir: &Path, name: &str, rebuilt: &[u8], report: &mut Report) -> Result<(), ReplayError> {
-    let written = read(dir, name)?;
+    let path = dir.join(name);
+    let written = std::fs::read_to_string(&path).map_err(read_error(&path))?;
     if written.as_bytes() != rebuilt {
         let rebuilt = String::from_utf8_lossy(rebuilt);
         let line = written

@@ -230,9 +230,27 @@ fn a_non_empty_results_directory_is_refused_without_force() {
         "my precious results"
     );
     assert!(!d.join("summary.csv").exists());
+    // --force replaces a previous run, never other files.
     args.push("--force");
+    let out = marketsim(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("notes.txt"), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(d.join("notes.txt")).unwrap(),
+        "my precious results"
+    );
+    fs::remove_file(d.join("notes.txt")).unwrap();
     run_ok(&args);
+    let first = files(&d);
     assert!(d.join("summary.csv").exists());
+    args.extend(["--seed", "2"]);
+    run_ok(&args);
+    assert_ne!(files(&d), first, "the previous run was replaced");
+    assert_eq!(
+        files(&d).len(),
+        first.len(),
+        "by the same files, nothing left beside"
+    );
 }
 
 #[test]
@@ -268,7 +286,8 @@ fn replay_rebuilds_the_run_and_catches_tampering() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("hash chain broken"));
 
-    // Drop the last receipt: the chain holds but the rebuilt tables differ from the files.
+    // Drop the last line (the end record): the chain holds but the log is recognised as cut
+    // short.
     let truncated: String = log
         .lines()
         .take(log.lines().count() - 1)
@@ -277,7 +296,7 @@ fn replay_rebuilds_the_run_and_catches_tampering() {
     fs::write(run.join("receipts.log"), truncated).unwrap();
     let out = marketsim(&["replay", run.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("differs"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("receipts.log ends early"));
 
     // A changed table is caught too.
     fs::write(run.join("receipts.log"), &log).unwrap();

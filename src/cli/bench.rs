@@ -39,11 +39,12 @@ pub(crate) const JOBS_PER_IDENTITY_HOUR: f64 = 0.25;
     marketsim bench --agents 100000 --jobs 10000000 --seed 1\n\n\
     Build with --release for meaningful numbers. Peak RSS is read from /proc (Linux only).")]
 pub(super) struct BenchArgs {
-    /// Agent identities at the start of the run.
-    #[arg(long, default_value_t = 10_000)]
+    /// Agent identities at the start of the run (at least 100: the fixed adversary mix alone
+    /// has 19 identities posting about 15 wash jobs per hour).
+    #[arg(long, default_value_t = 10_000, value_parser = parse_agents)]
     agents: u32,
-    /// Jobs to post (approximately: arrivals are Poisson).
-    #[arg(long, default_value_t = 100_000)]
+    /// Jobs to post (approximately: arrivals are Poisson); at least 1.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     jobs: u64,
     /// Seed of the run.
     #[arg(long, default_value_t = 1)]
@@ -52,6 +53,27 @@ pub(super) struct BenchArgs {
     /// bid matches, so most jobs see one proposal).
     #[arg(long, value_enum, default_value_t = BenchClearing::Call)]
     clearing: BenchClearing,
+}
+
+/// The fewest identities the benchmark scenario can be sized to. Below it, the adversary mix
+/// (at least one of each: 5 gaming strategies, a sybil owner of 10 identities, a ring of 4)
+/// would be more identities than asked for, and its wash jobs alone (≈ 15 per hour) more than
+/// the 0.25 jobs per identity per hour that `--jobs` is converted with: `--agents 0` used to
+/// post 64 times the jobs asked for.
+pub(crate) const MIN_AGENTS: u32 = 100;
+
+fn parse_agents(text: &str) -> Result<u32, String> {
+    let n: u32 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of identities"))?;
+    if n < MIN_AGENTS {
+        return Err(format!(
+            "{n} is too few: the benchmark's fixed adversary mix alone has 19 identities posting \
+             about 15 wash jobs per hour, so it cannot be sized to fewer than {MIN_AGENTS} \
+             identities without posting more jobs than --jobs asks"
+        ));
+    }
+    Ok(n)
 }
 
 /// The clearing rules the benchmark offers.
@@ -198,9 +220,22 @@ mod tests {
 
     /// The scenario validates, has every adversary kind, and posts about the jobs asked for
     /// (Poisson: within 5%), with jobs in flight bounded by the population, not the job count.
+    /// At the smallest size allowed, the scenario still has exactly the identities asked for
+    /// and posts about the jobs asked for; below it, `--agents` is refused.
+    #[test]
+    fn the_smallest_bench_is_still_sized_as_asked() {
+        assert!(parse_agents("0").unwrap_err().contains("too few"));
+        assert!(parse_agents("99").is_err());
+        assert_eq!(parse_agents("100"), Ok(MIN_AGENTS));
+        assert_sized(MIN_AGENTS, 4_000);
+    }
+
     #[test]
     fn bench_scenario_is_valid_adversarial_and_sized_by_jobs() {
-        let (agents, jobs) = (2_000, 20_000);
+        assert_sized(2_000, 20_000);
+    }
+
+    fn assert_sized(agents: u32, jobs: u64) {
         let file = scenario_file(agents, jobs, 3);
         let kinds = crate::agents::Population::kinds_in(&file);
         assert_eq!(

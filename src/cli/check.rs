@@ -14,19 +14,16 @@
 //! check like a violation.
 
 use crate::metrics::{Invariant, InvariantLog, Violation};
-use crate::output::Tables;
-use crate::output::atomic::AtomicFile;
-use crate::replay;
+use crate::output::atomic;
+use crate::replay::{self, ReplaySink};
 use crate::scenario::Scenario;
 use crate::world;
-use crate::world::receipts::ReceiptBuffer;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -419,30 +416,15 @@ fn run_seed(scenario: &Scenario, seed: u64) -> Tally {
     let scenario = scenario.clone().with_seed(seed);
     IN_SEED.set(true);
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        let receipts = ReceiptBuffer::default();
-        let outcome = world::simulate_with_receipts(
+        // Receipts are replayed as the run emits them (none are kept), then compared.
+        let receipts = ReplaySink::new(&scenario);
+        let mut outcome = world::simulate_with_receipts(
             scenario.clone(),
             Some(Box::new(receipts.clone())),
             |_| {},
         );
-        let mut log = outcome.recorder.invariants.clone();
-        // Receipt replay equality: the receipts alone rebuild the run's ledger and agent table.
-        let lines = receipts.take();
-        let replayed = replay::rebuild(&scenario, lines.iter().map(String::as_str));
-        let ok = replayed.as_ref().is_ok_and(|t| *t == Tables::of(&outcome));
-        log.check(
-            Invariant::ReceiptReplay,
-            ok,
-            outcome.end_time,
-            || match replayed {
-                Err(problem) => format!("replaying {} receipts: {problem}", lines.len()),
-                Ok(_) => format!(
-                    "replaying {} receipts rebuilds different agents.csv or ledger.csv",
-                    lines.len()
-                ),
-            },
-        );
-        log
+        replay::check_invariant(&mut outcome, receipts.finish());
+        outcome.recorder.invariants
     }));
     IN_SEED.set(false);
     match result {
@@ -468,15 +450,10 @@ pub(super) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .map(|f| format!("{}={}", world::FAULT_ENV, f.name()));
     #[cfg(not(feature = "fault-injection"))]
     let env = None;
-    // Open the report file first: a bad path fails before hours of runs.
-    let mut junit = args
-        .junit
-        .as_deref()
-        .map(|path| {
-            AtomicFile::create(path)
-                .with_context(|| format!("cannot write the JUnit report {}", path.display()))
-        })
-        .transpose()?;
+    // Check the report's path first: a bad path fails before hours of runs.
+    if let Some(path) = args.junit.as_deref() {
+        atomic::check_file_target(path).context("cannot write the JUnit report (--junit)")?;
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.map_or(0, |n| n as usize))
         .build()
@@ -517,10 +494,9 @@ pub(super) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         tally,
     };
     print!("{}", report.text());
-    if let (Some(mut file), Some(path)) = (junit.take(), args.junit.as_deref()) {
-        file.write_all(report.junit().as_bytes())
-            .and_then(|()| file.commit())
-            .with_context(|| format!("writing the JUnit report {}", path.display()))?;
+    if let Some(path) = args.junit.as_deref() {
+        atomic::write_file(path, report.junit().as_bytes())
+            .context("cannot write the JUnit report (--junit)")?;
     }
     Ok(if report.tally.passed() {
         ExitCode::SUCCESS

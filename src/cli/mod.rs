@@ -55,3 +55,51 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Merge(args) => sweep::merge(args),
     }
 }
+
+/// The error and its causes, outermost first, joined by ": ", each said once: a cause whose
+/// text its parent's message already contains (an error that both shows and returns its
+/// source) is not repeated.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let mut previous = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !previous.is_empty() && previous.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        previous = text;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_chain_says_each_cause_once() {
+        let os = std::io::Error::from_raw_os_error(21);
+        let shown_twice = anyhow::Error::new(std::io::Error::new(
+            os.kind(),
+            format!("out/x: cannot write: {os}"),
+        ));
+        assert_eq!(
+            error_chain(&shown_twice),
+            "out/x: cannot write: Is a directory (os error 21)"
+        );
+        #[derive(Debug, thiserror::Error)]
+        #[error("scenario.toml: cannot read scenario: {source}")]
+        struct Read {
+            source: std::io::Error,
+        }
+        let e = anyhow::Error::new(Read { source: os }).context("loading");
+        assert_eq!(
+            error_chain(&e),
+            "loading: scenario.toml: cannot read scenario: Is a directory (os error 21)"
+        );
+    }
+}

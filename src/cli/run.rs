@@ -1,9 +1,7 @@
 //! `marketsim run`: one scenario, one seed, one results directory.
 
-use crate::metrics::Invariant;
-use crate::output::Tables;
 use crate::output::receipts::ReceiptLog;
-use crate::output::{self, atomic};
+use crate::output::{self, RunDir, atomic};
 use crate::replay;
 use crate::scenario::Scenario;
 use crate::world;
@@ -35,7 +33,8 @@ pub(super) struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
-    /// Write into a non-empty results directory, replacing the files of a run.
+    /// Replace the previous run in a non-empty results directory (refused if it holds files
+    /// that are not a run's).
     #[arg(long)]
     force: bool,
 }
@@ -52,7 +51,8 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .map_or("run".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("results").join(format!("{stem}-seed{}", scenario.seed()))
     });
-    atomic::prepare_dir(&out, args.force)?;
+    // Lock, check and stage the results directory before anything runs.
+    let dir = RunDir::begin(&out, args.force)?;
 
     let horizon = scenario.file().run.horizon;
     let bar = if args.quiet {
@@ -68,16 +68,10 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .progress_chars("=> "),
     );
     let mut last = 0;
-    let receipts_path = out.join("receipts.log");
+    let receipts_path = dir.staging().join(output::RECEIPTS_FILE);
     let receipts = match args.events {
         true => Some(ReceiptLog::create(&receipts_path)?),
-        false => {
-            // A forced re-run without --events must not leave an older run's receipts behind.
-            if receipts_path.exists() {
-                std::fs::remove_file(&receipts_path)?;
-            }
-            None
-        }
+        false => None,
     };
     let sink = receipts
         .clone()
@@ -93,11 +87,18 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     if let Some(log) = receipts {
         log.commit()
-            .with_context(|| format!("writing {}", receipts_path.display()))?;
-        check_replay(&mut outcome, &receipts_path)?;
+            .with_context(|| format!("writing the receipts of {}", out.display()))?;
+        // Invariant `receipt_replay`: the receipts just written, read back as a stream,
+        // rebuild the run's tables exactly.
+        let file = std::fs::File::open(&receipts_path)
+            .map_err(|e| atomic::at(&receipts_path, "cannot read back", e))?;
+        let replayed = replay::replay_log(&outcome.scenario, std::io::BufReader::new(file))
+            .map_err(|e| atomic::at(&receipts_path, "cannot read back", e))?;
+        replay::check_invariant(&mut outcome, replayed);
     }
-    output::write_run(&out, &outcome)
+    output::write_run(dir.staging(), &outcome)
         .with_context(|| format!("writing results to {}", out.display()))?;
+    dir.publish()?;
     let violations = outcome.recorder.invariants.total_violations();
     if !args.quiet {
         eprintln!(
@@ -114,22 +115,4 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Invariant `receipt_replay`: the receipts just written rebuild the run's tables exactly.
-fn check_replay(outcome: &mut world::Outcome, receipts: &std::path::Path) -> anyhow::Result<()> {
-    let log = std::fs::read_to_string(receipts)
-        .with_context(|| format!("reading {}", receipts.display()))?;
-    let replayed = replay::verified_bodies(&log)
-        .and_then(|b| replay::rebuild(&outcome.scenario, b.into_iter()));
-    let ok = replayed.as_ref().is_ok_and(|t| *t == Tables::of(outcome));
-    let end = outcome.end_time;
-    outcome
-        .recorder
-        .invariants
-        .check(Invariant::ReceiptReplay, ok, end, || match replayed {
-            Err(problem) => format!("replaying receipts.log: {problem}"),
-            Ok(_) => "replaying receipts.log rebuilds different agents.csv or ledger.csv".into(),
-        });
-    Ok(())
 }

@@ -53,12 +53,22 @@ pub(super) fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let done = runner::prepare(&out, &sweep, args.resume, args.force)?;
+    // Held until the sweep ends: no other process writes `out` meanwhile.
+    let runner::Prepared { lock: _lock, done } =
+        runner::prepare(&out, &sweep, args.resume, args.force)?;
     let mine = match args.shard {
         Some(shard) => shard.select(sweep.runs()),
         None => sweep.runs(),
     };
     let todo: Vec<_> = mine.iter().copied().filter(|r| !done.contains(r)).collect();
+    if todo.len() > crate::sweep::LARGE_RUNS {
+        eprintln!(
+            "warning: {} runs to do (a sweep may have at most {}); expect a long sweep, whose \
+             final tables hold every run's record in memory; the progress bar shows its ETA",
+            todo.len(),
+            crate::sweep::MAX_RUNS
+        );
+    }
 
     let bar = if args.quiet {
         ProgressBar::hidden()

@@ -10,12 +10,24 @@
 //! | `ledger.csv` | one row per client account: initial, available, held, released |
 //! | `receipts.log` | with `--events`: every state change, hash-chained ([`receipts`]) |
 //!
-//! Every file is written atomically ([`atomic`]); a run's directory is refused if it exists
-//! and is not empty, unless forced. Floats are written with Rust's shortest round-trip
-//! formatting, so the bytes depend only on the values.
+//! Guarantees, each in its own module:
+//!
+//! - one writer per output directory: a lock beside it, held for the whole command
+//!   ([`lock`]; used by `run`, `sweep` and `merge`);
+//! - a run's directory commits as a whole: staged beside it and published with one rename,
+//!   so it holds a complete run or none ([`run_dir`]); `--force` replaces only a previous run;
+//! - every single file appears complete or not at all ([`atomic`]), under a temporary name
+//!   unique to its writer.
+//!
+//! Floats are written with Rust's shortest round-trip formatting, so the bytes depend only on
+//! the values.
 
 pub mod atomic;
+pub mod lock;
 pub mod receipts;
+pub mod run_dir;
+
+pub use run_dir::RunDir;
 
 use crate::market::escrow::EscrowLedger;
 use crate::market::reputation::{Detector, ReputationEngine};
@@ -37,6 +49,9 @@ pub const RUN_FILES: [&str; 6] = [
     "ledger.csv",
 ];
 
+/// Name of the receipts file (`--events`).
+pub const RECEIPTS_FILE: &str = "receipts.log";
+
 fn csv_file(
     dir: &Path,
     name: &str,
@@ -51,7 +66,7 @@ fn csv_file(
     file.commit()
 }
 
-/// Writes every file of a run into `dir` (which the caller has prepared).
+/// Writes every file of a run into `dir` (a [`RunDir`]'s staging directory).
 pub fn write_run(dir: &Path, outcome: &Outcome) -> io::Result<()> {
     atomic::write_file(
         &dir.join(RUN_FILES[0]),

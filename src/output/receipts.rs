@@ -3,6 +3,9 @@
 //! Line format: `SEQ TIME RECEIPT h=HASH`, where `HASH` is the hex SHA-256 of the previous
 //! line's hash, a space, and `SEQ TIME RECEIPT`. The chain starts from 64 zeros. Editing,
 //! inserting, deleting or reordering any line breaks every hash after it.
+//!
+//! The last line is the end record `SEQ TIME end h=HASH` (its time is the last receipt's), so a
+//! log cut short, which still has an intact chain, is recognised as such: it has no end record.
 
 use crate::engine::SimTime;
 use crate::output::atomic::AtomicFile;
@@ -11,6 +14,9 @@ use sha2::{Digest, Sha256};
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+
+/// The text of the end record, after its sequence number and time.
+pub const END: &str = "end";
 
 /// Hash of nothing: the chain's starting point.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -27,6 +33,7 @@ pub fn chain(previous: &str, body: &str) -> String {
 struct State {
     file: Option<AtomicFile>,
     seq: u64,
+    time: SimTime,
     hash: String,
     error: Option<io::Error>,
 }
@@ -44,14 +51,17 @@ impl ReceiptLog {
         Ok(Self(Arc::new(Mutex::new(State {
             file: Some(AtomicFile::create(path)?),
             seq: 0,
+            time: 0,
             hash: GENESIS.to_string(),
             error: None,
         }))))
     }
 
-    /// Publishes the file; reports the first write error, if any.
+    /// Appends the end record and publishes the file; reports the first write error, if any.
     pub fn commit(&self) -> io::Result<()> {
         let mut s = self.0.lock().expect("not poisoned");
+        let time = s.time;
+        s.append(&format!("{time} {END}"));
         if let Some(e) = s.error.take() {
             return Err(e);
         }
@@ -59,19 +69,27 @@ impl ReceiptLog {
     }
 }
 
+impl State {
+    /// Appends line `SEQ TEXT h=HASH`, keeping the first write error.
+    fn append(&mut self, text: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        let body = format!("{} {text}", self.seq);
+        let hash = chain(&self.hash, &body);
+        let result = writeln!(self.file.as_mut().expect("open"), "{body} h={hash}");
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+        self.seq += 1;
+        self.hash = hash;
+    }
+}
+
 impl ReceiptSink for ReceiptLog {
     fn emit(&mut self, time: SimTime, receipt: &Receipt) {
         let mut s = self.0.lock().expect("not poisoned");
-        if s.error.is_some() {
-            return;
-        }
-        let body = format!("{} {time} {receipt}", s.seq);
-        let hash = chain(&s.hash, &body);
-        let result = writeln!(s.file.as_mut().expect("open"), "{body} h={hash}");
-        if let Err(e) = result {
-            s.error = Some(e);
-        }
-        s.seq += 1;
-        s.hash = hash;
+        s.time = time;
+        s.append(&format!("{time} {receipt}"));
     }
 }

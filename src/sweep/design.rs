@@ -15,6 +15,74 @@ fn problem(key: String, value: impl std::fmt::Debug, allowed: &str) -> Problem {
     }
 }
 
+/// The most runs (points × replicates) a sweep may have. Every run's record is kept in memory
+/// while the final tables are assembled (a few kB each), and the points are generated and
+/// validated before anything runs, so a design beyond this is refused up front instead of
+/// exhausting the machine's memory.
+pub const MAX_RUNS: u64 = 1_000_000;
+
+/// The number of values of a parameter in a grid (for a valid parameter).
+fn grid_len(p: &Param) -> u64 {
+    match (&p.values, range_of(p)) {
+        (Some(v), _) => v.len() as u64,
+        (None, Some((r, _))) if r.from == r.to => 1,
+        (None, Some((r, _))) => u64::from(r.steps.max(1)),
+        (None, None) => 1,
+    }
+}
+
+/// The number of points of a sweep file's design, saturating at `u64::MAX`.
+pub(super) fn point_count(f: &SweepFile) -> u64 {
+    match f.design {
+        Design::Grid => f
+            .param
+            .iter()
+            .fold(1u64, |n, p| n.saturating_mul(grid_len(p))),
+        Design::Random | Design::Lhs => u64::from(f.points.unwrap_or(0)),
+    }
+}
+
+/// The problem of a design with more than [`MAX_RUNS`] runs: its count and the key to change
+/// (the largest factor: `replicates`, `points`, or a grid parameter's values or steps).
+fn size_problem(f: &SweepFile) -> Option<Problem> {
+    let points = point_count(f);
+    let runs = points.saturating_mul(u64::from(f.replicates));
+    if runs <= MAX_RUNS {
+        return None;
+    }
+    let mut factors: Vec<(String, u64)> = vec![("replicates".into(), u64::from(f.replicates))];
+    match f.design {
+        Design::Grid => factors.extend(f.param.iter().enumerate().map(|(i, p)| {
+            let field = match (&p.values, p.linear.is_some()) {
+                (Some(_), _) => "values",
+                (None, true) => "linear.steps",
+                (None, false) => "log.steps",
+            };
+            (format!("param[{i}].{field}"), grid_len(p))
+        })),
+        Design::Random | Design::Lhs => factors.push(("points".into(), points)),
+    }
+    // The first of the largest factors.
+    let (key, value) = factors
+        .into_iter()
+        .reduce(|a, b| if b.1 > a.1 { b } else { a })
+        .expect("replicates is a factor");
+    let count = |n: u64| match n {
+        u64::MAX => "more than 18446744073709551614".to_string(),
+        n => n.to_string(),
+    };
+    Some(Problem {
+        key,
+        value: value.to_string(),
+        allowed: format!(
+            "a sweep of at most {MAX_RUNS} runs; this one has {} point(s) × {} replicate(s) = {} runs: lower this key",
+            count(points),
+            f.replicates,
+            count(runs)
+        ),
+    })
+}
+
 /// Every problem of a sweep file, in file order.
 pub(super) fn problems(f: &SweepFile) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -78,6 +146,9 @@ pub(super) fn problems(f: &SweepFile) -> Vec<Problem> {
                 ));
             }
         }
+    }
+    if out.is_empty() {
+        out.extend(size_problem(f));
     }
     out
 }

@@ -4,8 +4,13 @@
 //! ```text
 //! sweep.toml ─validate─▶ Sweep { points × replicates } ─shard K/N─▶ runs to do
 //!   each run: base scenario + point's overrides + its seed ─simulate─▶ runs/PPPPPP-RRRR.csv
+//!             (zero-padded to at least 6 and 4 digits, wider when needed)
 //!   all runs present ─▶ runs.csv, summary.csv (polars), runs.parquet, summary.parquet
 //! ```
+//!
+//! Size: a design of more than [`MAX_RUNS`] runs (points × replicates) is refused before any
+//! point is generated, naming the count and the key to lower; one of more than [`LARGE_RUNS`]
+//! runs is warned about.
 //!
 //! Reproducibility: a run's seed depends only on (sweep seed, point, replicate), each run
 //! writes its own small file atomically, and the tables are assembled from those files in
@@ -17,7 +22,12 @@ mod design;
 pub mod file;
 pub mod runner;
 
+pub use design::MAX_RUNS;
 pub use file::{Design, Param, Range, SweepFile};
+
+/// A sweep with more runs than this is warned about before it starts (it is allowed up to
+/// [`MAX_RUNS`]).
+pub const LARGE_RUNS: usize = 100_000;
 
 use crate::scenario::{Problem, Scenario, ScenarioError};
 use rand::{RngCore, SeedableRng};

@@ -14,7 +14,8 @@
 
 use super::{RunId, Sweep, SweepError};
 use crate::metrics::summary::{Value, summary};
-use crate::output::{self, atomic};
+use crate::output::lock::{self, DirLock};
+use crate::output::{self, RunDir, atomic};
 use crate::world;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
@@ -61,19 +62,24 @@ impl Shard {
     }
 }
 
-/// File name of a run's record.
+/// File name of a run's record: `PPPPPP-RRRR.csv`, the point and replicate zero-padded to at
+/// least 6 and 4 digits and as wide as they need beyond (`000000-10000.csv`).
 pub fn record_name(run: RunId) -> String {
     format!("{:06}-{:04}.csv", run.point, run.replicate)
 }
 
-fn parse_record_name(name: &str) -> Option<RunId> {
+/// The run a record's file name names, whatever the width of its numbers; `None` for any
+/// other file (only the exact name [`record_name`] gives is a record, so no run has two).
+pub(super) fn parse_record_name(name: &str) -> Option<RunId> {
     let stem = name.strip_suffix(".csv")?;
     let (p, r) = stem.split_once('-')?;
-    (p.len() == 6 && r.len() == 4).then_some(())?;
-    Some(RunId {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(p) && digits(r)).then_some(())?;
+    let run = RunId {
         point: p.parse().ok()?,
         replicate: r.parse().ok()?,
-    })
+    };
+    (record_name(run) == name).then_some(run)
 }
 
 /// The runs recorded in `dir/runs/`. Records are renamed into place without a sync (see
@@ -85,8 +91,9 @@ pub fn recorded_runs(dir: &Path) -> Result<BTreeSet<RunId>, SweepError> {
     if !runs.exists() {
         return Ok(done);
     }
-    for entry in std::fs::read_dir(&runs)? {
-        let path = entry?.path();
+    let unreadable = |e| atomic::at(&runs, "cannot read this directory", e);
+    for entry in std::fs::read_dir(&runs).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -99,13 +106,24 @@ pub fn recorded_runs(dir: &Path) -> Result<BTreeSet<RunId>, SweepError> {
         if complete {
             done.insert(run);
         } else {
-            std::fs::remove_file(&path)?;
+            std::fs::remove_file(&path)
+                .map_err(|e| atomic::at(&path, "cannot remove this incomplete record", e))?;
         }
     }
     Ok(done)
 }
 
-/// Prepares `dir` for `sweep` and returns the runs already recorded there.
+/// A sweep directory being written: its lock, held until dropped, and the runs already
+/// recorded there.
+pub struct Prepared {
+    /// The directory's lock ([`crate::output::lock`]): no other process writes it meanwhile.
+    pub lock: DirLock,
+    /// Runs recorded by an earlier, interrupted sweep (with `--resume`).
+    pub done: BTreeSet<RunId>,
+}
+
+/// Takes the lock of `dir` (refused if another process writes it), prepares it for `sweep`
+/// and returns the runs already recorded there.
 ///
 /// - empty or missing: created, the resolved sweep written;
 /// - not empty, `resume`: must hold the same resolved sweep; its recorded runs are kept and the
@@ -117,12 +135,21 @@ pub fn prepare(
     sweep: &Sweep,
     resume: bool,
     force: bool,
-) -> Result<BTreeSet<RunId>, SweepError> {
-    let non_empty = dir.exists() && std::fs::read_dir(dir)?.next().is_some();
+) -> Result<Prepared, SweepError> {
+    let lock = DirLock::acquire(&lock::resolve(dir)?, dir)?;
+    let unreadable = |e| atomic::at(dir, "cannot read this directory", e);
+    if dir.exists() && !dir.is_dir() {
+        return Err(SweepError::Output(format!(
+            "{} is a file; expected a sweep directory (or a path that does not exist yet)",
+            dir.display()
+        )));
+    }
+    let non_empty = dir.exists() && std::fs::read_dir(dir).map_err(unreadable)?.next().is_some();
     if non_empty && resume {
         check_same_sweep(dir, sweep)?;
         remove_partial_files(dir)?;
-        return recorded_runs(dir);
+        let done = recorded_runs(dir)?;
+        return Ok(Prepared { lock, done });
     }
     if non_empty && !force {
         return Err(SweepError::Output(format!(
@@ -131,40 +158,46 @@ pub fn prepare(
         )));
     }
     if non_empty {
+        remove_partial_files(dir)?;
         for name in [RUNS_DIR, RUN_DIRS] {
             let p = dir.join(name);
             if p.exists() {
-                std::fs::remove_dir_all(p)?;
+                std::fs::remove_dir_all(&p).map_err(|e| atomic::at(&p, "cannot remove", e))?;
             }
         }
         for name in super::aggregate::TABLE_FILES {
             let p = dir.join(name);
             if p.exists() {
-                std::fs::remove_file(p)?;
+                std::fs::remove_file(&p).map_err(|e| atomic::at(&p, "cannot remove", e))?;
             }
         }
     }
-    std::fs::create_dir_all(dir.join(RUNS_DIR))?;
+    atomic::create_dir_all(&dir.join(RUNS_DIR))?;
     for (name, text) in sweep.resolved() {
         atomic::write_file(&dir.join(name), text.as_bytes())?;
     }
-    Ok(BTreeSet::new())
+    Ok(Prepared {
+        lock,
+        done: BTreeSet::new(),
+    })
 }
 
-/// Removes the temporary files of writes that a kill interrupted (`.NAME.partial`).
+/// Removes the temporary files of writes that a kill interrupted (`.NAME….partial`). Only
+/// called under the directory's lock, so no other writer's temporary file is removed.
 fn remove_partial_files(dir: &Path) -> Result<(), SweepError> {
     for d in [dir.to_path_buf(), dir.join(RUNS_DIR)] {
         if !d.exists() {
             continue;
         }
-        for entry in std::fs::read_dir(&d)? {
-            let path = entry?.path();
+        let unreadable = |e| atomic::at(&d, "cannot read this directory", e);
+        for entry in std::fs::read_dir(&d).map_err(unreadable)? {
+            let path = entry.map_err(unreadable)?.path();
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if name.starts_with('.') && name.ends_with(".partial") {
-                std::fs::remove_file(&path)?;
+            if atomic::is_partial(&name) {
+                std::fs::remove_file(&path).map_err(|e| atomic::at(&path, "cannot remove", e))?;
             }
         }
     }
@@ -245,8 +278,9 @@ pub fn run_all(
                 let run_dir: PathBuf = dir
                     .join(RUN_DIRS)
                     .join(record_name(run).trim_end_matches(".csv"));
-                atomic::prepare_dir(&run_dir, true)?;
-                output::write_run(&run_dir, &outcome)?;
+                let staged = RunDir::begin(&run_dir, true)?;
+                output::write_run(staged.staging(), &outcome)?;
+                staged.publish()?;
             }
             let freeing = std::time::Instant::now();
             drop(outcome);
@@ -272,6 +306,17 @@ pub fn merge(out: &Path, shards: &[PathBuf], force: bool) -> Result<Sweep, Sweep
     let first = shards
         .first()
         .ok_or_else(|| SweepError::Output("merge needs at least one shard directory".into()))?;
+    // The output must not be an input: preparing it would delete that shard's records.
+    let resolved_out = lock::resolve(out)?;
+    for shard in shards {
+        if std::fs::canonicalize(shard).is_ok_and(|s| s == resolved_out) {
+            return Err(SweepError::Output(format!(
+                "the output {} is also given as the shard {}; merge into a new directory",
+                out.display(),
+                shard.display()
+            )));
+        }
+    }
     let sweep = Sweep::load(&first.join(super::RESOLVED_FILE))?;
     let mut seen: std::collections::BTreeMap<RunId, &Path> = Default::default();
     for shard in shards {
@@ -299,10 +344,11 @@ pub fn merge(out: &Path, shards: &[PathBuf], force: bool) -> Result<Sweep, Sweep
             record_name(example)
         )));
     }
-    prepare(out, &sweep, false, force)?;
+    let _lock = prepare(out, &sweep, false, force)?.lock;
     for (run, shard) in &seen {
         let name = record_name(*run);
-        let bytes = std::fs::read(shard.join(RUNS_DIR).join(&name))?;
+        let path = shard.join(RUNS_DIR).join(&name);
+        let bytes = std::fs::read(&path).map_err(|e| atomic::at(&path, "cannot read", e))?;
         atomic::write_file(&out.join(RUNS_DIR).join(&name), &bytes)?;
     }
     super::aggregate::finalize(out, &sweep)?;

@@ -194,3 +194,60 @@ fn shards_partition_the_runs_evenly() {
         runner::Shard { k: 2, n: 4 }
     );
 }
+
+#[test]
+fn record_names_round_trip_at_any_width_and_only_in_their_one_spelling() {
+    use runner::{parse_record_name, record_name};
+    for (point, replicate, name) in [
+        (0, 0, "000000-0000.csv"),
+        (3, 9_999, "000003-9999.csv"),
+        (0, 10_000, "000000-10000.csv"),
+        (1_234_567, 4_000_000_000, "1234567-4000000000.csv"),
+    ] {
+        let run = RunId { point, replicate };
+        assert_eq!(record_name(run), name);
+        assert_eq!(parse_record_name(name), Some(run));
+    }
+    for other in [
+        "0-1.csv",
+        "00000-0001.csv",
+        "000000-00001.csv",
+        "000000-0001",
+        "000000-+001.csv",
+        "000000-0001.csv.partial",
+        ".000000-0001.csv.1-2.partial",
+        "runs.csv",
+    ] {
+        assert_eq!(parse_record_name(other), None, "{other}");
+    }
+}
+
+#[test]
+fn sweeps_beyond_the_run_cap_are_refused_naming_the_largest_factor() {
+    let grid: String = (0..7)
+        .map(|i| format!("[[param]]\nkey = \"k{i}\"\nlinear = {{ from = 0.0, to = 1.0, steps = 10 }}\n"))
+        .collect();
+    // 10^7 points: refused before any point is generated or tried on the scenario.
+    let err = sweep(&format!("scenario = \"b\"\n{grid}")).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("key `param[0].linear.steps` = 10"), "{text}");
+    assert!(text.contains("10000000 point(s) × 1 replicate(s) = 10000000 runs"), "{text}");
+    let reps = "scenario = \"b\"\nreplicates = 4000000000\n\
+                [[param]]\nkey = \"clients.count\"\nvalues = [5, 7]\n";
+    assert_eq!(problems(reps), ["replicates"]);
+    assert_eq!(
+        problems("scenario = \"b\"\ndesign = \"lhs\"\npoints = 2000000\n[[param]]\nkey = \"clients.count\"\nlinear = { from = 1.0, to = 9.0 }\n"),
+        ["points"]
+    );
+    // Exactly at the cap is allowed, one more replicate is not (counted, not generated).
+    let file = |replicates: u32| -> SweepFile {
+        toml::from_str(&format!(
+            "scenario = \"b\"\nreplicates = {replicates}\n\
+             [[param]]\nkey = \"x\"\nlinear = {{ from = 0.0, to = 1.0, steps = 1000 }}\n"
+        ))
+        .unwrap()
+    };
+    assert_eq!(design::point_count(&file(1000)) * 1000, MAX_RUNS);
+    assert!(design::problems(&file(1000)).is_empty());
+    assert_eq!(design::problems(&file(1001)).len(), 1);
+}

@@ -118,26 +118,6 @@ pub trait ReceiptSink {
     fn emit(&mut self, time: SimTime, receipt: &Receipt);
 }
 
-/// Receipts kept in memory as `SEQ TIME RECEIPT` lines (no hashes), for an in-process replay
-/// (`marketsim check`). A cloneable handle: the world owns one, the caller takes the lines.
-#[derive(Debug, Clone, Default)]
-pub struct ReceiptBuffer(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl ReceiptBuffer {
-    /// The lines received so far (the buffer is left empty).
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().expect("not poisoned"))
-    }
-}
-
-impl ReceiptSink for ReceiptBuffer {
-    fn emit(&mut self, time: SimTime, receipt: &Receipt) {
-        let mut lines = self.0.lock().expect("not poisoned");
-        let seq = lines.len();
-        lines.push(format!("{seq} {time} {receipt}"));
-    }
-}
-
 fn write_quality(out: &mut String, q: &QualityVector) {
     for (i, s) in q.scores().iter().enumerate() {
         if i > 0 {

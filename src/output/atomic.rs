@@ -159,7 +159,11 @@ impl AtomicFile {
                             format!("{} is a directory; expected a file", self.target.display()),
                         )
                     } else {
-                        at(&self.target, "cannot rename the finished file into place", e)
+                        at(
+                            &self.target,
+                            "cannot rename the finished file into place",
+                            e,
+                        )
                     }
                 })
             });
@@ -270,7 +274,11 @@ mod tests {
             )
         );
         check_file_target(&d.join("report.xml")).unwrap();
-        assert_eq!(fs::read_dir(&d).unwrap().count(), 1, "the probe left nothing");
+        assert_eq!(
+            fs::read_dir(&d).unwrap().count(),
+            1,
+            "the probe left nothing"
+        );
         fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -96,9 +96,11 @@ fn check_target(dir: &Path, shown: &Path, force: bool) -> io::Result<bool> {
 
 fn remove_if_present(path: &Path) -> io::Result<()> {
     match fs::remove_dir_all(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => {
-            Err(atomic::at(path, "cannot remove what an interrupted run left", e))
-        }
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(atomic::at(
+            path,
+            "cannot remove what an interrupted run left",
+            e,
+        )),
         _ => Ok(()),
     }
 }

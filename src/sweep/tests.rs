@@ -225,18 +225,25 @@ fn record_names_round_trip_at_any_width_and_only_in_their_one_spelling() {
 #[test]
 fn sweeps_beyond_the_run_cap_are_refused_naming_the_largest_factor() {
     let grid: String = (0..7)
-        .map(|i| format!("[[param]]\nkey = \"k{i}\"\nlinear = {{ from = 0.0, to = 1.0, steps = 10 }}\n"))
+        .map(|i| {
+            format!("[[param]]\nkey = \"k{i}\"\nlinear = {{ from = 0.0, to = 1.0, steps = 10 }}\n")
+        })
         .collect();
     // 10^7 points: refused before any point is generated or tried on the scenario.
     let err = sweep(&format!("scenario = \"b\"\n{grid}")).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("key `param[0].linear.steps` = 10"), "{text}");
-    assert!(text.contains("10000000 point(s) × 1 replicate(s) = 10000000 runs"), "{text}");
+    assert!(
+        text.contains("10000000 point(s) × 1 replicate(s) = 10000000 runs"),
+        "{text}"
+    );
     let reps = "scenario = \"b\"\nreplicates = 4000000000\n\
                 [[param]]\nkey = \"clients.count\"\nvalues = [5, 7]\n";
     assert_eq!(problems(reps), ["replicates"]);
     assert_eq!(
-        problems("scenario = \"b\"\ndesign = \"lhs\"\npoints = 2000000\n[[param]]\nkey = \"clients.count\"\nlinear = { from = 1.0, to = 9.0 }\n"),
+        problems(
+            "scenario = \"b\"\ndesign = \"lhs\"\npoints = 2000000\n[[param]]\nkey = \"clients.count\"\nlinear = { from = 1.0, to = 9.0 }\n"
+        ),
         ["points"]
     );
     // Exactly at the cap is allowed, one more replicate is not (counted, not generated).

@@ -439,3 +439,81 @@ impl Rebuilt {
             .ok_or_else(|| format!("agent {agent} was never registered"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::{ClientId, Credits};
+    use crate::output::receipts::ReceiptLog;
+
+    /// A receipts log of `clients` account openings, as `run --events` writes it.
+    fn log(clients: u32) -> String {
+        let path = std::env::temp_dir().join(format!(
+            "marketsim-replay-{}-{clients}.log",
+            std::process::id()
+        ));
+        let mut sink = ReceiptLog::create(&path).unwrap();
+        for c in 0..clients {
+            let receipt = Receipt::Client {
+                client: ClientId(c),
+                initial: Credits(100 + u64::from(c)),
+            };
+            sink.emit(u64::from(c) * 10, &receipt);
+        }
+        sink.commit().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        text
+    }
+
+    fn replayed(text: &str) -> Result<Replayed, String> {
+        let scenario = Scenario::from_toml("", Path::new("s.toml"), &[]).unwrap();
+        replay_log(&scenario, text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_log_replays_line_by_line_and_must_end_with_its_end_record() {
+        let text = log(3);
+        assert_eq!(text.lines().count(), 4, "three receipts and the end record");
+        assert!(text.lines().last().unwrap().starts_with("3 20 end h="));
+        let ok = replayed(&text).unwrap();
+        assert_eq!(ok.receipts, 3);
+        assert_eq!(
+            String::from_utf8(ok.tables.ledger).unwrap(),
+            "client_id,initial,available,held,released\n0,100,100,0,0\n1,101,101,0,0\n2,102,102,0,0\n"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        let cut = |n: usize| lines[..n].iter().map(|l| format!("{l}\n")).collect::<String>();
+        for n in 0..4 {
+            let e = replayed(&cut(n)).unwrap_err();
+            assert!(e.contains("receipts.log ends early"), "{n} lines: {e}");
+        }
+        let e = replayed(&text[..text.len() - 10]).unwrap_err();
+        assert!(e.starts_with("line 4: cut short"), "{e}");
+        let e = replayed(&format!("{text}{}\n", lines[0])).unwrap_err();
+        assert_eq!(e, "line 5: a line after the end record");
+        let e = replayed(&text.replacen("initial=101", "initial=109", 1)).unwrap_err();
+        assert!(e.starts_with("line 2: hash chain broken"), "{e}");
+        let long = "x".repeat(MAX_LINE as usize + 5);
+        let e = replayed(&long).unwrap_err();
+        assert!(e.contains("too long"), "{e}");
+    }
+
+    #[test]
+    fn the_sink_replays_as_receipts_are_emitted_and_keeps_the_first_problem() {
+        let scenario = Scenario::from_toml("", Path::new("s.toml"), &[]).unwrap();
+        let mut sink = ReplaySink::new(&scenario);
+        let open = |c| Receipt::Client {
+            client: ClientId(c),
+            initial: Credits(5),
+        };
+        sink.emit(0, &open(0));
+        sink.emit(0, &open(1));
+        let ok = sink.finish().unwrap();
+        assert_eq!(ok.receipts, 2);
+        let mut sink = ReplaySink::new(&scenario);
+        sink.emit(0, &open(1)); // account 1 opened first: the ledger numbers it 0
+        sink.emit(0, &open(7));
+        assert_eq!(sink.finish().unwrap_err(), "line 1: client 1 opened as 0");
+    }
+}

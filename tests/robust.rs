@@ -454,6 +454,63 @@ fn sweep_file(dir: &Path, replicates: u32) -> PathBuf {
     path
 }
 
+/// Every file under `dir` (recursively) with its bytes, sorted by relative path.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let name = p.strip_prefix(root).unwrap().display().to_string();
+                out.push((name, fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Defect 1 for sweeps: two sweeps into one `--out` at once (each replacing what is there)
+/// never mix: each completes or is refused by the lock, and the directory ends as one sweep.
+#[test]
+fn concurrent_sweeps_into_one_directory_never_mix() {
+    let d = scratch("concurrent-sweeps");
+    let sweep = sweep_file(&d, 60);
+    let s = sweep.to_str().unwrap();
+    let reference = d.join("reference");
+    ok(&["sweep", s, "-q", "--out", reference.to_str().unwrap()]);
+    let reference = tree(&reference);
+    let out = d.join("out");
+    let mut refusals = 0;
+    for i in 0..10 {
+        let children: Vec<Child> = (0..2)
+            .map(|_| {
+                command(&["sweep", s, "-q", "--force", "--out", out.to_str().unwrap()])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let r = c.wait_with_output().unwrap();
+            match r.status.code() {
+                Some(0) => {}
+                Some(2) if text(&r.stderr).contains("is being written by another marketsim") => {
+                    refusals += 1
+                }
+                code => panic!("try {i}: exit {code:?}: {}", text(&r.stderr)),
+            }
+        }
+        assert!(tree(&out) == reference, "try {i}: the directory is one whole sweep");
+        assert_eq!(names(&d), ["out", "reference", "sweep.toml"], "try {i}");
+    }
+    assert!(refusals > 0, "the sweeps overlapped at least once");
+}
+
 /// Defect 6: record names grow past 4 digits (`000000-10000.csv`) and are still read back:
 /// shards of a 10,001-replicate sweep merge, and `--resume` finds every run recorded.
 #[test]

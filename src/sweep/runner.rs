@@ -241,6 +241,15 @@ pub fn record(sweep: &Sweep, run: RunId, metrics: &[(String, Value)]) -> Vec<u8>
     w.into_inner().expect("memory")
 }
 
+/// Writes a run's record into `dir/runs/`, atomically but without a sync (see [`record`]).
+fn write_record(dir: &Path, run: RunId, bytes: &[u8]) -> Result<(), SweepError> {
+    let path = dir.join(RUNS_DIR).join(record_name(run));
+    let mut file = atomic::AtomicFile::create(&path)?;
+    file.write_all(bytes)
+        .map_err(|e| atomic::at(&path, "cannot write", e))?;
+    Ok(file.commit_unsynced()?)
+}
+
 /// A parameter value as a CSV cell: strings bare, everything else as TOML writes it.
 pub fn value_text(v: &toml::Value) -> String {
     match v {
@@ -289,9 +298,7 @@ pub fn run_all(
                 in_run.as_nanos() as u64,
                 std::sync::atomic::Ordering::Relaxed,
             );
-            let mut file = atomic::AtomicFile::create(&dir.join(RUNS_DIR).join(record_name(run)))?;
-            file.write_all(&record(sweep, run, &metrics))?;
-            file.commit_unsynced()?;
+            write_record(dir, run, &record(sweep, run, &metrics))?;
             on_done();
             Ok::<(), SweepError>(())
         })
@@ -300,8 +307,9 @@ pub fn run_all(
 }
 
 /// Joins the shard directories of one sweep into `out`, which then holds exactly the files a
-/// single-process sweep writes. Refuses shards of different sweeps, a run recorded by two
-/// shards, and missing runs.
+/// single-process sweep writes. Refuses an output that is also a shard, shards of different
+/// sweeps, a run recorded by two shards, and missing runs. Records are copied as a sweep
+/// writes them (renamed into place, not synced); the final tables are synced.
 pub fn merge(out: &Path, shards: &[PathBuf], force: bool) -> Result<Sweep, SweepError> {
     let first = shards
         .first()
@@ -349,7 +357,7 @@ pub fn merge(out: &Path, shards: &[PathBuf], force: bool) -> Result<Sweep, Sweep
         let name = record_name(*run);
         let path = shard.join(RUNS_DIR).join(&name);
         let bytes = std::fs::read(&path).map_err(|e| atomic::at(&path, "cannot read", e))?;
-        atomic::write_file(&out.join(RUNS_DIR).join(&name), &bytes)?;
+        write_record(out, *run, &bytes)?;
     }
     super::aggregate::finalize(out, &sweep)?;
     Ok(sweep)

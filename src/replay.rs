@@ -483,7 +483,12 @@ mod tests {
             "client_id,initial,available,held,released\n0,100,100,0,0\n1,101,101,0,0\n2,102,102,0,0\n"
         );
         let lines: Vec<&str> = text.lines().collect();
-        let cut = |n: usize| lines[..n].iter().map(|l| format!("{l}\n")).collect::<String>();
+        let cut = |n: usize| {
+            lines[..n]
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+        };
         for n in 0..4 {
             let e = replayed(&cut(n)).unwrap_err();
             assert!(e.contains("receipts.log ends early"), "{n} lines: {e}");

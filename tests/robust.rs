@@ -505,7 +505,10 @@ fn concurrent_sweeps_into_one_directory_never_mix() {
                 code => panic!("try {i}: exit {code:?}: {}", text(&r.stderr)),
             }
         }
-        assert!(tree(&out) == reference, "try {i}: the directory is one whole sweep");
+        assert!(
+            tree(&out) == reference,
+            "try {i}: the directory is one whole sweep"
+        );
         assert_eq!(names(&d), ["out", "reference", "sweep.toml"], "try {i}");
     }
     assert!(refusals > 0, "the sweeps overlapped at least once");

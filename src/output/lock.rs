@@ -15,7 +15,9 @@
 //! file just unlinked by its previous holder sees that the path now names another file (or
 //! none) and starts again. A process killed while holding the lock leaves the file behind,
 //! unlocked: the next writer takes it over. Directory paths are resolved first (symbolic
-//! links, `..`), so two spellings of one directory share one lock.
+//! links, `..`), so two spellings of one directory share one lock. On a file system that
+//! cannot lock files (some network and cluster file systems), a warning says so and the
+//! command goes on unprotected.
 
 use super::atomic;
 use std::fs::{self, File, TryLockError};
@@ -73,6 +75,13 @@ pub(super) fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     dir.with_file_name(format!(".{name}.{suffix}"))
 }
 
+/// Whether a lock error means the file system has no locks (`ENOSYS`, `EOPNOTSUPP`, or
+/// `ENOLCK`, which an NFS mount without a lock daemon gives) rather than a real failure.
+fn unsupported(e: &io::Error) -> bool {
+    const ENOLCK: i32 = 37; // Linux
+    e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(ENOLCK)
+}
+
 fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
     a.dev() == b.dev() && a.ino() == b.ino()
 }
@@ -102,6 +111,16 @@ impl DirLock {
                             path.display()
                         ),
                     ));
+                }
+                Err(TryLockError::Error(e)) if unsupported(&e) => {
+                    // Some network and cluster file systems have no locks: work unprotected
+                    // rather than not at all, and say so.
+                    eprintln!(
+                        "warning: {}: this file system cannot lock files ({e}); nothing stops \
+                         another process from writing {} at the same time",
+                        path.display(),
+                        shown.display()
+                    );
                 }
                 Err(TryLockError::Error(e)) => {
                     return Err(atomic::at(&path, "cannot lock", e));

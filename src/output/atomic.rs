@@ -38,6 +38,27 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
     })
 }
 
+/// Refuses a directory that exists and is not empty, unless `force`; creates it. (A run's
+/// directory is prepared by [`super::run_dir::RunDir`] instead, which also locks and stages it.)
+pub fn prepare_dir(dir: &Path, force: bool) -> io::Result<()> {
+    if dir.exists() {
+        let non_empty = fs::read_dir(dir)
+            .map_err(|e| at(dir, "cannot read this directory", e))?
+            .next()
+            .is_some();
+        if non_empty && !force {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} exists and is not empty; choose another --out or pass --force to overwrite",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    create_dir_all(dir)
+}
+
 /// Checks, before any work, that a file can later be written at `target`: its directory
 /// exists and `target` is not a directory. The error says which path and what was expected.
 pub fn check_file_target(target: &Path) -> io::Result<()> {
@@ -279,6 +300,18 @@ mod tests {
             1,
             "the probe left nothing"
         );
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn non_empty_dir_is_refused_without_force() {
+        let d = temp_dir("nonempty");
+        prepare_dir(&d, false).unwrap();
+        prepare_dir(&d, false).unwrap(); // empty: fine
+        fs::write(d.join("keep.txt"), b"user data").unwrap();
+        let e = prepare_dir(&d, false).unwrap_err();
+        assert!(e.to_string().contains("--force"));
+        prepare_dir(&d, true).unwrap();
         fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -14,7 +14,8 @@
 //! Whatever moment a run is killed at, `P/NAME` is either a complete run (the previous or the
 //! new one) or absent; never a mix. What a killed run leaves is only hidden siblings
 //! (`.NAME.staging`, `.NAME.replaced`, `.NAME.lock`), which the next writer of `P/NAME`
-//! removes once it holds the lock. A directory that exists and is not empty is refused unless
+//! removes once it holds the lock; if the kill came between the two renames of publishing
+//! (`P/NAME` absent, `.NAME.replaced` present), it first puts the previous run back. A directory that exists and is not empty is refused unless
 //! forced; `--force` replaces a previous run (including the hidden `.FILE.partial` leftovers of
 //! older versions) but refuses a directory holding anything that is not a run's file, so it
 //! can never delete unrelated data.
@@ -121,7 +122,13 @@ impl RunDir {
         let lock = DirLock::acquire(&resolved, dir)?;
         let staging = lock::sibling(&resolved, "staging");
         remove_if_present(&staging)?;
-        remove_if_present(&lock::sibling(&resolved, "replaced"))?;
+        let replaced = lock::sibling(&resolved, "replaced");
+        if replaced.exists() && !resolved.exists() {
+            // Killed between the two renames of publishing: put the previous run back.
+            fs::rename(&replaced, &resolved)
+                .map_err(|e| atomic::at(&replaced, "cannot restore this previous run", e))?;
+        }
+        remove_if_present(&replaced)?;
         check_target(&resolved, dir, force)?;
         fs::create_dir(&staging).map_err(|e| atomic::at(&staging, "cannot create", e))?;
         Ok(Self {
@@ -219,6 +226,11 @@ mod tests {
         stage(&out, true, "two").unwrap();
         assert_eq!(names(&root), ["out"]);
         assert!(!names(&out).iter().any(|n| n.starts_with('.')));
+        assert_eq!(fs::read_to_string(out.join("summary.csv")).unwrap(), "two");
+        // Killed between the two renames of publishing: the previous run is put back.
+        fs::rename(&out, root.join(".out.replaced")).unwrap();
+        drop(RunDir::begin(&out, false).unwrap_err());
+        assert_eq!(names(&root), ["out"]);
         assert_eq!(fs::read_to_string(out.join("summary.csv")).unwrap(), "two");
         // --force never deletes what is not a run's.
         fs::write(out.join("notes.txt"), "mine").unwrap();

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 /// Image formats of `--format`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatArg {
-    /// PNG images (1800 px wide).
+    /// PNG images (1400 px wide).
     Png,
     /// SVG images.
     Svg,

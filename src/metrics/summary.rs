@@ -177,7 +177,10 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
         "call_continuous_disagreements".into(),
         Value::Int(c.call_continuous_disagreements),
     );
-    push("call_price_premium".into(), Value::Int(c.call_price_premium));
+    push(
+        "call_price_premium".into(),
+        Value::Int(c.call_price_premium),
+    );
     push(
         "invariant_violations".into(),
         Value::Int(

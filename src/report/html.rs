@@ -28,7 +28,12 @@ pub(crate) enum SummaryTable<'a> {
 
 /// The page for `source` (the directory plotted), its figures (each written as
 /// `<name>.<ext>` for every extension in `exts`, the first one shown) and its table.
-pub(crate) fn page(source: &str, figures: &[Figure], exts: &[&str], table: &SummaryTable) -> String {
+pub(crate) fn page(
+    source: &str,
+    figures: &[Figure],
+    exts: &[&str],
+    table: &SummaryTable,
+) -> String {
     let mut h = String::new();
     let title = format!("marketsim results: {source}");
     let _ = write!(
@@ -46,7 +51,11 @@ pub(crate) fn page(source: &str, figures: &[Figure], exts: &[&str], table: &Summ
         .iter()
         .map(|f| format!("<a href=\"#{}\">{}</a>", esc(&f.name), esc(&f.name)))
         .collect();
-    let _ = writeln!(h, "{}; <a href=\"#summary\">summary table</a>.</p>", links.join(", "));
+    let _ = writeln!(
+        h,
+        "{}; <a href=\"#summary\">summary table</a>.</p>",
+        links.join(", ")
+    );
     for f in figures {
         let main = format!("{}.{}", f.name, exts[0]);
         let _ = writeln!(
@@ -66,7 +75,10 @@ pub(crate) fn page(source: &str, figures: &[Figure], exts: &[&str], table: &Summ
             let _ = writeln!(h, "<p>Also as {}.</p>", others.join(", "));
         }
     }
-    let _ = writeln!(h, "<h2 id=\"summary\">Summary table</h2>\n<div class=\"wide\">");
+    let _ = writeln!(
+        h,
+        "<h2 id=\"summary\">Summary table</h2>\n<div class=\"wide\">"
+    );
     match table {
         SummaryTable::Run(t) => {
             let _ = writeln!(
@@ -94,9 +106,7 @@ pub(crate) fn page(source: &str, figures: &[Figure], exts: &[&str], table: &Summ
             }
             let _ = writeln!(h, "</tr>");
             let cell = |row: &[String], name: &str| {
-                table
-                    .column(name)
-                    .map_or(String::new(), |c| row[c].clone())
+                table.column(name).map_or(String::new(), |c| row[c].clone())
             };
             for row in table.rows() {
                 let _ = write!(h, "<tr><td>{}</td>", esc(&cell(row, "point_id")));

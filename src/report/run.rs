@@ -9,12 +9,12 @@
 //! | `lorenz` | Lorenz curves of operator payouts per identity and per owner (`earnings` of `agents.csv`), with Gini |
 //! | `time_to_flag` | survival curves: share of each type's identities not yet flagged, never-flagged ones censored at `end_time` |
 
+use super::ReportError;
 use super::figure::{
     Axis, Band, Dash, Figure, GREY, LegendEntry, Line, LinePanel, Marker, PALETTE, Panel, Swatch,
     layered,
 };
 use super::table::Table;
-use super::ReportError;
 use crate::metrics::concentration;
 use plotters::style::RGBColor;
 use std::collections::BTreeMap;
@@ -216,13 +216,16 @@ impl Run {
                 .truth
                 .get(t)
                 .map_or(String::new(), |q| format!(" (true quality {q:.2})"));
-            legend.push(LegendEntry::new(Swatch::Line(colour, Dash::Solid), format!("{t}{truth}")));
+            legend.push(LegendEntry::new(
+                Swatch::Line(colour, Dash::Solid),
+                format!("{t}{truth}"),
+            ));
         }
         legend.push(LegendEntry::new(
             Swatch::Line(GREY, Dash::Dashed),
             "dashed: each type's true mean quality (scenario quality_mean)",
         ));
-        let y = Axis::fitted("mean score (0–1)", values, Some(0.0));
+        let y = Axis::fitted("mean score (0–1)", values, Some(0.0)).with_min_span(0.1);
         let y = Axis::numeric("mean score (0–1)", (y.range.0, y.range.1.min(1.02)));
         Ok(Figure {
             name: "reputation".into(),
@@ -331,7 +334,9 @@ impl Run {
                 .first(&format!("value_share_{t}"))
                 .ok()
                 .flatten()
-                .map_or(String::new(), |s| format!(": final contract value share {s:.3}"));
+                .map_or(String::new(), |s| {
+                    format!(": final contract value share {s:.3}")
+                });
             legend.push(LegendEntry::new(
                 Swatch::Line(colour, Dash::Solid),
                 format!("{t}{share}"),
@@ -375,11 +380,7 @@ impl Run {
 
     fn lorenz(&self) -> Result<Figure, ReportError> {
         let (per_identity, per_owner) = self.payouts()?;
-        let mut lines = vec![Line::new(
-            GREY,
-            Dash::Dashed,
-            vec![(0.0, 0.0), (1.0, 1.0)],
-        )];
+        let mut lines = vec![Line::new(GREY, Dash::Dashed, vec![(0.0, 0.0), (1.0, 1.0)])];
         let mut legend = Vec::new();
         let mut scratch = Vec::new();
         for (who, payouts, colour) in [
@@ -539,7 +540,11 @@ fn true_quality(path: &Path) -> Result<BTreeMap<String, f64>, ReportError> {
             g.get(key)
                 .and_then(toml::Value::as_integer)
                 .map(|v| v as f64)
-                .ok_or_else(|| bad(format!("population[{i}].{key} is missing or not an integer")))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "population[{i}].{key} is missing or not an integer"
+                    ))
+                })
         };
         let text = |key: &str| {
             g.get(key)
@@ -550,7 +555,10 @@ fn true_quality(path: &Path) -> Result<BTreeMap<String, f64>, ReportError> {
         let (label, count) = match kind {
             "honest" => ("honest".to_string(), int("count")?),
             "gaming" => (text("strategy")?.to_string(), int("count")?),
-            "sybil" => ("sybil".to_string(), int("owners")? * int("identities_per_owner")?),
+            "sybil" => (
+                "sybil".to_string(),
+                int("owners")? * int("identities_per_owner")?,
+            ),
             "ring" => ("ring".to_string(), int("rings")? * int("size")?),
             other => {
                 return Err(bad(format!(
@@ -601,7 +609,13 @@ mod tests {
         let p = lorenz_points(&[0, 10, 30, 0]);
         assert_eq!(
             p,
-            vec![(0.0, 0.0), (0.25, 0.0), (0.5, 0.0), (0.75, 0.25), (1.0, 1.0)]
+            vec![
+                (0.0, 0.0),
+                (0.25, 0.0),
+                (0.5, 0.0),
+                (0.75, 0.25),
+                (1.0, 1.0)
+            ]
         );
         assert_eq!(lorenz_points(&[0, 0]), vec![(0.0, 0.0)]);
     }
@@ -625,7 +639,10 @@ mod tests {
         assert!((t["perfect_streak"] - 0.7).abs() < 1e-12);
         std::fs::write(&path, "[[population]]\nkind = \"alien\"\n").unwrap();
         let e = true_quality(&path).unwrap_err().to_string();
-        assert!(e.contains("scenario.resolved.toml") && e.contains("alien"), "{e}");
+        assert!(
+            e.contains("scenario.resolved.toml") && e.contains("alien"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -16,7 +16,7 @@
 use super::ReportError;
 use super::figure::{
     Axis, Band, Dash, Figure, HeatPanel, LegendEntry, Line, LinePanel, Marker, PALETTE, Panel,
-    Swatch, short_number,
+    Swatch, layered,
 };
 use super::table::Table;
 use std::path::Path;
@@ -30,6 +30,8 @@ struct Group {
     title: &'static str,
     /// Metric names are those of `summary.csv` (without `_mean`) accepted by this predicate.
     accepts: fn(&str) -> bool,
+    /// Shares on a fixed 0–1 scale (comparable across panels), or a scale fitted per panel.
+    unit_range: bool,
 }
 
 const GROUPS: [Group; 3] = [
@@ -37,11 +39,13 @@ const GROUPS: [Group; 3] = [
         name: "detection",
         title: "Detection: share of identities flagged at least once",
         accepts: |m| m == "false_positive_rate_honest" || m.starts_with("detection_rate_"),
+        unit_range: true,
     },
     Group {
         name: "value_share",
         title: "Share of contract value won per adversary type",
         accepts: |m| m.starts_with("value_share_") && m != "value_share_honest",
+        unit_range: true,
     },
     Group {
         name: "market",
@@ -57,6 +61,7 @@ const GROUPS: [Group; 3] = [
                     | "whitewashes"
             )
         },
+        unit_range: false,
     },
 ];
 
@@ -128,11 +133,7 @@ impl SweepSummary {
         summary.required_numbers("point_id")?;
         let mut params = Vec::new();
         for key in keys {
-            let values: Vec<String> = summary
-                .cells(&key)?
-                .into_iter()
-                .map(String::from)
-                .collect();
+            let values: Vec<String> = summary.cells(&key)?.into_iter().map(String::from).collect();
             let numbers = values.iter().map(|v| v.parse::<f64>().ok()).collect();
             params.push(Param {
                 key,
@@ -307,11 +308,16 @@ impl SweepSummary {
                     lines.push(Line::new(colour, Dash::Solid, pts));
                 }
             }
-            let floor = (metric_unit(m) != "mean |R − true quality|").then_some(0.0);
+            layered(&mut lines);
+            let y = if group.unit_range {
+                Axis::numeric(metric_unit(m), (-0.03, 1.05))
+            } else {
+                Axis::fitted(metric_unit(m), values, Some(0.0)).with_min_span(0.01)
+            };
             panels.push(Panel::Lines(LinePanel {
                 title: m.clone(),
                 x: x_axis.clone(),
-                y: Axis::fitted(metric_unit(m), values, floor),
+                y,
                 bands,
                 lines,
                 markers,
@@ -339,7 +345,7 @@ impl SweepSummary {
             caption: format!(
                 "Each metric's mean over replicates against {x_key}, with its 95% confidence band."
             ),
-            columns: metrics.len().min(3),
+            columns: metrics.len().min(2),
             panels,
             legend,
         })
@@ -366,15 +372,17 @@ impl SweepSummary {
                 }
             }
             let known: Vec<f64> = cells.iter().flatten().flatten().copied().collect();
-            let range = match (
-                known.iter().copied().reduce(f64::min),
-                known.iter().copied().reduce(f64::max),
-            ) {
-                (Some(lo), Some(hi)) => format!(" ({} to {})", short_number(lo), short_number(hi)),
-                _ => String::new(),
+            let scale = if group.unit_range {
+                (0.0, 1.0)
+            } else {
+                (
+                    known.iter().copied().fold(f64::INFINITY, f64::min),
+                    known.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                )
             };
             panels.push(Panel::Heat(HeatPanel {
-                title: format!("{m}{range}"),
+                title: m.clone(),
+                scale,
                 x_label: x.key.clone(),
                 x: xs.clone(),
                 y_label: y.key.clone(),
@@ -389,12 +397,17 @@ impl SweepSummary {
                 "Each metric's mean over replicates at every ({}, {}) point of the grid.",
                 x.key, y.key
             ),
-            columns: metrics.len().min(3),
+            columns: metrics.len().min(2),
             panels,
             legend: vec![
                 LegendEntry::new(
                     Swatch::Viridis,
-                    "mean over replicates, low → high within each panel (viridis)",
+                    if group.unit_range {
+                        "mean over replicates, from 0 (dark) to 1 (yellow), viridis"
+                    } else {
+                        "mean over replicates, from the panel's lowest (dark) to its highest \
+                         (yellow), viridis"
+                    },
                 ),
                 LegendEntry::new(Swatch::Note, "Each cell is labelled with its mean."),
             ],
@@ -436,7 +449,8 @@ mod tests {
     use super::*;
 
     fn sweep_dir(name: &str, summary: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("marketsim-sweepfig-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("marketsim-sweepfig-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
@@ -478,7 +492,10 @@ mod tests {
     fn missing_metric_columns_name_the_file() {
         let dir = sweep_dir("bad", "point_id,a.x,a.mode,run.horizon,other\n0,1,p,5,3\n");
         let e = SweepSummary::load(&dir).unwrap_err().to_string();
-        assert!(e.contains("summary.csv") && e.contains("fill_rate_mean"), "{e}");
+        assert!(
+            e.contains("summary.csv") && e.contains("fill_rate_mean"),
+            "{e}"
+        );
         std::fs::write(dir.join("summary.csv"), "point_id,a.x\n0,1\n").unwrap();
         let e = SweepSummary::load(&dir).unwrap_err().to_string();
         assert!(e.contains("summary.csv") && e.contains("`a.mode`"), "{e}");

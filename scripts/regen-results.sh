@@ -48,8 +48,11 @@ run variants/sybil-whitewash-trust scenarios/sybil-whitewash.toml --set market.r
 # - the paper's §7.7 active→completed shortcut allowed;
 run variants/gaming-mix-active-completion scenarios/gaming-mix.toml \
   --set market.allow_active_completion=true
-# - honest agents far from the clamp at 1 (quality 0.5), against the EWMA floor;
+# - honest |R − true quality| against the EWMA floor: all agents of one quality (no spread),
+#   agents far from the clamp at 1 (quality 0.5), and agents near it (quality 0.9);
+run variants/baseline-spread-0 scenarios/baseline.toml --set 'population[0].quality_spread=0'
 run variants/baseline-quality-0.5 scenarios/baseline.toml --set 'population[0].quality_mean=0.5'
+run variants/baseline-quality-0.9 scenarios/baseline.toml --set 'population[0].quality_mean=0.9'
 # - the gaming mix cleared by the continuous rule (paper §4.5) instead of the call rule (§7.2).
 run variants/gaming-mix-continuous scenarios/gaming-mix.toml --set market.clearing=continuous
 

@@ -3,9 +3,9 @@
 
 Usage: python notebooks/execute.py [--results DIR] [--write DIR]
 
-Each notebook runs in a fresh `python3` kernel with its working directory set to `notebooks/`
-and matplotlib on the Agg backend; a failing cell fails the script (exit 1) with the cell's
-traceback. The committed notebooks are not modified: `--write DIR` saves executed copies there.
+Each notebook runs in a fresh `python3` kernel with its working directory set to `notebooks/`;
+matplotlib draws with the kernel's inline backend (Agg rendering into the cell outputs, so no
+display is needed). A failing cell fails the script (exit 1) with the cell's traceback. The committed notebooks are not modified: `--write DIR` saves executed copies there.
 `--results DIR` points the notebooks at another copy of the reference results (it sets
 MARKETSIM_RESULTS; default: results/reference next to this folder).
 """
@@ -26,7 +26,6 @@ def main() -> int:
     parser.add_argument("--results", type=Path, help="reference results directory")
     parser.add_argument("--write", type=Path, help="save executed notebooks here")
     args = parser.parse_args()
-    os.environ["MPLBACKEND"] = "Agg"
     if args.results:
         os.environ["MARKETSIM_RESULTS"] = str(args.results.resolve())
     notebooks = sorted(HERE.glob("*.ipynb"))

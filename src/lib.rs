@@ -12,6 +12,7 @@
 //! output     results directory: atomic CSV / TOML writers, hash-chained receipts
 //! replay     rebuild a run's ledger and agent table from its receipts
 //! sweep      parameter sweeps: designs, parallel durable runs, shards, polars aggregation
+//! report     charts (plotters) and index.html from a run's or a sweep's results directory
 //! cli        the `marketsim` command line
 //! ```
 //!
@@ -26,6 +27,7 @@ pub mod market;
 pub mod metrics;
 pub mod output;
 pub mod replay;
+pub mod report;
 pub mod scenario;
 pub mod sweep;
 pub mod world;

@@ -376,6 +376,49 @@ fn paper_walkthrough_picks_the_lowest_cost_functional_not_the_papers_text() {
     assert!((r[0] - 0.88).abs() < 1e-12 && (r[1] - 0.91).abs() < 1e-12);
 }
 
+/// SPEC §8 (§4.5 vs §7.2): on the walkthrough's book the call rule and the continuous rule agree
+/// (bughunter is also the cheapest ask); with bughunter's confidence at 0 its cost functional is
+/// its ask (2800 > testbot_pro's 1934.1), so the call rule picks testbot_pro at 3500 while the
+/// continuous rule would have taken bughunter at 2800: one disagreement, 700 credits more.
+#[test]
+fn call_and_continuous_winners_on_the_same_book_are_counted() {
+    let agree = scratch("rules-agree");
+    let differ = scratch("rules-differ");
+    for (d, sets) in [
+        (&agree, vec![]),
+        (&differ, vec!["--set", "population[2].confidence=0.0"]),
+    ] {
+        let mut args = vec![
+            "run",
+            "scenarios/paper-walkthrough.toml",
+            "-q",
+            "--out",
+            d.to_str().unwrap(),
+        ];
+        args.extend(sets);
+        run_ok(&args);
+    }
+    let (a, b) = (summary(&agree), summary(&differ));
+    assert_eq!(metric(&a, "call_clearings"), 1.0);
+    assert_eq!(metric(&a, "call_continuous_disagreements"), 0.0);
+    assert_eq!(metric(&a, "call_price_premium"), 0.0);
+    assert_eq!(metric(&b, "call_clearings"), 1.0);
+    assert_eq!(metric(&b, "call_continuous_disagreements"), 1.0);
+    assert_eq!(metric(&b, "call_price_premium"), 700.0);
+    // Under the continuous rule nothing is counted.
+    let cont = scratch("rules-continuous");
+    run_ok(&[
+        "run",
+        "scenarios/paper-walkthrough.toml",
+        "-q",
+        "--out",
+        cont.to_str().unwrap(),
+        "--set",
+        "market.clearing=continuous",
+    ]);
+    assert_eq!(metric(&summary(&cont), "call_clearings"), 0.0);
+}
+
 #[test]
 fn honest_reputation_error_is_of_the_order_of_the_ewma_floor() {
     let d = scratch("floor");

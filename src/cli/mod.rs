@@ -6,6 +6,7 @@
 
 mod bench;
 mod check;
+mod plot;
 mod replay;
 mod run;
 mod sweep;
@@ -41,6 +42,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Join the shard directories of a sweep into the files a single-process sweep writes.
     Merge(sweep::MergeArgs),
+    /// Charts and an HTML page (index.html) from a run's or a sweep's results directory.
+    Plot(plot::PlotArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -53,6 +56,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::run(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
+        Command::Plot(args) => plot::run(args),
     }
 }
 

@@ -42,6 +42,13 @@ pub struct Counters {
     pub paper_rule_created: u64,
     /// Credits the paper's literal completion rule would have destroyed.
     pub paper_rule_destroyed: u64,
+    /// Books cleared by the call rule (paper §7.2) with a winner while a proposal was within
+    /// budget, i.e. where the continuous rule (§4.5) would also have picked one.
+    pub call_clearings: u64,
+    /// Of those, books where the continuous rule would have picked another agent (SPEC §8).
+    pub call_continuous_disagreements: u64,
+    /// Over those disagreements, credits the call winner asked beyond the cheapest ask.
+    pub call_price_premium: u64,
 }
 
 /// Per-identity statistics.

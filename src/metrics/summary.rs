@@ -172,6 +172,15 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
         "paper_rule_destroyed".into(),
         Value::Int(c.paper_rule_destroyed),
     );
+    push("call_clearings".into(), Value::Int(c.call_clearings));
+    push(
+        "call_continuous_disagreements".into(),
+        Value::Int(c.call_continuous_disagreements),
+    );
+    push(
+        "call_price_premium".into(),
+        Value::Int(c.call_price_premium),
+    );
     push(
         "invariant_violations".into(),
         Value::Int(

@@ -7,11 +7,12 @@ use crate::engine::{EventQueue, SimTime};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
 use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
+use crate::market::order_book::ClearingRule;
 use crate::market::reputation::Detector;
 use crate::market::slab::Lookup;
 use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
-use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
+use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
 use crate::metrics::{Invariant, KindSample, Sample, concentration};
 use crate::scenario::PopulationGroup;
 use crate::world::receipts::Receipt;
@@ -537,8 +538,19 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let j = self.jobs.get(job).expect("live job");
+        let continuous = self.continuous_choice(j.task);
         match self.market.clear(j.task, j.model, now) {
-            Ok(Some(opened)) => self.contract_opened(now, job, opened, queue),
+            Ok(Some(opened)) => {
+                if let Some((agent, price)) = continuous {
+                    let c = &mut self.recorder.counters;
+                    c.call_clearings += 1;
+                    if agent != opened.agent {
+                        c.call_continuous_disagreements += 1;
+                        c.call_price_premium += opened.price.0 - price.0;
+                    }
+                }
+                self.contract_opened(now, job, opened, queue)
+            }
             Ok(None) => {
                 self.recorder.counters.unfilled += 1;
                 self.demand_failed(now, job, queue);
@@ -549,6 +561,22 @@ impl World {
             }
             Err(e) => unreachable!("clearing an open task cannot fail otherwise: {e}"),
         }
+    }
+
+    /// Under the call rule (paper §7.2), the agent and ask that the continuous rule (§4.5: the
+    /// cheapest pending proposal by price-time, if within budget) would pick on the same book
+    /// at the window's close; `None` under any other rule (SPEC §8, "same book, two answers").
+    fn continuous_choice(&self, task: TaskId) -> Option<(AgentId, Credits)> {
+        let book = self.market.book();
+        if book.rule() != ClearingRule::Call {
+            return None;
+        }
+        let ceiling = book.demand(task).ok()?.budget_ceiling();
+        book.best_pending(task)
+            .ok()
+            .flatten()
+            .filter(|p| p.estimated_credits() <= ceiling)
+            .map(|p| (p.agent(), p.estimated_credits()))
     }
 
     pub(super) fn on_demand_expiry(

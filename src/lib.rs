@@ -11,6 +11,7 @@
 //! metrics    observations: counters, per-identity stats, concentration, invariants
 //! output     results directory: atomic CSV / TOML writers, hash-chained receipts
 //! replay     rebuild a run's ledger and agent table from its receipts
+//! sensitivity  global sensitivity analysis: Sobol' and Morris designs and estimators (pure)
 //! sweep      parameter sweeps: designs, parallel durable runs, shards, polars aggregation
 //! cli        the `marketsim` command line
 //! ```
@@ -27,5 +28,6 @@ pub mod metrics;
 pub mod output;
 pub mod replay;
 pub mod scenario;
+pub mod sensitivity;
 pub mod sweep;
 pub mod world;

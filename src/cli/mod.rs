@@ -4,6 +4,7 @@
 //! difference); 2 bad input or an error (unreadable or invalid scenario, refused output
 //! directory, I/O failure) — the full error chain is printed.
 
+mod analyze;
 mod bench;
 mod check;
 mod replay;
@@ -41,6 +42,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Join the shard directories of a sweep into the files a single-process sweep writes.
     Merge(sweep::MergeArgs),
+    /// Sobol' or Morris sensitivity indices of a finished sobol or morris sweep.
+    Analyze(analyze::AnalyzeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -53,6 +56,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::run(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
+        Command::Analyze(args) => analyze::run(args),
     }
 }
 

@@ -23,7 +23,7 @@ pub(super) struct AnalyzeArgs {
 
 pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.resamples >= 2, "--resamples must be at least 2");
-    let (_sweep, result) = analysis::analyze(&args.dir, args.resamples)?;
+    let result = analysis::analyze(&args.dir, args.resamples)?;
     analysis::write(&args.dir, &result)?;
     for (metric, why) in &result.skipped {
         eprintln!("note: {metric}: no indices ({why})");

@@ -26,7 +26,10 @@ pub fn delta(levels: u32) -> f64 {
 /// `r` trajectories of `d + 1` points each in the unit cube, on a grid of `levels` (even, ≥ 2)
 /// levels; rows are trajectory by trajectory.
 pub fn trajectories(d: usize, r: usize, levels: u32, rng: &mut impl Rng) -> Vec<Vec<f64>> {
-    assert!(levels >= 2 && levels % 2 == 0, "Morris levels must be even");
+    assert!(
+        levels >= 2 && levels.is_multiple_of(2),
+        "Morris levels must be even"
+    );
     let half = levels / 2; // Δ in level steps
     let top = f64::from(levels - 1);
     let mut out = Vec::with_capacity(r * (d + 1));
@@ -70,7 +73,7 @@ pub fn elementary_effects(x: &[Vec<f64>], y: &[f64], levels: u32) -> Vec<Vec<f64
     let d = x.first().map_or(0, Vec::len);
     let size = d + 1;
     assert!(
-        x.len() == y.len() && x.len() % size == 0,
+        x.len() == y.len() && x.len().is_multiple_of(size),
         "Morris outputs must be whole trajectories"
     );
     let dl = delta(levels);

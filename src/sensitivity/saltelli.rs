@@ -60,7 +60,7 @@ pub struct Blocks {
 pub fn split(y: &[f64], d: usize, second_order: bool) -> Blocks {
     let step = rows_per_point(d, second_order);
     assert!(
-        y.len() % step == 0 && !y.is_empty(),
+        y.len().is_multiple_of(step) && !y.is_empty(),
         "{} outputs are not whole Saltelli blocks of {step}",
         y.len()
     );

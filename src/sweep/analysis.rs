@@ -104,7 +104,7 @@ fn read_summary(dir: &Path, params: usize) -> Result<Vec<MetricColumn>, SweepErr
         .collect::<Result<_, _>>()
         .map_err(|e| bad(e.to_string()))?;
     let first = 1 + params;
-    if header.len() < first || (header.len() - first) % 5 != 0 {
+    if header.len() < first || !(header.len() - first).is_multiple_of(5) {
         return Err(bad(
             "not a sweep summary (point_id, parameters, 5 columns per metric)".into(),
         ));
@@ -149,7 +149,7 @@ fn noise_share(m: &MetricColumn, y: &[f64], replicates: u32) -> Option<f64> {
 }
 
 /// Analyses the finished sweep in `dir` with `resamples` bootstrap resamples.
-pub fn analyze(dir: &Path, resamples: usize) -> Result<(Sweep, Analysis), SweepError> {
+pub fn analyze(dir: &Path, resamples: usize) -> Result<Analysis, SweepError> {
     let sweep = Sweep::load(&dir.join(RESOLVED_FILE))?;
     let file = sweep.file();
     if !matches!(file.design, Design::Sobol | Design::Morris) {
@@ -243,7 +243,7 @@ pub fn analyze(dir: &Path, resamples: usize) -> Result<(Sweep, Analysis), SweepE
             }
         }
     }
-    Ok((sweep, analysis))
+    Ok(analysis)
 }
 
 /// Writes `sensitivity.csv` and `sensitivity.parquet` into `dir`, each atomically.

@@ -172,7 +172,7 @@ fn design_key_problems(f: &SweepFile, sample: Option<&Sample>) -> Vec<Problem> {
         (_, None) => {}
     }
     match (design, f.levels) {
-        (Design::Morris, Some(p)) if p < 2 || p % 2 == 1 => out.push(problem(
+        (Design::Morris, Some(p)) if p < 2 || !p.is_multiple_of(2) => out.push(problem(
             "levels".into(),
             p,
             "an even integer ≥ 2 (so that a step of p/(2(p−1)) stays on the levels)",

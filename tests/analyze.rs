@@ -379,3 +379,24 @@ fn bad_sensitivity_sweeps_are_refused_with_clear_messages() {
         &["nowhere"],
     );
 }
+
+/// The shipped sensitivity sweeps load, validate every point against gaming-mix, and have the
+/// sizes their headers state.
+#[test]
+fn shipped_sensitivity_sweeps_are_valid_and_sized_as_stated() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+    for (name, dimensions, points) in [
+        ("sensitivity-gaming.toml", 8, 64 * (2 * 8 + 2)),
+        ("screening.toml", 63, 8 * 64),
+    ] {
+        let sweep = marketsim::sweep::Sweep::load(&dir.join(name)).unwrap();
+        assert_eq!(sweep.varied().len(), dimensions, "{name}");
+        assert_eq!(sweep.points().len(), points, "{name}");
+        assert_eq!(sweep.runs().len(), 2 * points, "{name}");
+        let text = fs::read_to_string(dir.join(name)).unwrap();
+        assert!(
+            text.contains(&format!("{} one-day runs", 2 * points)),
+            "{name}"
+        );
+    }
+}

@@ -8,6 +8,10 @@
 //!   all runs present ─▶ runs.csv, summary.csv (polars), runs.parquet, summary.parquet
 //! ```
 //!
+//! Designs: grid, random and lhs; for sensitivity analysis sobol (Saltelli rows of scrambled
+//! Sobol' points), morris (trajectories) and file (a SALib sample, [`sample`]). `analysis`
+//! computes a finished sobol or morris sweep's indices with [`crate::sensitivity`].
+//!
 //! Size: a design of more than [`MAX_RUNS`] runs (points × replicates) is refused before any
 //! point is generated, naming the count and the key to lower; one of more than [`LARGE_RUNS`]
 //! runs is warned about.

@@ -41,7 +41,7 @@ pub fn parse(text: &str) -> Result<Sample, String> {
         .enumerate()
         .map(|(i, l)| (i + 1, l.trim()))
         .filter(|(_, l)| !l.is_empty());
-    let (_, header) = lines
+    let (first, header) = lines
         .next()
         .ok_or("empty; expected a header line of scenario keys, then one row per point")?;
     let header = header.trim_start_matches('#').trim();
@@ -54,6 +54,12 @@ pub fn parse(text: &str) -> Result<Sample, String> {
         }
     };
     let columns = split(header);
+    if columns.iter().all(|c| c.parse::<f64>().is_ok()) {
+        return Err(format!(
+            "line {first}: `{header}` is a row of numbers; the first line must name the columns \
+             by scenario key (SALib's command-line sampler writes none: add the problem's names)"
+        ));
+    }
     for (i, c) in columns.iter().enumerate() {
         if c.is_empty() {
             return Err(format!("header: column {} has no name", i + 1));
@@ -121,6 +127,7 @@ mod tests {
                 "line 2, column `b`: `x` is not a finite number",
             ),
             ("a,b\n1,nan\n", "`nan` is not a finite number"),
+            ("\n1.0 2.0\n3 4\n", "line 2: `1.0 2.0` is a row of numbers"),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(needle), "{needle:?} not in {err:?}");

@@ -215,6 +215,16 @@ fn morris_analysis_ranks_the_driving_parameter_first() {
         jobs > 5.0 * inert && (jobs - mu).abs() < 1e-9,
         "{jobs} {mu} {inert}"
     );
+    // Replacing the sweep removes its analysis, which would no longer describe it.
+    ok(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--force",
+    ]);
+    assert!(!out.join("sensitivity.csv").exists() && !out.join("sensitivity.parquet").exists());
 }
 
 /// A file design runs the sample's rows in order (outputs in sample row order), keeps a copy
@@ -376,8 +386,9 @@ fn bad_sensitivity_sweeps_are_refused_with_clear_messages() {
     assert!(!Path::new(out).exists(), "nothing ran");
     refused(
         &["analyze", dir.join("nowhere").to_str().unwrap()],
-        &["nowhere"],
+        &["nowhere: not a directory"],
     );
+    assert!(!dir.join("nowhere").exists());
 }
 
 /// The shipped sensitivity sweeps load, validate every point against gaming-mix, and have the

@@ -1,5 +1,6 @@
 //! `marketsim analyze`: Sobol' or Morris sensitivity indices of a finished sweep.
 
+use crate::output::lock::{self, DirLock};
 use crate::sweep::analysis;
 use clap::Args;
 use std::path::PathBuf;
@@ -23,6 +24,13 @@ pub(super) struct AnalyzeArgs {
 
 pub(super) fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.resamples >= 2, "--resamples must be at least 2");
+    anyhow::ensure!(
+        args.dir.is_dir(),
+        "{}: not a directory; expected a finished sweep's directory",
+        args.dir.display()
+    );
+    // Held while reading and writing: no sweep, merge or other analyze writes DIR meanwhile.
+    let _lock = DirLock::acquire(&lock::resolve(&args.dir)?, &args.dir)?;
     let result = analysis::analyze(&args.dir, args.resamples)?;
     analysis::write(&args.dir, &result)?;
     for (metric, why) in &result.skipped {

@@ -11,6 +11,7 @@
 //! metrics    observations: counters, per-identity stats, concentration, invariants
 //! output     results directory: atomic CSV / TOML writers, hash-chained receipts
 //! replay     rebuild a run's ledger and agent table from its receipts
+//! sensitivity  global sensitivity analysis: Sobol' and Morris designs and estimators (pure)
 //! sweep      parameter sweeps: designs, parallel durable runs, shards, polars aggregation
 //! report     charts (plotters) and index.html from a run's or a sweep's results directory
 //! cli        the `marketsim` command line
@@ -29,5 +30,6 @@ pub mod output;
 pub mod replay;
 pub mod report;
 pub mod scenario;
+pub mod sensitivity;
 pub mod sweep;
 pub mod world;

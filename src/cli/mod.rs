@@ -4,6 +4,7 @@
 //! difference); 2 bad input or an error (unreadable or invalid scenario, refused output
 //! directory, I/O failure) — the full error chain is printed.
 
+mod analyze;
 mod bench;
 mod check;
 mod plot;
@@ -44,6 +45,8 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Charts and an HTML page (index.html) from a run's or a sweep's results directory.
     Plot(plot::PlotArgs),
+    /// Sobol' or Morris sensitivity indices of a finished sobol or morris sweep.
+    Analyze(analyze::AnalyzeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -57,6 +60,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Plot(args) => plot::run(args),
+        Command::Analyze(args) => analyze::run(args),
     }
 }
 

@@ -116,7 +116,7 @@ fn polars_err(e: PolarsError) -> SweepError {
     SweepError::Output(format!("aggregation failed: {e}"))
 }
 
-fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), SweepError> {
+pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), SweepError> {
     let mut file = AtomicFile::create(path)?;
     ParquetWriter::new(&mut file)
         .with_compression(ParquetCompression::Uncompressed)
@@ -126,7 +126,7 @@ fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), SweepError> {
     Ok(())
 }
 
-fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
+pub(super) fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).expect("memory");
     for r in rows {
@@ -139,7 +139,7 @@ fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
 /// Refuses if any run is missing.
 pub fn finalize(dir: &Path, sweep: &Sweep) -> Result<(), SweepError> {
     let (header, rows) = read_records(dir, sweep)?;
-    let params = &sweep.file().param;
+    let params = sweep.params();
     let first_metric = 3 + params.len();
     let metrics: Vec<&str> = header[first_metric..].iter().map(String::as_str).collect();
     let runs = sweep.runs();

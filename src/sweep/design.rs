@@ -2,7 +2,9 @@
 
 use super::Point;
 use super::file::{Design, Param, Range, SweepFile};
+use super::sample::Sample;
 use crate::scenario::Problem;
+use crate::sensitivity::{morris, saltelli, sobol_seq};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -31,21 +33,50 @@ fn grid_len(p: &Param) -> u64 {
     }
 }
 
-/// The number of points of a sweep file's design, saturating at `u64::MAX`.
-pub(super) fn point_count(f: &SweepFile) -> u64 {
+/// Whether a parameter has a single value (a fixed override, not a dimension of a
+/// sensitivity design).
+pub(super) fn is_fixed(p: &Param) -> bool {
+    match (&p.values, range_of(p)) {
+        (Some(v), _) => v.len() == 1,
+        (None, Some((r, _))) => r.from == r.to,
+        (None, None) => false,
+    }
+}
+
+/// The indices of the parameters a sobol or morris design varies (those with more than one
+/// value), in file order: the design's D dimensions.
+pub(super) fn varied(f: &SweepFile) -> Vec<usize> {
+    (0..f.param.len())
+        .filter(|&i| !is_fixed(&f.param[i]))
+        .collect()
+}
+
+/// Default number of Morris levels.
+pub const DEFAULT_LEVELS: u32 = 4;
+
+/// The number of points of a sweep file's design (`sample_rows` for a file design),
+/// saturating at `u64::MAX`.
+pub(super) fn point_count(f: &SweepFile, sample_rows: usize) -> u64 {
+    let d = varied(f).len();
     match f.design {
         Design::Grid => f
             .param
             .iter()
             .fold(1u64, |n, p| n.saturating_mul(grid_len(p))),
         Design::Random | Design::Lhs => u64::from(f.points.unwrap_or(0)),
+        Design::Sobol => {
+            let rows = saltelli::rows_per_point(d, f.second_order.unwrap_or(true)) as u64;
+            u64::from(f.points.unwrap_or(0)).saturating_mul(rows)
+        }
+        Design::Morris => u64::from(f.trajectories.unwrap_or(0)).saturating_mul(d as u64 + 1),
+        Design::File => sample_rows as u64,
     }
 }
 
 /// The problem of a design with more than [`MAX_RUNS`] runs: its count and the key to change
 /// (the largest factor: `replicates`, `points`, or a grid parameter's values or steps).
-fn size_problem(f: &SweepFile) -> Option<Problem> {
-    let points = point_count(f);
+fn size_problem(f: &SweepFile, sample_rows: usize) -> Option<Problem> {
+    let points = point_count(f, sample_rows);
     let runs = points.saturating_mul(u64::from(f.replicates));
     if runs <= MAX_RUNS {
         return None;
@@ -60,7 +91,9 @@ fn size_problem(f: &SweepFile) -> Option<Problem> {
             };
             (format!("param[{i}].{field}"), grid_len(p))
         })),
-        Design::Random | Design::Lhs => factors.push(("points".into(), points)),
+        Design::Random | Design::Lhs | Design::Sobol => factors.push(("points".into(), points)),
+        Design::Morris => factors.push(("trajectories".into(), points)),
+        Design::File => factors.push(("sample".into(), points)),
     }
     // The first of the largest factors.
     let (key, value) = factors
@@ -83,17 +116,24 @@ fn size_problem(f: &SweepFile) -> Option<Problem> {
     })
 }
 
-/// Every problem of a sweep file, in file order.
-pub(super) fn problems(f: &SweepFile) -> Vec<Problem> {
+/// The problems of the design-specific keys: each is required by some designs and refused
+/// by the others.
+fn design_key_problems(f: &SweepFile, sample: Option<&Sample>) -> Vec<Problem> {
     let mut out = Vec::new();
-    if f.replicates == 0 {
-        out.push(problem("replicates".into(), f.replicates, "an integer ≥ 1"));
-    }
-    match (f.design, f.points) {
-        (Design::Grid, Some(n)) => out.push(problem(
-            "points".into(),
-            n,
-            "no `points` with design = \"grid\" (the grid sets them)",
+    let design = f.design;
+    let name = design.name();
+    let not_here = |key: &str, value: &dyn std::fmt::Debug, designs: &str| {
+        problem(
+            key.into(),
+            value,
+            &format!("no `{key}` with design = \"{name}\" (only {designs})"),
+        )
+    };
+    match (design, f.points) {
+        (Design::Grid | Design::Morris | Design::File, Some(n)) => out.push(not_here(
+            "points",
+            &n,
+            "random, lhs: points; sobol: base samples",
         )),
         (Design::Random | Design::Lhs, None) => out.push(problem(
             "points".into(),
@@ -103,9 +143,102 @@ pub(super) fn problems(f: &SweepFile) -> Vec<Problem> {
         (Design::Random | Design::Lhs, Some(0)) => {
             out.push(problem("points".into(), 0, "an integer ≥ 1"))
         }
+        (Design::Sobol, None) => out.push(problem(
+            "points".into(),
+            "missing",
+            "the number of base samples N of the sobol design: a power of 2 ≥ 2",
+        )),
+        (Design::Sobol, Some(n)) if n < 2 || !n.is_power_of_two() => out.push(problem(
+            "points".into(),
+            n,
+            "a power of 2 ≥ 2 (the balance of Sobol' points holds for powers of 2)",
+        )),
         _ => {}
     }
-    if f.param.is_empty() {
+    if let (false, Some(v)) = (design == Design::Sobol, f.second_order) {
+        out.push(not_here("second_order", &v, "sobol"));
+    }
+    match (design, f.trajectories) {
+        (Design::Morris, None) => out.push(problem(
+            "trajectories".into(),
+            "missing",
+            "the number of Morris trajectories r: an integer ≥ 2",
+        )),
+        (Design::Morris, Some(r)) if r < 2 => {
+            out.push(problem("trajectories".into(), r, "an integer ≥ 2"))
+        }
+        (Design::Morris, _) => {}
+        (_, Some(r)) => out.push(not_here("trajectories", &r, "morris")),
+        (_, None) => {}
+    }
+    match (design, f.levels) {
+        (Design::Morris, Some(p)) if p < 2 || !p.is_multiple_of(2) => out.push(problem(
+            "levels".into(),
+            p,
+            "an even integer ≥ 2 (so that a step of p/(2(p−1)) stays on the levels)",
+        )),
+        (Design::Morris, _) => {}
+        (_, Some(p)) => out.push(not_here("levels", &p, "morris")),
+        (_, None) => {}
+    }
+    match (design, &f.sample) {
+        (Design::File, None) => out.push(problem(
+            "sample".into(),
+            "missing",
+            "the sample file of design = \"file\", relative to the sweep file",
+        )),
+        (Design::File, Some(_)) => {}
+        (_, Some(s)) => out.push(not_here("sample", s, "file")),
+        (_, None) => {}
+    }
+    let d = varied(f).len();
+    if matches!(design, Design::Sobol | Design::Morris) && d == 0 {
+        out.push(problem(
+            "param".into(),
+            "no parameter with more than one value",
+            &format!(
+                "at least one varied [[param]] (a range or several values) for design = \"{name}\""
+            ),
+        ));
+    }
+    let max = sobol_seq::MAX_DIMENSIONS / 2;
+    if design == Design::Sobol && d > max {
+        out.push(problem(
+            "param".into(),
+            format!("{d} varied parameters"),
+            &format!("at most {max} (the Sobol' direction numbers shipped cover {} dimensions, 2 per parameter)", sobol_seq::MAX_DIMENSIONS),
+        ));
+    }
+    if let (Design::File, Some(sample)) = (design, sample) {
+        for (i, p) in f.param.iter().enumerate() {
+            if !is_fixed(p) {
+                out.push(problem(
+                    format!("param[{i}]"),
+                    &p.key,
+                    "with design = \"file\", only single-value parameters (fixed overrides); the sample's columns are the varied ones",
+                ));
+            }
+            if sample.columns.contains(&p.key) {
+                out.push(problem(
+                    format!("param[{i}].key"),
+                    &p.key,
+                    "a key that is not also a column of the sample file",
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Every problem of a sweep file, in file order (`sample`: the parsed sample file of a file
+/// design).
+pub(super) fn problems(f: &SweepFile, sample: Option<&Sample>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if f.replicates == 0 {
+        out.push(problem("replicates".into(), f.replicates, "an integer ≥ 1"));
+    }
+    out.extend(design_key_problems(f, sample));
+    if f.param.is_empty() && f.design != Design::File {
         out.push(problem("param".into(), "[]", "at least one [[param]]"));
     }
     for (i, p) in f.param.iter().enumerate() {
@@ -148,7 +281,7 @@ pub(super) fn problems(f: &SweepFile) -> Vec<Problem> {
         }
     }
     if out.is_empty() {
-        out.extend(size_problem(f));
+        out.extend(size_problem(f, sample.map_or(0, |s| s.rows.len())));
     }
     out
 }
@@ -186,8 +319,9 @@ fn grid_values(p: &Param) -> Vec<toml::Value> {
         .collect()
 }
 
-/// A parameter's value at fraction `u ∈ [0, 1)` (random and lhs designs).
-fn sample(p: &Param, u: f64) -> toml::Value {
+/// A parameter's value at fraction `u ∈ [0, 1]` (random, lhs, sobol and morris designs; a
+/// list of values is cut into equal parts, the last part closed).
+fn sample_at(p: &Param, u: f64) -> toml::Value {
     match &p.values {
         Some(v) => v[((u * v.len() as f64) as usize).min(v.len() - 1)].clone(),
         None => {
@@ -197,12 +331,65 @@ fn sample(p: &Param, u: f64) -> toml::Value {
     }
 }
 
-/// The points of a validated sweep file. Random and lhs designs draw from ChaCha8 stream 0 of
-/// the sweep seed.
-pub(super) fn points(f: &SweepFile) -> Vec<Point> {
+/// The unit-cube coordinates of a sobol or morris design (one column per varied parameter,
+/// see [`varied`]), drawn from ChaCha8 stream 0 of the sweep seed: the Sobol' scrambling, or
+/// the Morris trajectories. `None` for the other designs.
+pub(super) fn unit_points(f: &SweepFile) -> Option<Vec<Vec<f64>>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(f.seed);
+    rng.set_stream(0);
+    let d = varied(f).len();
+    match f.design {
+        Design::Sobol => {
+            let n = f.points.expect("validated") as usize;
+            let base = sobol_seq::SobolSequence::scrambled(2 * d, &mut rng).points(n);
+            Some(saltelli::matrix(&base, d, f.second_order.unwrap_or(true)))
+        }
+        Design::Morris => {
+            let r = f.trajectories.expect("validated") as usize;
+            let levels = f.levels.unwrap_or(DEFAULT_LEVELS);
+            Some(morris::trajectories(d, r, levels, &mut rng))
+        }
+        _ => None,
+    }
+}
+
+/// The points of a validated sweep file (`sample`: the parsed sample of a file design, whose
+/// columns come first, then the file's fixed parameters). Random and lhs designs draw from
+/// ChaCha8 stream 0 of the sweep seed; sobol and morris map [`unit_points`] through each
+/// parameter's range, fixed parameters keeping their value.
+pub(super) fn points(f: &SweepFile, sample: Option<&Sample>) -> Vec<Point> {
     let mut rng = ChaCha8Rng::seed_from_u64(f.seed);
     rng.set_stream(0);
     match f.design {
+        Design::Sobol | Design::Morris => {
+            let unit = unit_points(f).expect("a sensitivity design");
+            let varied = varied(f);
+            unit.iter()
+                .map(|u| Point {
+                    values: f
+                        .param
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| match varied.iter().position(|&v| v == i) {
+                            Some(dim) => sample_at(p, u[dim]),
+                            None => sample_at(p, 0.0),
+                        })
+                        .collect(),
+                })
+                .collect()
+        }
+        Design::File => {
+            let sample = sample.expect("a file design has its sample");
+            sample
+                .rows
+                .iter()
+                .map(|row| {
+                    let mut values = row.clone();
+                    values.extend(f.param.iter().map(|p| sample_at(p, 0.0)));
+                    Point { values }
+                })
+                .collect()
+        }
         Design::Grid => {
             let mut points = vec![Point { values: Vec::new() }];
             for p in &f.param {
@@ -227,7 +414,7 @@ pub(super) fn points(f: &SweepFile) -> Vec<Point> {
                     values: f
                         .param
                         .iter()
-                        .map(|p| sample(p, rng.random::<f64>()))
+                        .map(|p| sample_at(p, rng.random::<f64>()))
                         .collect(),
                 })
                 .collect()
@@ -242,7 +429,7 @@ pub(super) fn points(f: &SweepFile) -> Vec<Point> {
                     strata.shuffle(&mut rng);
                     strata
                         .into_iter()
-                        .map(|s| sample(p, (s as f64 + rng.random::<f64>()) / n as f64))
+                        .map(|s| sample_at(p, (s as f64 + rng.random::<f64>()) / n as f64))
                         .collect()
                 })
                 .collect();

@@ -3,8 +3,8 @@
 //! ```toml
 //! scenario = "sybil-whitewash.toml"   # relative to the sweep file
 //! seed = 1
-//! design = "grid"                     # grid | random | lhs
-//! points = 8                          # random and lhs only
+//! design = "grid"                     # grid | random | lhs | sobol | morris | file
+//! points = 8                          # random and lhs: points; sobol: base samples N
 //! replicates = 5
 //!
 //! [[param]]
@@ -15,6 +15,9 @@
 //! key = "market.ranking"
 //! values = ["reputation", "trust"]
 //! ```
+//!
+//! Sensitivity designs (see [`Design`]) add `second_order` (sobol), `trajectories` and
+//! `levels` (morris) and `sample` (file).
 //!
 //! Raw serde types deny unknown keys; [`super::Sweep::load`] validates them, generates the
 //! design's points and applies every point to the base scenario, so that a key the scenario
@@ -34,9 +37,21 @@ pub struct SweepFile {
     /// How points are chosen.
     #[serde(default)]
     pub design: Design,
-    /// Number of points (random and lhs designs).
+    /// Number of points (random and lhs designs); base samples N (sobol design, a power of 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<u32>,
+    /// Sobol design: also run the BA rows needed for second-order indices (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_order: Option<bool>,
+    /// Morris design: number of trajectories r (≥ 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectories: Option<u32>,
+    /// Morris design: number of levels p (even, ≥ 2; default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<u32>,
+    /// File design: the sample file, relative to the sweep file's directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
     /// Runs per point, each with its own seed.
     #[serde(default = "one_u32")]
     pub replicates: u32,
@@ -65,6 +80,29 @@ pub enum Design {
     /// A Latin hypercube of `points` points: each parameter's range is cut into `points`
     /// strata and every stratum is used exactly once.
     Lhs,
+    /// Saltelli's scheme on a scrambled Sobol' sequence, for Sobol' indices: `points` = N
+    /// base samples (a power of 2), N(2D + 2) points with `second_order` (the default),
+    /// N(D + 2) without, D being the number of parameters with more than one value.
+    Sobol,
+    /// Morris elementary effects: `trajectories` r of D + 1 points on `levels` p levels.
+    Morris,
+    /// Points read from `sample`, a file of columns named by scenario keys (e.g. written by
+    /// SALib), one point per row in the file's order.
+    File,
+}
+
+impl Design {
+    /// The design's name in a sweep file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Design::Grid => "grid",
+            Design::Random => "random",
+            Design::Lhs => "lhs",
+            Design::Sobol => "sobol",
+            Design::Morris => "morris",
+            Design::File => "file",
+        }
+    }
 }
 
 /// A numeric range: `steps` evenly spaced values for a grid; the interval for random and lhs.
@@ -75,7 +113,7 @@ pub struct Range {
     pub from: f64,
     /// Last value.
     pub to: f64,
-    /// Values in a grid (≥ 2); ignored by random and lhs designs.
+    /// Values in a grid (≥ 2); ignored by the other designs.
     #[serde(default = "two")]
     pub steps: u32,
 }

@@ -8,6 +8,10 @@
 //!   all runs present ─▶ runs.csv, summary.csv (polars), runs.parquet, summary.parquet
 //! ```
 //!
+//! Designs: grid, random and lhs; for sensitivity analysis sobol (Saltelli rows of scrambled
+//! Sobol' points), morris (trajectories) and file (a SALib sample, [`sample`]). `analysis`
+//! computes a finished sobol or morris sweep's indices with [`crate::sensitivity`].
+//!
 //! Size: a design of more than [`MAX_RUNS`] runs (points × replicates) is refused before any
 //! point is generated, naming the count and the key to lower; one of more than [`LARGE_RUNS`]
 //! runs is warned about.
@@ -18,11 +22,13 @@
 //! sharding, and with or without `--resume`.
 
 pub mod aggregate;
+pub mod analysis;
 mod design;
 pub mod file;
 pub mod runner;
+pub mod sample;
 
-pub use design::MAX_RUNS;
+pub use design::{DEFAULT_LEVELS, MAX_RUNS};
 pub use file::{Design, Param, Range, SweepFile};
 
 /// A sweep with more runs than this is warned about before it starts (it is allowed up to
@@ -62,6 +68,27 @@ pub enum SweepError {
         /// Every problem, with its key and the allowed values.
         problems: Vec<Problem>,
     },
+    /// A sample file (design = "file") is malformed.
+    #[error("{file}: sample file: {message}")]
+    Sample {
+        /// The sample file.
+        file: PathBuf,
+        /// What is wrong, with its line.
+        message: String,
+    },
+    /// A sample file's column is refused by the base scenario (not a scenario key, or a value
+    /// out of range).
+    #[error("{file}: column `{column}` (first value {value}) is refused by the scenario: {source}")]
+    Column {
+        /// The sample file.
+        file: PathBuf,
+        /// The column's key.
+        column: String,
+        /// Its first value.
+        value: String,
+        /// The scenario's refusal.
+        source: Box<ScenarioError>,
+    },
     /// A point of the design is refused by the base scenario (unknown key, bad value).
     #[error("{file}: point {point} ({overrides}) is refused by the scenario: {source}")]
     Point {
@@ -96,7 +123,14 @@ pub struct Sweep {
     origin: PathBuf,
     scenario_text: String,
     scenario_path: PathBuf,
+    /// The varied parameters: the file's, after a file design's sample columns.
+    params: Vec<Param>,
+    /// A file design's sample file, verbatim.
+    sample_text: Option<String>,
     points: Vec<Point>,
+    /// Sobol and morris designs: the points in the unit cube, one coordinate per varied
+    /// parameter ([`Sweep::varied`]).
+    unit: Option<Vec<Vec<f64>>>,
     /// The validated scenario of each point (its runs differ only by seed).
     scenarios: Vec<Scenario>,
 }
@@ -132,27 +166,61 @@ impl Sweep {
         Self::new(file, path, scenario_text, scenario_path)
     }
 
-    /// Validates a parsed sweep against its base scenario's text.
+    /// Validates a parsed sweep against its base scenario's text (and reads the sample file
+    /// of a file design, relative to `origin`'s directory).
     pub fn new(
         file: SweepFile,
         origin: &Path,
         scenario_text: String,
         scenario_path: PathBuf,
     ) -> Result<Self, SweepError> {
-        let problems = design::problems(&file);
+        let (sample_text, sample) = match (file.design, &file.sample) {
+            (Design::File, Some(name)) => {
+                let path = origin.parent().unwrap_or_else(|| Path::new(".")).join(name);
+                let text = std::fs::read_to_string(&path).map_err(|source| SweepError::Read {
+                    file: path.clone(),
+                    source,
+                })?;
+                let parsed = sample::parse(&text).map_err(|message| SweepError::Sample {
+                    file: path.clone(),
+                    message,
+                })?;
+                check_columns(&parsed, &path, &scenario_text, &scenario_path)?;
+                (Some(text), Some(parsed))
+            }
+            _ => (None, None),
+        };
+        let problems = design::problems(&file, sample.as_ref());
         if !problems.is_empty() {
             return Err(SweepError::Invalid {
                 file: origin.to_path_buf(),
                 problems,
             });
         }
-        let points = design::points(&file);
+        let points = design::points(&file, sample.as_ref());
+        let unit = design::unit_points(&file);
+        let mut params: Vec<Param> = sample
+            .iter()
+            .flat_map(|s| {
+                s.columns.iter().enumerate().map(|(c, key)| Param {
+                    key: key.clone(),
+                    values: Some(s.rows.iter().map(|r| r[c].clone()).collect()),
+                    linear: None,
+                    log: None,
+                    integer: false,
+                })
+            })
+            .collect();
+        params.extend(file.param.iter().cloned());
         let mut sweep = Self {
             file,
             origin: origin.to_path_buf(),
             scenario_text,
             scenario_path,
+            params,
+            sample_text,
             points,
+            unit,
             scenarios: Vec::new(),
         };
         sweep.scenarios = (0..sweep.points.len())
@@ -171,6 +239,24 @@ impl Sweep {
         &self.points
     }
 
+    /// The parameters whose values the points list, in point-value order: a file design's
+    /// sample columns, then the sweep file's `[[param]]`s.
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+
+    /// The indices (into [`Sweep::params`]) of the parameters a sobol or morris design varies:
+    /// its dimensions, in order.
+    pub fn varied(&self) -> Vec<usize> {
+        design::varied(&self.file)
+    }
+
+    /// Sobol and morris designs: every point in the unit cube, one coordinate per
+    /// [`Sweep::varied`] parameter.
+    pub fn unit_points(&self) -> Option<&[Vec<f64>]> {
+        self.unit.as_deref()
+    }
+
     /// Every run, in (point, replicate) order.
     pub fn runs(&self) -> Vec<RunId> {
         (0..self.points.len())
@@ -182,8 +268,7 @@ impl Sweep {
 
     /// The `--set` overrides of a point.
     pub fn overrides(&self, point: usize) -> Vec<String> {
-        self.file
-            .param
+        self.params
             .iter()
             .zip(&self.points[point].values)
             .map(|(p, v)| format!("{}={v}", p.key))
@@ -218,13 +303,15 @@ impl Sweep {
         )
     }
 
-    /// The resolved sweep, as the files `sweep.resolved.toml` and `base.toml`: the sweep file
-    /// pointing at a verbatim copy of its base scenario, with every point listed in comments.
-    /// `marketsim sweep DIR/sweep.resolved.toml` reproduces the sweep, and two shards belong to
-    /// the same sweep iff these texts are equal.
-    pub fn resolved(&self) -> [(&'static str, String); 2] {
+    /// The resolved sweep, as the files `sweep.resolved.toml` and `base.toml` (and
+    /// `sample.txt` for a file design): the sweep file pointing at verbatim copies of its base
+    /// scenario and sample, with every point listed in comments. `marketsim sweep
+    /// DIR/sweep.resolved.toml` reproduces the sweep, and two shards belong to the same sweep
+    /// iff these texts are equal.
+    pub fn resolved(&self) -> Vec<(&'static str, String)> {
         let file = SweepFile {
             scenario: BASE_FILE.to_string(),
+            sample: self.sample_text.as_ref().map(|_| SAMPLE_FILE.to_string()),
             ..self.file.clone()
         };
         let mut out = format!(
@@ -236,17 +323,43 @@ impl Sweep {
         for p in 0..self.points.len() {
             out.push_str(&format!("#   {p}: {}\n", self.overrides(p).join(" ")));
         }
-        [
+        let mut files = vec![
             (RESOLVED_FILE, out),
             (BASE_FILE, self.scenario_text.clone()),
-        ]
+        ];
+        files.extend(self.sample_text.clone().map(|t| (SAMPLE_FILE, t)));
+        files
     }
+}
+
+/// Refuses a sample whose column is not a key the base scenario accepts (checked one column
+/// at a time with its first value, so the error names the column).
+fn check_columns(
+    sample: &sample::Sample,
+    path: &Path,
+    scenario_text: &str,
+    scenario_path: &Path,
+) -> Result<(), SweepError> {
+    for (c, column) in sample.columns.iter().enumerate() {
+        let value = sample.rows[0][c].to_string();
+        Scenario::from_toml(scenario_text, scenario_path, &[format!("{column}={value}")]).map_err(
+            |source| SweepError::Column {
+                file: path.to_path_buf(),
+                column: column.clone(),
+                value,
+                source: Box::new(source),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// Name of the resolved sweep file in a sweep's output directory.
 pub const RESOLVED_FILE: &str = "sweep.resolved.toml";
 /// Name of the copy of the base scenario in a sweep's output directory.
 pub const BASE_FILE: &str = "base.toml";
+/// Name of the copy of a file design's sample in a sweep's output directory.
+pub const SAMPLE_FILE: &str = "sample.txt";
 
 #[cfg(test)]
 mod tests;

@@ -165,7 +165,11 @@ pub fn prepare(
                 std::fs::remove_dir_all(&p).map_err(|e| atomic::at(&p, "cannot remove", e))?;
             }
         }
-        for name in super::aggregate::TABLE_FILES {
+        let stale = super::aggregate::TABLE_FILES
+            .into_iter()
+            .chain(super::analysis::FILES)
+            .chain([super::SAMPLE_FILE]);
+        for name in stale {
             let p = dir.join(name);
             if p.exists() {
                 std::fs::remove_file(&p).map_err(|e| atomic::at(&p, "cannot remove", e))?;
@@ -226,7 +230,7 @@ pub fn record(sweep: &Sweep, run: RunId, metrics: &[(String, Value)]) -> Vec<u8>
     // The run's seed is already a column of its own.
     let metrics: Vec<_> = metrics.iter().filter(|(name, _)| name != "seed").collect();
     let mut header = vec!["point_id".to_string(), "replicate".into(), "seed".into()];
-    header.extend(sweep.file().param.iter().map(|p| p.key.clone()));
+    header.extend(sweep.params().iter().map(|p| p.key.clone()));
     header.extend(metrics.iter().map(|(name, _)| name.clone()));
     let mut row = vec![
         run.point.to_string(),

@@ -254,7 +254,176 @@ fn sweeps_beyond_the_run_cap_are_refused_naming_the_largest_factor() {
         ))
         .unwrap()
     };
-    assert_eq!(design::point_count(&file(1000)) * 1000, MAX_RUNS);
-    assert!(design::problems(&file(1000)).is_empty());
-    assert_eq!(design::problems(&file(1001)).len(), 1);
+    assert_eq!(design::point_count(&file(1000), 0) * 1000, MAX_RUNS);
+    assert!(design::problems(&file(1000), None).is_empty());
+    assert_eq!(design::problems(&file(1001), None).len(), 1);
+}
+
+/// Two varied parameters and a fixed one, for the sensitivity designs.
+const SENS_PARAMS: &str = "[[param]]
+key = \"reputation.decay\"
+linear = { from = 0.5, to = 1.0 }
+     [[param]]
+key = \"run.horizon\"
+values = [1800]
+     [[param]]
+key = \"clients.count\"
+linear = { from = 4.0, to = 20.0 }
+integer = true
+";
+
+/// The sobol design's points are Saltelli's rows over the varied parameters, mapped through
+/// their ranges: N(2D + 2) points, the fixed parameter constant, and within each block of
+/// 2D + 2 rows, AB^j equal to A but for parameter j (taken from B), BA^j to B but for j.
+#[test]
+fn sobol_points_are_saltelli_blocks_over_the_varied_parameters() {
+    for (second, step) in [(true, 6), (false, 4)] {
+        let s = sweep(&format!(
+            "scenario = \"b\"\ndesign = \"sobol\"\npoints = 8\nsecond_order = {second}\nseed = 4\n{SENS_PARAMS}"
+        ))
+        .unwrap();
+        assert_eq!(s.points().len(), 8 * step);
+        assert_eq!(s.varied(), [0, 2]);
+        let unit = s.unit_points().unwrap();
+        for (p, u) in s.points().iter().zip(unit) {
+            assert_eq!(p.values[1], toml::Value::Integer(1800));
+            assert_eq!(p.values[0].as_float().unwrap(), 0.5 + 0.5 * u[0]);
+            assert_eq!(
+                p.values[2].as_integer().unwrap(),
+                (4.0 + 16.0 * u[1]).round() as i64
+            );
+        }
+        for block in unit.chunks(step) {
+            let (a, b) = (&block[0], &block[step - 1]);
+            assert_eq!(block[1], vec![b[0], a[1]]);
+            assert_eq!(block[2], vec![a[0], b[1]]);
+            if second {
+                assert_eq!(block[3], vec![a[0], b[1]]);
+                assert_eq!(block[4], vec![b[0], a[1]]);
+            }
+        }
+        // Stream 0 of the sweep seed: same seed, same design; another seed, another.
+        let again = |seed: u64| {
+            sweep(&format!(
+                "scenario = \"b\"\ndesign = \"sobol\"\npoints = 8\nsecond_order = {second}\nseed = {seed}\n{SENS_PARAMS}"
+            ))
+            .unwrap()
+            .points()
+            .to_vec()
+        };
+        assert_eq!(again(4), s.points());
+        assert_ne!(again(5), s.points());
+    }
+}
+
+/// The morris design: r trajectories of D + 1 points; each step moves one varied parameter
+/// by Δ = p/(2(p − 1)) of its range, every varied parameter once per trajectory.
+#[test]
+fn morris_points_are_trajectories_over_the_varied_parameters() {
+    let s = sweep(&format!(
+        "scenario = \"b\"\ndesign = \"morris\"\ntrajectories = 5\nlevels = 6\n{SENS_PARAMS}"
+    ))
+    .unwrap();
+    assert_eq!(s.points().len(), 5 * 3);
+    let unit = s.unit_points().unwrap();
+    for t in unit.chunks(3) {
+        let moved: Vec<usize> = (1..3)
+            .map(|i| {
+                let j: Vec<usize> = (0..2).filter(|&j| t[i][j] != t[i - 1][j]).collect();
+                assert_eq!(j.len(), 1);
+                assert!(((t[i][j[0]] - t[i - 1][j[0]]).abs() - 0.6).abs() < 1e-12);
+                j[0]
+            })
+            .collect();
+        let mut sorted = moved.clone();
+        sorted.sort();
+        assert_eq!(sorted, [0, 1]);
+    }
+    assert!(
+        s.points()
+            .iter()
+            .all(|p| p.values[1] == toml::Value::Integer(1800))
+    );
+}
+
+#[test]
+fn sensitivity_design_keys_are_checked() {
+    let sobol =
+        |extra: &str| format!("scenario = \"b\"\ndesign = \"sobol\"\n{extra}\n{SENS_PARAMS}");
+    let morris =
+        |extra: &str| format!("scenario = \"b\"\ndesign = \"morris\"\n{extra}\n{SENS_PARAMS}");
+    assert_eq!(problems(&sobol("")), ["points"]);
+    assert_eq!(problems(&sobol("points = 6")), ["points"]);
+    assert_eq!(problems(&sobol("points = 1")), ["points"]);
+    assert_eq!(problems(&sobol("points = 8\nlevels = 4")), ["levels"]);
+    assert_eq!(
+        problems(&sobol("points = 8\ntrajectories = 4")),
+        ["trajectories"]
+    );
+    assert_eq!(
+        problems(&sobol("points = 8\nsample = \"x.csv\"")),
+        ["sample"]
+    );
+    assert_eq!(problems(&morris("")), ["trajectories"]);
+    assert_eq!(problems(&morris("trajectories = 1")), ["trajectories"]);
+    assert_eq!(
+        problems(&morris("trajectories = 4\nlevels = 3")),
+        ["levels"]
+    );
+    assert_eq!(
+        problems(&morris("trajectories = 4\nlevels = 0")),
+        ["levels"]
+    );
+    assert_eq!(
+        problems(&morris("trajectories = 4\npoints = 8")),
+        ["points"]
+    );
+    assert_eq!(
+        problems(&morris("trajectories = 4\nsecond_order = false")),
+        ["second_order"]
+    );
+    assert_eq!(
+        problems(
+            "scenario = \"b\"\nsecond_order = true\n[[param]]\nkey = \"clients.count\"\nvalues = [1, 2]\n"
+        ),
+        ["second_order"]
+    );
+    // Only fixed parameters: nothing to analyse.
+    assert_eq!(
+        problems(
+            "scenario = \"b\"\ndesign = \"sobol\"\npoints = 4\n[[param]]\nkey = \"clients.count\"\nvalues = [5]\n"
+        ),
+        ["param"]
+    );
+    // More parameters than the shipped direction numbers cover.
+    let many: String = (0..65)
+        .map(|i| format!("[[param]]\nkey = \"k{i}\"\nlinear = {{ from = 0.0, to = 1.0 }}\n"))
+        .collect();
+    assert_eq!(
+        problems(&format!(
+            "scenario = \"b\"\ndesign = \"sobol\"\npoints = 2\n{many}"
+        )),
+        ["param"]
+    );
+    // A wrong type is a parse error naming the key.
+    let e = sweep(&sobol("points = 8\nsecond_order = \"yes\"")).unwrap_err();
+    assert!(
+        matches!(e, SweepError::Parse { .. }) && e.to_string().contains("second_order"),
+        "{e}"
+    );
+    // Messages name the allowed values.
+    let e = sweep(&morris("trajectories = 4\nlevels = 5"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("key `levels` = 5: allowed an even integer ≥ 2"),
+        "{e}"
+    );
+    let e = sweep(&sobol("points = 12")).unwrap_err().to_string();
+    assert!(
+        e.contains("key `points` = 12: allowed a power of 2 ≥ 2"),
+        "{e}"
+    );
+    // Size: N(2D + 2) points count toward the cap.
+    assert_eq!(problems(&sobol("points = 262144")), ["points"]);
 }

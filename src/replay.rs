@@ -12,7 +12,6 @@
 
 use crate::agents::Kind;
 use crate::market::escrow::{EscrowLedger, Settlement};
-use crate::market::marketplace::MarketConfig;
 use crate::market::reputation::ReputationEngine;
 use crate::market::{AgentId, ContractId, EscrowId};
 use crate::metrics::AgentStats;
@@ -104,7 +103,7 @@ pub fn rebuild<'a>(
     scenario: &Scenario,
     lines: impl Iterator<Item = &'a str>,
 ) -> Result<Tables, String> {
-    let config = MarketConfig::from_scenario(scenario.file());
+    let config = scenario.market_config();
     let mut state = Rebuilt {
         ledger: EscrowLedger::new(),
         engine: ReputationEngine::new(config.reputation).expect("validated"),

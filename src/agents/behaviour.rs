@@ -1,6 +1,8 @@
 //! What each behaviour does at the three decision points of a job: asking, working, rating.
 
+use super::draws::{ClientDraws, GroupDraws};
 use super::population::{Identity, Kind};
+use crate::engine::MAX_SECONDS;
 use crate::market::{Credits, DIMENSIONS, QualityVector};
 use crate::scenario::{GamingStrategy, PopulationGroup};
 use rand::Rng;
@@ -34,11 +36,17 @@ pub enum Rating {
     },
 }
 
-/// Nominal duration of a job of `budget` credits: an hour at the median budget, growing with
-/// the square root of the budget, at least a minute.
-pub fn nominal_duration(budget: Credits, median: u64, rng: &mut impl Rng) -> u64 {
-    let scale = (budget.as_f64() / median as f64).sqrt();
-    ((3_600.0 * scale * rng.random_range(0.5..1.5)) as u64).max(60)
+/// Nominal duration of a job of `budget` credits, seconds: drawn from `duration` when the
+/// scenario gives one (independent of the budget); otherwise an hour at the typical budget,
+/// growing with the square root of the budget, at least a minute.
+pub fn nominal_duration(budget: Credits, clients: &ClientDraws, rng: &mut impl Rng) -> u64 {
+    match &clients.duration {
+        Some(d) => (d.sample(rng).round() as u64).min(MAX_SECONDS),
+        None => {
+            let scale = (budget.as_f64() / clients.typical_budget).sqrt();
+            ((3_600.0 * scale * rng.random_range(0.5..1.5)) as u64).clamp(60, MAX_SECONDS)
+        }
+    }
 }
 
 /// The cost factor of `group` (true cost as a share of the budget ceiling).
@@ -70,6 +78,7 @@ pub fn ask(
     kind: Kind,
     quality: f64,
     group: &PopulationGroup,
+    draws: &GroupDraws,
     job: &AskContext,
     rng: &mut impl Rng,
 ) -> Ask {
@@ -79,26 +88,14 @@ pub fn ask(
         high_value,
         reputation,
     } = *job;
-    let bid_noise = match group {
-        PopulationGroup::Honest(g) => g.bid_noise,
-        _ => 0.1,
+    let factor = draws.bid_factor.sample(rng);
+    let mut price = budget.as_f64() * cost_factor(group) * factor;
+    // Stated (a number or a draw), else truthful; some strategies override it below.
+    let mut confidence = match &draws.confidence {
+        Some(claimed) => claimed.sample(rng),
+        None => quality.clamp(0.0, 1.0),
     };
-    let noise = if bid_noise > 0.0 {
-        Normal::new(1.0, bid_noise)
-            .expect("validated")
-            .sample(rng)
-            .max(0.05)
-    } else {
-        1.0
-    };
-    let mut price = budget.as_f64() * cost_factor(group) * noise;
-    let mut confidence = quality.clamp(0.0, 1.0);
     match (kind, group) {
-        (Kind::Honest, PopulationGroup::Honest(g)) => {
-            if let Some(claimed) = g.confidence {
-                confidence = claimed;
-            }
-        }
         (Kind::Sybil, PopulationGroup::Sybil(g)) => {
             price *= g.underbid;
             confidence = 0.9;
@@ -136,33 +133,23 @@ pub fn defects(
     }
 }
 
-/// Per-dimension work noise σ of a group.
-fn work_noise(group: &PopulationGroup) -> f64 {
-    match group {
-        PopulationGroup::Honest(g) => g.quality_noise,
-        _ => 0.1,
-    }
-}
-
 /// The quality actually delivered: latent quality plus noise, or garbage on a defection.
 pub fn delivered_quality(
     identity: &Identity,
-    group: &PopulationGroup,
+    draws: &GroupDraws,
     defect: bool,
     rng: &mut impl Rng,
 ) -> [f64; DIMENSIONS] {
     if defect {
         return std::array::from_fn(|_| rng.random_range(0.0..0.1));
     }
-    let sigma = work_noise(group);
-    std::array::from_fn(|d| {
-        let e = if sigma > 0.0 {
-            Normal::new(0.0, sigma).expect("validated").sample(rng)
-        } else {
-            0.0
-        };
-        (identity.latent[d] + e).clamp(0.0, 1.0)
-    })
+    std::array::from_fn(|d| (identity.latent[d] + draws.delivery_noise.sample(rng)).clamp(0.0, 1.0))
+}
+
+/// The vector a self-reporting gamer reports for its own delivery (SPEC §9: manufactured
+/// scores without a wash client).
+pub fn self_report(draws: &GroupDraws, rng: &mut impl Rng) -> QualityVector {
+    QualityVector::clamped(std::array::from_fn(|_| draws.reported_score.sample(rng)))
 }
 
 /// The vector a client records for a delivery.
@@ -226,7 +213,7 @@ pub fn wash_duration(kind: Kind, nominal: u64, rng: &mut impl Rng) -> u64 {
 mod tests {
     use super::*;
     use crate::market::{AgentId, OwnerId};
-    use crate::scenario::{GamingGroup, HonestGroup, SybilGroup};
+    use crate::scenario::{GamingGroup, HonestGroup, Scenario, ScenarioFile, SybilGroup};
     use rand::SeedableRng;
 
     fn identity(kind: Kind, latent: f64) -> Identity {
@@ -258,12 +245,19 @@ mod tests {
             high_value: false,
             reputation: 0.5,
         };
-        let h = ask(Kind::Honest, 0.8, &honest, &job, &mut rng);
+        let file = ScenarioFile {
+            population: vec![honest.clone(), sybil.clone()],
+            ..ScenarioFile::default()
+        };
+        let draws = Scenario::from_file(file, std::path::Path::new("<test>"))
+            .expect("valid")
+            .group_draws();
+        let h = ask(Kind::Honest, 0.8, &honest, &draws[0], &job, &mut rng);
         assert_eq!(h.price, Credits(600));
         assert!((h.confidence - 0.8).abs() < 1e-12);
         let mut total = 0.0;
         for _ in 0..1000 {
-            let s = ask(Kind::Sybil, 0.3, &sybil, &job, &mut rng);
+            let s = ask(Kind::Sybil, 0.3, &sybil, &draws[1], &job, &mut rng);
             assert_eq!(s.confidence, 0.9);
             total += s.price.as_f64();
         }

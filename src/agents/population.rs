@@ -1,9 +1,9 @@
 //! Building the population from the scenario's `[[population]]` groups.
 
+use super::draws::GroupDraws;
 use crate::market::{AgentId, ClientId, DIMENSIONS, OwnerId, QualityVector, Weights};
 use crate::scenario::{GamingStrategy, PopulationGroup, ScenarioFile};
 use rand::Rng;
-use rand_distr::{Distribution, Normal};
 
 /// The ground-truth type of an identity (SPEC §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,9 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order used for output columns.
-    pub const ALL: [Kind; 8] = [
+    /// (Self-reporting gamers come last: they were added after the others, and the order fixes
+    /// the column order of existing outputs.)
+    pub const ALL: [Kind; 9] = [
         Kind::Honest,
         Kind::Gaming(GamingStrategy::ScoreInflation),
         Kind::Gaming(GamingStrategy::RapidCycling),
@@ -29,6 +31,7 @@ impl Kind {
         Kind::Gaming(GamingStrategy::ConfidenceInflation),
         Kind::Sybil,
         Kind::Ring,
+        Kind::Gaming(GamingStrategy::SelfReport),
     ];
 
     /// snake_case label used in CSV output.
@@ -40,6 +43,7 @@ impl Kind {
             Kind::Gaming(GamingStrategy::PerfectStreak) => "perfect_streak",
             Kind::Gaming(GamingStrategy::ReputationFarming) => "reputation_farming",
             Kind::Gaming(GamingStrategy::ConfidenceInflation) => "confidence_inflation",
+            Kind::Gaming(GamingStrategy::SelfReport) => "self_report",
             Kind::Sybil => "sybil",
             Kind::Ring => "ring",
         }
@@ -107,15 +111,17 @@ pub struct Population {
     pub owners: u32,
 }
 
-/// Draws an agent's latent quality vector around `mean` (spread across agents, per dimension).
-pub fn latent_quality(mean: f64, spread: f64, rng: &mut impl Rng) -> [f64; DIMENSIONS] {
-    let centre = if spread > 0.0 {
-        Normal::new(mean, spread).expect("validated").sample(rng)
-    } else {
-        mean
-    };
+/// Draws an agent's latent quality vector: a centre from the group's quality distribution,
+/// then each dimension jittered uniformly by ± the group's jitter, clamped into [0, 1].
+pub fn latent_quality(draws: &GroupDraws, rng: &mut impl Rng) -> [f64; DIMENSIONS] {
+    let centre = draws.quality.sample(rng);
+    let j = draws.jitter;
     std::array::from_fn(|_| {
-        let jitter: f64 = rng.random_range(-0.02..=0.02);
+        let jitter: f64 = if j > 0.0 {
+            rng.random_range(-j..=j)
+        } else {
+            0.0
+        };
         (centre + jitter).clamp(0.0, 1.0)
     })
 }

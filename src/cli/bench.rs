@@ -73,6 +73,7 @@ pub(crate) fn scenario_file(agents: u32, jobs: u64, seed: u64) -> ScenarioFile {
         GamingStrategy::PerfectStreak,
         GamingStrategy::ReputationFarming,
         GamingStrategy::ConfidenceInflation,
+        GamingStrategy::SelfReport,
     ];
     let gaming_wash = 2.0;
     let sybil = SybilGroup {

@@ -8,6 +8,7 @@ mod bench;
 mod check;
 mod replay;
 mod run;
+mod scenario;
 mod sweep;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Join the shard directories of a sweep into the files a single-process sweep writes.
     Merge(sweep::MergeArgs),
+    /// Describe the scenario file format: every key (`keys`) or a JSON Schema (`schema`).
+    Scenario(scenario::ScenarioArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -53,5 +56,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::run(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
+        Command::Scenario(args) => scenario::run(args),
     }
 }

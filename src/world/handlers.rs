@@ -3,7 +3,7 @@
 use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::{Ask, Kind, Rating};
-use crate::engine::{EventQueue, SimTime};
+use crate::engine::{EventQueue, MAX_SECONDS, SimTime};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
 use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
@@ -13,15 +13,12 @@ use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
 use crate::metrics::{Invariant, KindSample, Sample, concentration};
-use crate::scenario::PopulationGroup;
+use crate::scenario::{GamingStrategy, PopulationGroup};
 use crate::world::receipts::Receipt;
 use rand::Rng;
-use rand_distr::Distribution;
 
 /// Tokens consumed per second of work, for per-token contracts.
 const TOKENS_PER_SECOND: u64 = 10;
-/// Honest clients dispute deliveries whose observed mean quality is below this.
-const DISPUTE_QUALITY: f64 = 0.3;
 
 impl World {
     // ----- sampling ---------------------------------------------------------------------
@@ -122,7 +119,7 @@ impl World {
         let clients = &file.clients;
         let rng = &mut self.streams.jobs;
         let client = ClientId(rng.random_range(0..self.honest_clients));
-        let budget = self.draws.budget.sample(rng);
+        let budget = self.draws.clients.budget.sample(rng);
         let budget = Credits((budget.round() as u64).max(1));
         let capability = rng.random_range(0..clients.capabilities);
         let mix = &clients.pricing;
@@ -256,12 +253,9 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let clients = &self.scenario.file().clients;
-        let (deadline, median, k) = (
-            now + clients.deadline,
-            clients.budget_median,
-            clients.proposals_per_job as usize,
-        );
-        let nominal = behaviour::nominal_duration(budget, median, &mut self.streams.jobs);
+        let (deadline, k) = (now + clients.deadline, clients.proposals_per_job as usize);
+        let nominal =
+            behaviour::nominal_duration(budget, &self.draws.clients, &mut self.streams.jobs);
         let high_value = budget.as_f64() >= self.high_value_threshold;
         let job = self.open_job(
             now,
@@ -329,6 +323,7 @@ impl World {
                 bidder.kind,
                 bidder.quality,
                 group,
+                &self.draws.groups[bidder.group as usize],
                 &AskContext {
                     budget,
                     duration: nominal,
@@ -393,16 +388,13 @@ impl World {
             match &group {
                 PopulationGroup::Gaming(g) => g.wash_budget,
                 PopulationGroup::Ring(g) => g.wash_budget,
-                _ => self.scenario.file().clients.budget_median / 10,
+                _ => (self.draws.clients.typical_budget / 10.0) as u64,
             }
             .max(1),
         );
         let worker_identity = self.population.get(worker);
-        let nominal = behaviour::nominal_duration(
-            budget,
-            self.scenario.file().clients.budget_median,
-            &mut self.streams.adversaries,
-        );
+        let nominal =
+            behaviour::nominal_duration(budget, &self.draws.clients, &mut self.streams.adversaries);
         let work =
             behaviour::wash_duration(worker_identity.kind, nominal, &mut self.streams.adversaries);
         let rating = behaviour::wash_rating(worker_identity.kind, &group);
@@ -611,6 +603,7 @@ impl World {
         stats.value_won += opened.price.0;
         let identity = self.population.get(opened.agent);
         let group = &self.scenario.file().population[identity.group];
+        let draws = &self.draws.groups[identity.group];
         let j = self.jobs.get_mut(job).expect("live job");
         j.contract = Some(opened.contract);
         j.agent = opened.agent;
@@ -623,8 +616,13 @@ impl World {
         } else {
             let reputation = self.market.reputation().reputation(opened.agent);
             j.defect = behaviour::defects(identity, group, j.high_value, reputation);
-            j.delivered = behaviour::delivered_quality(identity, group, j.defect, rng);
-            j.work_seconds = ((j.nominal as f64) * rng.random_range(0.8..1.3)) as u64;
+            j.delivered = behaviour::delivered_quality(identity, draws, j.defect, rng);
+            j.work_seconds = if identity.kind == Kind::Gaming(GamingStrategy::SelfReport) {
+                (draws.report_seconds.sample(rng).round() as u64).min(MAX_SECONDS)
+            } else {
+                let factor = self.draws.clients.work_factor.sample(rng);
+                (((j.nominal as f64) * factor) as u64).min(MAX_SECONDS)
+            };
         }
         queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
         self.check_client(now, opened.client);
@@ -660,7 +658,8 @@ impl World {
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
         } else {
-            self.draws.review.sample(&mut self.streams.reviews).round() as u64
+            let delay = self.draws.clients.review.sample(&mut self.streams.reviews);
+            (delay.round() as u64).min(MAX_SECONDS)
         };
         queue.schedule(now + delay, Event::Reviewed(job));
     }
@@ -678,7 +677,12 @@ impl World {
         let clients = &self.scenario.file().clients;
         let observed_mean = j.observed_mean();
         let u: f64 = self.streams.reviews.random();
-        if observed_mean < DISPUTE_QUALITY || u < clients.p_dispute {
+        let automatic = self
+            .draws
+            .clients
+            .auto_dispute_below
+            .is_some_and(|below| observed_mean < below);
+        if automatic || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
             let from = self.contract_state(contract);
             let result = self.market.dispute(contract);
@@ -693,8 +697,9 @@ impl World {
                 self.emit(now, || Receipt::Dispute { contract });
             }
             self.recorder.counters.disputed += 1;
-            let delay = self.draws.dispute.sample(&mut self.streams.reviews);
-            queue.schedule(now + delay.round() as u64, Event::DisputeResolved(job));
+            let delay = self.draws.clients.dispute.sample(&mut self.streams.reviews);
+            let delay = (delay.round() as u64).min(MAX_SECONDS);
+            queue.schedule(now + delay, Event::DisputeResolved(job));
         } else if u < clients.p_dispute + clients.p_cancel {
             self.cancel(now, job, queue);
         } else {
@@ -710,7 +715,12 @@ impl World {
     ) {
         let j = self.jobs.get(job).expect("live job");
         let observed_mean = j.observed_mean();
-        let upheld = observed_mean >= DISPUTE_QUALITY
+        let automatic = self
+            .draws
+            .clients
+            .auto_dispute_below
+            .is_some_and(|below| observed_mean < below);
+        let upheld = !automatic
             && self
                 .streams
                 .reviews
@@ -746,8 +756,22 @@ impl World {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
         let noise = self.scenario.file().clients.rating_noise;
-        let rating = j.wash.map_or(Rating::Honest { noise }, |(_, r)| r);
-        let quality = behaviour::rate(&j.delivered, rating, &mut self.streams.reviews);
+        let identity = self.population.get(j.agent);
+        let quality = match j.wash {
+            Some((_, rating)) => behaviour::rate(&j.delivered, rating, &mut self.streams.reviews),
+            // A self-reporting gamer's own report is what gets recorded.
+            None if identity.kind == Kind::Gaming(GamingStrategy::SelfReport) => {
+                behaviour::self_report(
+                    &self.draws.groups[identity.group],
+                    &mut self.streams.reviews,
+                )
+            }
+            None => behaviour::rate(
+                &j.delivered,
+                Rating::Honest { noise },
+                &mut self.streams.reviews,
+            ),
+        };
         let tokens = j.work_seconds * TOKENS_PER_SECOND;
         let usage = Usage {
             seconds: j.work_seconds,
@@ -998,15 +1022,17 @@ impl World {
         let PopulationGroup::Sybil(g) = &self.scenario.file().population[identity.group] else {
             return;
         };
+        if g.independent == Some(true) {
+            return;
+        }
         let engine = self.market.reputation();
         let seasoned = engine.recordings(agent) >= u64::from(engine.config().min_jobs);
         if g.whitewash_trust <= 0.0 || !seasoned || engine.trust(agent) >= g.whitewash_trust {
             return;
         }
-        let (owner, group, quality, colluder, collude) = (
+        let (owner, group, colluder, collude) = (
             identity.owner,
             identity.group,
-            g.quality_mean,
             identity.colluding_client,
             g.collude,
         );
@@ -1014,16 +1040,7 @@ impl World {
         self.emit(now, || Receipt::Whitewash { agent });
         self.recorder.agents[agent.index()].whitewashed = true;
         self.recorder.counters.whitewashes += 1;
-        let fresh = self.add_identity(
-            owner,
-            Kind::Sybil,
-            group,
-            quality,
-            0.05,
-            colluder,
-            None,
-            now,
-        );
+        let fresh = self.add_identity(owner, Kind::Sybil, group, colluder, None, now);
         if collude {
             self.schedule_wash(fresh, now, queue);
         }

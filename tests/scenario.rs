@@ -931,6 +931,110 @@ fn extremes() -> Vec<(String, Option<String>, Vec<String>)> {
         .collect()
 }
 
+/// Extremes of a distribution-valued key.
+const DIST_EXTREMES: [&str; 7] = [
+    "0",
+    "-1.0",
+    "1e300",
+    "{ uniform = [0, 1e300] }",
+    "{ exponential = { mean = 1e-300 } }",
+    "{ lognormal = { median = 1e300, sigma = 50 } }",
+    "{ normal = { mean = 0, sd = 1e300, min = 0, max = 1 } }",
+];
+
+/// A small base scenario with one group of `kind` (self-reporting for its own keys).
+fn small_base(kind: Option<&str>, path: &str) -> (String, Vec<String>) {
+    let kind = kind.unwrap_or("honest");
+    let strategy = if path.ends_with("reported_score") || path.ends_with("report_seconds") {
+        "strategy = \"self_report\"\n"
+    } else {
+        ""
+    };
+    let count = if kind == "honest" || kind == "gaming" {
+        "count = 3\n"
+    } else {
+        ""
+    };
+    let sets = [
+        "run.horizon=3600",
+        "clients.count=5",
+        "clients.jobs_per_hour=20",
+    ];
+    (
+        format!("[[population]]\nkind = \"{kind}\"\n{count}{strategy}"),
+        sets.map(String::from).to_vec(),
+    )
+}
+
+/// What became of one probe.
+#[derive(Debug, PartialEq)]
+enum Probe {
+    Refused,
+    Ran,
+    TooLong,
+}
+
+/// Refused naming a key, or (if small) run to the end with every invariant holding.
+fn refused_or_runs(base: &str, sets: &[String]) -> Result<Probe, String> {
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    match load(base, &sets) {
+        Err(ScenarioError::Invalid { problems, .. }) => {
+            if problems.is_empty() || problems.iter().any(|p| p.key.is_empty()) {
+                return Err(format!("{sets:?}: a refusal without a key: {problems:?}"));
+            }
+            Ok(Probe::Refused)
+        }
+        Err(e) => {
+            let m = e.to_string();
+            if !m.contains("--set") {
+                return Err(format!("{sets:?}: not blamed on a --set: {m}"));
+            }
+            Ok(Probe::Refused)
+        }
+        Ok(s) if s.estimate().events < 2e6 => {
+            let outcome = marketsim::world::simulate(s, |_| {});
+            let violations: u64 = marketsim::metrics::Invariant::ALL
+                .iter()
+                .map(|&i| outcome.recorder.invariants.violations(i))
+                .sum();
+            if violations > 0 {
+                return Err(format!("{sets:?}: {violations} invariant violation(s)"));
+            }
+            Ok(Probe::Ran)
+        }
+        Ok(_) => Ok(Probe::TooLong), // accepted, but far too long to run here (a warning)
+    }
+}
+
+#[test]
+fn every_extreme_of_every_key_is_refused_or_runs() {
+    let mut cases = extremes();
+    cases.extend(
+        keys::keys()
+            .into_iter()
+            .filter(|k| k.ty == "number or distribution")
+            .map(|k| {
+                let values = DIST_EXTREMES.map(String::from).to_vec();
+                (k.path.replace("[N]", "[0]"), k.kind, values)
+            }),
+    );
+    let mut seen = Vec::new();
+    for (path, kind, values) in cases {
+        for v in values {
+            let (base, mut sets) = small_base(kind.as_deref(), &path);
+            sets.push(format!("{path}={v}"));
+            seen.push(refused_or_runs(&base, &sets).unwrap_or_else(|e| panic!("{e}")));
+        }
+    }
+    let count = |p: Probe| seen.iter().filter(|&s| *s == p).count();
+    let (refused, ran) = (count(Probe::Refused), count(Probe::Ran));
+    assert!(
+        refused > 200 && ran > 300,
+        "{refused} refused, {ran} ran of {}",
+        seen.len()
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -966,14 +1070,11 @@ proptest! {
                 let m = e.to_string();
                 prop_assert!(m.contains("--set"), "{m}");
             }
-            Ok(s) => {
-                // Accepted: it must run to the end (small work only).
-                prop_assume!(s.estimate().events < 2e6);
-                let outcome = marketsim::world::simulate(s, |_| {});
-                prop_assert_eq!(
-                    outcome.recorder.invariants.violations(marketsim::metrics::Invariant::Conservation),
-                    0
-                );
+            Ok(_) => {
+                // Accepted: it must run to the end (small work only) with every invariant.
+                let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+                let probe = refused_or_runs(&base, &sets);
+                prop_assert!(probe.is_ok(), "{:?}", probe);
             }
         }
     }

@@ -86,10 +86,7 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
             Value::Float(total / active.len() as f64)
         };
         let group = &file.population[members.first().map_or(0, |i| i.group)];
-        // Per-dimension σ of one recorded score: work noise and rating noise combined.
-        let work = outcome.scenario.delivery_noise_sd(group);
-        let rating = file.clients.rating_noise;
-        let sigma = (work * work + rating * rating).sqrt() * sum_w2.sqrt();
+        let sigma = outcome.scenario.recorded_score_sd(group) * sum_w2.sqrt();
         push(format!("abs_error_{label}"), abs_error);
         push(
             format!("ewma_floor_{label}"),

@@ -3,7 +3,9 @@
 //! [`ScenarioFile`](super::ScenarioFile), and each constant keeps the one default and the one
 //! range check of its domain type.
 
-use super::{Clearing, DistSpec, PopulationGroup, Ranking, ReputationSection, Scenario};
+use super::{
+    Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationSection, Scenario,
+};
 use crate::agents::{Arrivals, ClientDraws, GroupDraws};
 use crate::engine::Dist;
 use crate::market::Credits;
@@ -200,8 +202,25 @@ impl Scenario {
         draws
     }
 
-    /// σ of the noise each delivered dimension of `group` carries (for the EWMA noise floor).
-    pub fn delivery_noise_sd(&self, group: &PopulationGroup) -> f64 {
+    /// σ of one recorded score dimension on `group`'s ordinary jobs (for the EWMA noise
+    /// floor): delivery noise and the client's rating noise combined; for self-reporting
+    /// gamers, the spread of their reports.
+    pub fn recorded_score_sd(&self, group: &PopulationGroup) -> f64 {
+        if let PopulationGroup::Gaming(g) = group
+            && g.strategy == GamingStrategy::SelfReport
+        {
+            return g
+                .reported_score
+                .as_ref()
+                .map_or(0.0, |s| self.moments(s).variance.sqrt());
+        }
+        let work = self.delivery_noise_sd(group);
+        let rating = self.file().clients.rating_noise;
+        (work * work + rating * rating).sqrt()
+    }
+
+    /// σ of the noise each delivered dimension of `group` carries.
+    fn delivery_noise_sd(&self, group: &PopulationGroup) -> f64 {
         let (spec, default) = match group {
             PopulationGroup::Honest(g) => (&g.delivery_noise, g.quality_noise),
             PopulationGroup::Gaming(g) => (&g.delivery_noise, ADVERSARY_NOISE),

@@ -95,7 +95,30 @@ pub(super) fn colluding_clients(group: &PopulationGroup) -> u64 {
 impl Scenario {
     /// The cost estimate of a run of this scenario.
     pub fn estimate(&self) -> Estimate {
-        estimate(self.file(), self.mean_gap())
+        let wash_gaps: Vec<Option<(f64, &'static str)>> = self
+            .file()
+            .population
+            .iter()
+            .map(|group| self.mean_wash_gap(group))
+            .collect();
+        estimate(self.file(), self.mean_gap(), &wash_gaps)
+    }
+
+    /// Mean seconds between one agent's wash jobs, and the key that sets it; `None` when the
+    /// group posts none.
+    fn mean_wash_gap(&self, group: &PopulationGroup) -> Option<(f64, &'static str)> {
+        let (interval, per_hour) = match group {
+            PopulationGroup::Gaming(g) if g.strategy.uses_wash_jobs() => {
+                (&g.wash_interval, g.wash_jobs_per_hour)
+            }
+            PopulationGroup::Sybil(g) if g.collude => (&g.wash_interval, g.wash_jobs_per_hour),
+            PopulationGroup::Ring(g) => (&g.wash_interval, g.wash_jobs_per_hour),
+            _ => return None,
+        };
+        Some(match interval {
+            Some(spec) => (self.moments(spec).mean, "wash_interval"),
+            None => (3_600.0 / per_hour, "wash_jobs_per_hour"),
+        })
     }
 
     /// Mean seconds between ordinary postings (infinite with an empty trace).
@@ -111,8 +134,9 @@ impl Scenario {
     }
 }
 
-/// The estimate from the file's values and the mean gap between ordinary postings (seconds).
-pub(super) fn estimate(f: &ScenarioFile, mean_gap: f64) -> Estimate {
+/// The estimate from the file's values, the mean gap between ordinary postings and, per group,
+/// the mean gap between one agent's wash jobs (seconds).
+fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) -> Estimate {
     let mut memory = Vec::new();
     for (i, group) in f.population.iter().enumerate() {
         memory.push((
@@ -166,25 +190,29 @@ pub(super) fn estimate(f: &ScenarioFile, mean_gap: f64) -> Estimate {
     let events_per_job = 6.0 + f64::from(c.proposals_per_job.min(1_000));
     let mut events = jobs * events_per_job;
     let mut events_key = "run.horizon".to_string();
-    for (i, group) in f.population.iter().enumerate() {
+    for (i, (group, wash_gap)) in f.population.iter().zip(wash_gaps).enumerate() {
         let n = identities(group) as f64;
-        let (wash_per_hour, prior) = match group {
-            PopulationGroup::Honest(g) => (0.0, f64::from(g.prior_jobs)),
-            PopulationGroup::Gaming(g) if g.strategy.uses_wash_jobs() => {
-                (g.wash_jobs_per_hour, 0.0)
+        if let Some((gap, key)) = wash_gap {
+            // A wash job lives for its work (about an hour at most) and a review of seconds.
+            let per_second = if *gap > 0.0 { n / gap } else { f64::INFINITY };
+            memory.push((
+                format!("wash jobs in flight of population[{i}]"),
+                format!("population[{i}].{key}"),
+                to_bytes((per_second * 7_200.0).min(per_second * horizon) * JOB_BYTES as f64),
+            ));
+            let wash = per_second * horizon * 6.0;
+            if wash > events {
+                events_key = format!("population[{i}].{key}");
             }
-            PopulationGroup::Sybil(g) if g.collude => (g.wash_jobs_per_hour, 0.0),
-            PopulationGroup::Ring(g) => (g.wash_jobs_per_hour, 0.0),
-            _ => (0.0, 0.0),
-        };
-        let wash = n * wash_per_hour * horizon / 3_600.0 * 6.0;
-        if wash > events {
-            events_key = format!("population[{i}].wash_jobs_per_hour");
+            events += wash;
         }
-        if n * prior > events.max(wash) {
-            events_key = format!("population[{i}].prior_jobs");
+        if let PopulationGroup::Honest(g) = group {
+            let prior = n * f64::from(g.prior_jobs);
+            if prior > events {
+                events_key = format!("population[{i}].prior_jobs");
+            }
+            events += prior;
         }
-        events += wash + n * prior;
     }
     Estimate {
         memory,

@@ -203,7 +203,7 @@ mod tests {
     fn bench_scenario_is_valid_adversarial_and_sized_by_jobs() {
         let (agents, jobs) = (2_000, 20_000);
         let file = scenario_file(agents, jobs, 3);
-        let kinds = crate::agents::Population::kinds_in(&file);
+        let kinds = file.kinds();
         assert_eq!(
             kinds.len(),
             Kind::ALL.len(),

@@ -6,7 +6,7 @@
 use super::{
     Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationSection, Scenario,
 };
-use crate::agents::{Arrivals, ClientDraws, GroupDraws};
+use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, Strategy};
 use crate::engine::Dist;
 use crate::market::Credits;
 use crate::market::auction::ProcurementRule;
@@ -17,6 +17,41 @@ use crate::market::quality::Weights;
 use crate::market::reputation::ReputationConfig;
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
+
+impl From<GamingStrategy> for Strategy {
+    fn from(s: GamingStrategy) -> Self {
+        match s {
+            GamingStrategy::ScoreInflation => Strategy::ScoreInflation,
+            GamingStrategy::RapidCycling => Strategy::RapidCycling,
+            GamingStrategy::PerfectStreak => Strategy::PerfectStreak,
+            GamingStrategy::ReputationFarming => Strategy::ReputationFarming,
+            GamingStrategy::ConfidenceInflation => Strategy::ConfidenceInflation,
+            GamingStrategy::SelfReport => Strategy::SelfReport,
+        }
+    }
+}
+
+impl PopulationGroup {
+    /// The ground-truth kind of the group's identities.
+    pub fn kind(&self) -> Kind {
+        match self {
+            PopulationGroup::Honest(_) => Kind::Honest,
+            PopulationGroup::Gaming(g) => Kind::Gaming(g.strategy.into()),
+            PopulationGroup::Sybil(_) => Kind::Sybil,
+            PopulationGroup::Ring(_) => Kind::Ring,
+        }
+    }
+}
+
+impl super::ScenarioFile {
+    /// The ground-truth kinds present, in [`Kind::ALL`] order.
+    pub fn kinds(&self) -> Vec<Kind> {
+        let mut present: Vec<Kind> = self.population.iter().map(PopulationGroup::kind).collect();
+        present.sort_by_key(|k| k.index());
+        present.dedup();
+        present
+    }
+}
 
 impl ReputationSection {
     /// The engine's config with `weights` (already checked: [`Weights`] cannot be invalid);
@@ -98,8 +133,8 @@ impl Scenario {
         spec.as_ref().map_or_else(default, |s| self.dist(s))
     }
 
-    /// The demand side's distributions; each absent key gets the default its doc states.
-    pub fn client_draws(&self) -> ClientDraws {
+    /// The demand side's config; each absent key gets the default its doc states.
+    pub fn client_config(&self) -> ClientConfig {
         let c = &self.file().clients;
         let arrivals = match self.arrival_trace() {
             Some(times) => Arrivals::Trace(times),
@@ -107,7 +142,7 @@ impl Scenario {
                 Dist::exponential_rate(c.jobs_per_hour / 3_600.0)
             })),
         };
-        ClientDraws {
+        ClientConfig {
             arrivals,
             budget: self.dist_or(&c.budget, || {
                 self.dist(&DistSpec::lognormal(c.budget_median as f64, c.budget_sigma))
@@ -125,22 +160,37 @@ impl Scenario {
         }
     }
 
-    /// Each `[[population]]` group's distributions, in file order.
-    pub fn group_draws(&self) -> Vec<GroupDraws> {
+    /// Each `[[population]]` group's config, in file order.
+    pub fn group_configs(&self) -> Vec<GroupConfig> {
         self.file()
             .population
             .iter()
-            .map(|group| self.draws_of(group))
+            .map(|group| self.group_config(group))
             .collect()
     }
 
-    fn draws_of(&self, group: &PopulationGroup) -> GroupDraws {
+    /// The ground-truth kinds present in the scenario, in [`Kind::ALL`] order.
+    pub fn kinds(&self) -> Vec<Kind> {
+        self.file().kinds()
+    }
+
+    fn group_config(&self, group: &PopulationGroup) -> GroupConfig {
         let unbounded = |mean, sd| Dist::normal(mean, sd, f64::NEG_INFINITY, f64::INFINITY);
         let bid = |sd| Dist::normal(1.0, sd, 0.05, f64::INFINITY);
         let wash = |spec: &Option<DistSpec>, per_hour: f64| {
             Some(self.dist_or(spec, || Dist::exponential_rate(per_hour / 3_600.0)))
         };
-        let mut draws = GroupDraws {
+        let (cost_factor, underbid, farming_target, wash_rating) = match group {
+            PopulationGroup::Honest(g) => (g.cost_factor, 1.0, 1.0, 0.0),
+            PopulationGroup::Gaming(g) => (g.cost_factor, 1.0, g.farming_target, 0.0),
+            PopulationGroup::Sybil(g) => (g.cost_factor, g.underbid, 1.0, 0.0),
+            PopulationGroup::Ring(g) => (g.cost_factor, 1.0, 1.0, g.wash_rating),
+        };
+        let mut draws = GroupConfig {
+            cost_factor,
+            underbid,
+            farming_target,
+            wash_rating,
             quality: Dist::Constant(0.0),
             jitter: QUALITY_JITTER,
             delivery_noise: unbounded(0.0, ADVERSARY_NOISE),

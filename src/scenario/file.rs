@@ -513,12 +513,7 @@ pub enum GamingStrategy {
 impl GamingStrategy {
     /// Whether the strategy runs wash jobs through a colluding client.
     pub fn uses_wash_jobs(self) -> bool {
-        matches!(
-            self,
-            GamingStrategy::ScoreInflation
-                | GamingStrategy::RapidCycling
-                | GamingStrategy::PerfectStreak
-        )
+        crate::agents::Strategy::from(self).uses_wash_jobs()
     }
 }
 

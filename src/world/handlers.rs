@@ -2,7 +2,7 @@
 
 use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
-use crate::agents::{Ask, Kind, Rating};
+use crate::agents::{Ask, Kind, Rating, Strategy};
 use crate::engine::{EventQueue, MAX_SECONDS, SimTime};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
@@ -13,7 +13,7 @@ use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
 use crate::metrics::{Invariant, KindSample, Sample, concentration};
-use crate::scenario::{GamingStrategy, PopulationGroup};
+use crate::scenario::PopulationGroup;
 use crate::world::receipts::Receipt;
 use rand::Rng;
 
@@ -119,7 +119,7 @@ impl World {
         let clients = &file.clients;
         let rng = &mut self.streams.jobs;
         let client = ClientId(rng.random_range(0..self.honest_clients));
-        let budget = self.draws.clients.budget.sample(rng);
+        let budget = self.config.clients.budget.sample(rng);
         let budget = Credits((budget.round() as u64).max(1));
         let capability = rng.random_range(0..clients.capabilities);
         let mix = &clients.pricing;
@@ -255,7 +255,7 @@ impl World {
         let clients = &self.scenario.file().clients;
         let (deadline, k) = (now + clients.deadline, clients.proposals_per_job as usize);
         let nominal =
-            behaviour::nominal_duration(budget, &self.draws.clients, &mut self.streams.jobs);
+            behaviour::nominal_duration(budget, &self.config.clients, &mut self.streams.jobs);
         let high_value = budget.as_f64() >= self.high_value_threshold;
         let job = self.open_job(
             now,
@@ -318,12 +318,10 @@ impl World {
             if !self.market.can_bid(agent) {
                 continue;
             }
-            let group = &self.scenario.file().population[bidder.group as usize];
             let ask = behaviour::ask(
                 bidder.kind,
                 bidder.quality,
-                group,
-                &self.draws.groups[bidder.group as usize],
+                &self.config.groups[bidder.group as usize],
                 &AskContext {
                     budget,
                     duration: nominal,
@@ -388,16 +386,20 @@ impl World {
             match &group {
                 PopulationGroup::Gaming(g) => g.wash_budget,
                 PopulationGroup::Ring(g) => g.wash_budget,
-                _ => (self.draws.clients.typical_budget / 10.0) as u64,
+                _ => (self.config.clients.typical_budget / 10.0) as u64,
             }
             .max(1),
         );
         let worker_identity = self.population.get(worker);
-        let nominal =
-            behaviour::nominal_duration(budget, &self.draws.clients, &mut self.streams.adversaries);
+        let nominal = behaviour::nominal_duration(
+            budget,
+            &self.config.clients,
+            &mut self.streams.adversaries,
+        );
         let work =
             behaviour::wash_duration(worker_identity.kind, nominal, &mut self.streams.adversaries);
-        let rating = behaviour::wash_rating(worker_identity.kind, &group);
+        let rating =
+            behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group]);
         let capability = worker_identity.capabilities.trailing_zeros();
         let deadline = now + self.scenario.file().clients.deadline;
         let job = self.open_job(
@@ -602,8 +604,7 @@ impl World {
         stats.jobs_won += 1;
         stats.value_won += opened.price.0;
         let identity = self.population.get(opened.agent);
-        let group = &self.scenario.file().population[identity.group];
-        let draws = &self.draws.groups[identity.group];
+        let group = &self.config.groups[identity.group];
         let j = self.jobs.get_mut(job).expect("live job");
         j.contract = Some(opened.contract);
         j.agent = opened.agent;
@@ -616,11 +617,11 @@ impl World {
         } else {
             let reputation = self.market.reputation().reputation(opened.agent);
             j.defect = behaviour::defects(identity, group, j.high_value, reputation);
-            j.delivered = behaviour::delivered_quality(identity, draws, j.defect, rng);
-            j.work_seconds = if identity.kind == Kind::Gaming(GamingStrategy::SelfReport) {
-                (draws.report_seconds.sample(rng).round() as u64).min(MAX_SECONDS)
+            j.delivered = behaviour::delivered_quality(identity, group, j.defect, rng);
+            j.work_seconds = if identity.kind == Kind::Gaming(Strategy::SelfReport) {
+                (group.report_seconds.sample(rng).round() as u64).min(MAX_SECONDS)
             } else {
-                let factor = self.draws.clients.work_factor.sample(rng);
+                let factor = self.config.clients.work_factor.sample(rng);
                 (((j.nominal as f64) * factor) as u64).min(MAX_SECONDS)
             };
         }
@@ -658,7 +659,7 @@ impl World {
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
         } else {
-            let delay = self.draws.clients.review.sample(&mut self.streams.reviews);
+            let delay = self.config.clients.review.sample(&mut self.streams.reviews);
             (delay.round() as u64).min(MAX_SECONDS)
         };
         queue.schedule(now + delay, Event::Reviewed(job));
@@ -678,7 +679,7 @@ impl World {
         let observed_mean = j.observed_mean();
         let u: f64 = self.streams.reviews.random();
         let automatic = self
-            .draws
+            .config
             .clients
             .auto_dispute_below
             .is_some_and(|below| observed_mean < below);
@@ -697,7 +698,11 @@ impl World {
                 self.emit(now, || Receipt::Dispute { contract });
             }
             self.recorder.counters.disputed += 1;
-            let delay = self.draws.clients.dispute.sample(&mut self.streams.reviews);
+            let delay = self
+                .config
+                .clients
+                .dispute
+                .sample(&mut self.streams.reviews);
             let delay = (delay.round() as u64).min(MAX_SECONDS);
             queue.schedule(now + delay, Event::DisputeResolved(job));
         } else if u < clients.p_dispute + clients.p_cancel {
@@ -716,7 +721,7 @@ impl World {
         let j = self.jobs.get(job).expect("live job");
         let observed_mean = j.observed_mean();
         let automatic = self
-            .draws
+            .config
             .clients
             .auto_dispute_below
             .is_some_and(|below| observed_mean < below);
@@ -760,12 +765,10 @@ impl World {
         let quality = match j.wash {
             Some((_, rating)) => behaviour::rate(&j.delivered, rating, &mut self.streams.reviews),
             // A self-reporting gamer's own report is what gets recorded.
-            None if identity.kind == Kind::Gaming(GamingStrategy::SelfReport) => {
-                behaviour::self_report(
-                    &self.draws.groups[identity.group],
-                    &mut self.streams.reviews,
-                )
-            }
+            None if identity.kind == Kind::Gaming(Strategy::SelfReport) => behaviour::self_report(
+                &self.config.groups[identity.group],
+                &mut self.streams.reviews,
+            ),
             None => behaviour::rate(
                 &j.delivered,
                 Rating::Honest { noise },

@@ -25,7 +25,7 @@ pub use handlers::detector_index;
 #[cfg(feature = "fault-injection")]
 pub use setup::{FAULT_ENV, injected_fault};
 
-use crate::agents::{ClientDraws, GroupDraws, Population, Rating};
+use crate::agents::{ClientConfig, GroupConfig, Population, Rating};
 use crate::engine::{EventQueue, Model, SimTime, Streams};
 use crate::market::contract::PricingModel;
 use crate::market::marketplace::Marketplace;
@@ -117,12 +117,12 @@ struct DagJob {
     outstanding: usize,
 }
 
-/// Distributions fixed for a run, built once instead of per draw.
-struct Draws {
+/// The clients' and groups' configs, built once per run by the scenario layer.
+struct Configs {
     /// The demand side's.
-    clients: ClientDraws,
+    clients: ClientConfig,
     /// Each population group's, by group index.
-    groups: Vec<GroupDraws>,
+    groups: Vec<GroupConfig>,
 }
 
 /// The market world: market core, population, randomness, jobs in flight and observations.
@@ -150,8 +150,8 @@ pub struct World {
     invitees: Vec<(crate::agents::Bidder, f64)>,
     /// Budget from which a job counts as high-value (reputation farmers defect on those).
     high_value_threshold: f64,
-    /// The run's fixed distributions.
-    draws: Draws,
+    /// The clients' and groups' configs (constants and distributions).
+    config: Configs,
     last_sample: Option<SimTime>,
     /// Where receipts go, when `--events` asked for them.
     receipts: Option<Box<dyn ReceiptSink>>,

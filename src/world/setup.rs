@@ -1,6 +1,6 @@
 //! Building a world from a scenario: market, clients, population and the first events.
 
-use super::{Draws, Event, World};
+use super::{Configs, Event, World};
 use crate::agents::population::{capability_mask, latent_quality};
 use crate::agents::{Arrivals, Identity, Kind, Population};
 use crate::engine::{EventQueue, MAX_SECONDS, SimTime, Streams};
@@ -39,7 +39,7 @@ impl World {
             dags: Slab::new(),
             honest_clients: file.clients.count,
             recorder: Recorder {
-                kinds: Population::kinds_in(&file),
+                kinds: scenario.kinds(),
                 ..Recorder::default()
             },
             ordinary_jobs: 0,
@@ -48,9 +48,9 @@ impl World {
             scratch: Vec::new(),
             invited: Vec::new(),
             invitees: Vec::new(),
-            draws: Draws {
-                clients: scenario.client_draws(),
-                groups: scenario.group_draws(),
+            config: Configs {
+                clients: scenario.client_config(),
+                groups: scenario.group_configs(),
             },
             high_value_threshold: high_value_threshold(&scenario),
             last_sample: None,
@@ -89,7 +89,7 @@ impl World {
                     // Self-reporting gamers need no colluding client.
                     let colluder = (g.strategy != GamingStrategy::SelfReport)
                         .then(|| self.open_client(balance));
-                    let kind = Kind::Gaming(g.strategy);
+                    let kind = spec.kind();
                     let agent = self.add_identity(owner, kind, group, colluder, None, 0);
                     if g.strategy.uses_wash_jobs() {
                         self.schedule_wash(agent, 0, queue);
@@ -179,7 +179,7 @@ impl World {
             self.scenario.file().clients.capabilities,
             &mut self.streams.population,
         );
-        let latent = latent_quality(&self.draws.groups[group], &mut self.streams.population);
+        let latent = latent_quality(&self.config.groups[group], &mut self.streams.population);
         let id = self.market.register_agent();
         let weights = self.market.reputation().weights();
         self.population.push(
@@ -207,7 +207,7 @@ impl World {
     }
 
     pub(super) fn schedule_next_arrival(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
-        let at = match &self.draws.clients.arrivals {
+        let at = match &self.config.clients.arrivals {
             Arrivals::Gaps(gaps) => {
                 let gap = gaps.sample(&mut self.streams.jobs);
                 // Rounding each gap would bias the rate once gaps are under a second
@@ -237,7 +237,7 @@ impl World {
         if !identity.active {
             return;
         }
-        let Some(interval) = &self.draws.groups[identity.group].wash_interval else {
+        let Some(interval) = &self.config.groups[identity.group].wash_interval else {
             return;
         };
         let gap = interval.sample(&mut self.streams.adversaries);

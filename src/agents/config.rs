@@ -1,6 +1,7 @@
-//! The distributions that drive clients and agents, built once per run by the scenario layer
-//! (`Scenario::client_draws`, `Scenario::group_draws`) and sampled with the caller's stream.
-//! Which stream draws each one is fixed by where it is used (see `engine::streams`).
+//! What drives clients and agents: their own config types, with the distributions built once
+//! per run. Only the scenario layer knows the file; it builds these (`Scenario::client_config`,
+//! `Scenario::group_configs`). Distributions are sampled with the caller's stream; which stream
+//! draws each one is fixed by where it is used (see `engine::streams`).
 
 use crate::engine::Dist;
 
@@ -14,9 +15,36 @@ pub enum Arrivals {
     Trace(Vec<f64>),
 }
 
+/// A gaming strategy (SPEC §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Wash jobs from a colluding client rated with near-constant vectors.
+    ScoreInflation,
+    /// Wash jobs completed within seconds, rated above 0.9.
+    RapidCycling,
+    /// Wash jobs rated 0.99 or better on every dimension.
+    PerfectStreak,
+    /// Honest on small jobs, then defects on a high-value one.
+    ReputationFarming,
+    /// Claims confidence 1.0 whatever its real quality.
+    ConfidenceInflation,
+    /// Reports manufactured scores for its own ordinary jobs (no wash client).
+    SelfReport,
+}
+
+impl Strategy {
+    /// Whether the strategy runs wash jobs through a colluding client.
+    pub fn uses_wash_jobs(self) -> bool {
+        matches!(
+            self,
+            Strategy::ScoreInflation | Strategy::RapidCycling | Strategy::PerfectStreak
+        )
+    }
+}
+
 /// The demand side's distributions.
 #[derive(Debug, Clone)]
-pub struct ClientDraws {
+pub struct ClientConfig {
     /// When ordinary jobs are posted.
     pub arrivals: Arrivals,
     /// Budget ceiling of an ordinary job, credits (rounded, at least 1).
@@ -37,9 +65,17 @@ pub struct ClientDraws {
     pub auto_dispute_below: Option<f64>,
 }
 
-/// One `[[population]]` group's distributions.
+/// One `[[population]]` group's constants and distributions.
 #[derive(Debug, Clone)]
-pub struct GroupDraws {
+pub struct GroupConfig {
+    /// True cost as a share of a job's budget ceiling.
+    pub cost_factor: f64,
+    /// Sybils: bid multiplier applied to an honest bid.
+    pub underbid: f64,
+    /// Reputation farmers: defect once R reaches this.
+    pub farming_target: f64,
+    /// Ring members: the rating they give each other (each dimension, ± 0.02).
+    pub wash_rating: f64,
     /// Centre of an agent's latent quality.
     pub quality: Dist,
     /// Half-width of the uniform jitter of each latent dimension around the centre (0: none).

@@ -834,7 +834,7 @@ fn scenarios_that_cannot_fit_in_memory_are_refused_with_the_estimate() {
     ] {
         refused_by_run(
             &["--set", set],
-            &[key, "estimated memory", "GiB", "16.0 GiB"],
+            &[key, "estimated peak memory", "GiB", "16.0 GiB"],
         );
     }
     refused_by_run(

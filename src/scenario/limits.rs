@@ -226,8 +226,8 @@ fn to_bytes(x: f64) -> u64 {
 }
 
 /// The refusal when the estimate does not fit [`MEMORY_LIMIT`], naming the key that drives
-/// the largest part.
-pub(super) fn memory_problem(estimate: &Estimate) -> Option<Problem> {
+/// the largest part, with its value.
+pub(super) fn memory_problem(f: &ScenarioFile, estimate: &Estimate) -> Option<Problem> {
     let total = estimate.memory_bytes();
     if total <= MEMORY_LIMIT {
         return None;
@@ -240,15 +240,34 @@ pub(super) fn memory_problem(estimate: &Estimate) -> Option<Problem> {
     Some(Problem {
         key: key.clone(),
         value: format!(
-            "(estimated memory {} in all, {} for {what})",
+            "{} (estimated peak memory {}, of which {} for {what})",
+            value_at(f, key),
             gib(total),
             gib(*bytes)
         ),
         allowed: format!(
-            "a scenario whose estimated peak memory fits in {} (lower `{key}`)",
+            "a scenario whose estimated peak memory fits in {} (change `{key}`)",
             gib(MEMORY_LIMIT)
         ),
     })
+}
+
+/// The value of `key` (`a.b` or `population[N].c`) in `f`, as TOML.
+fn value_at(f: &ScenarioFile, key: &str) -> String {
+    let mut v = toml::Value::try_from(f).expect("a scenario serialises");
+    for segment in key.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let next = v.get(name).cloned();
+        v = match (next, index) {
+            (Some(x), Some(i)) => x.get(i).cloned().unwrap_or(toml::Value::from("?")),
+            (Some(x), None) => x,
+            (None, _) => return "(default)".into(),
+        };
+    }
+    v.to_string()
 }
 
 fn gib(bytes: u64) -> String {

@@ -184,7 +184,10 @@ impl Scenario {
         if problems.is_empty() {
             let scenario = Self { file, columns };
             // Only a valid scenario can be sized.
-            problems.extend(limits::memory_problem(&scenario.estimate()));
+            problems.extend(limits::memory_problem(
+                scenario.file(),
+                &scenario.estimate(),
+            ));
             if problems.is_empty() {
                 return Ok(scenario);
             }

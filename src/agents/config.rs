@@ -65,6 +65,15 @@ pub struct ClientConfig {
     pub auto_dispute_below: Option<f64>,
 }
 
+impl ClientConfig {
+    /// Whether an honest client disputes a delivery of this observed mean quality at once
+    /// (such a dispute is never upheld).
+    pub fn disputes_at_once(&self, observed_mean: f64) -> bool {
+        self.auto_dispute_below
+            .is_some_and(|below| observed_mean < below)
+    }
+}
+
 /// One `[[population]]` group's constants and distributions.
 #[derive(Debug, Clone)]
 pub struct GroupConfig {

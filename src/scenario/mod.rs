@@ -1,13 +1,18 @@
-//! Scenario files: load, override, validate (SPEC: every constant is a scenario key).
+//! Scenario files: load, override, validate, and build the domain configs (SPEC: every
+//! constant is a scenario key). This layer is the only one that knows the file format.
 //!
 //! ```text
-//! TOML text ──parse──▶ toml::Table ──--set k=v──▶ Table ──serde (deny unknown)──▶ ScenarioFile
-//!                                                             ──validate──▶ Scenario
+//! TOML text ──parse──▶ toml::Table ──--set k=v (one at a time, each re-parsed)──▶ Table
+//!   ──serde (deny unknown)──▶ ScenarioFile ──read empirical CSVs, validate, size──▶ Scenario
+//!   ──build──▶ MarketConfig (market core), ClientConfig / GroupConfig (agents)
 //! ```
 //!
 //! Build, then validate: [`ScenarioFile`] is the raw serde boundary; [`Scenario`] can only be
 //! obtained through [`Scenario::from_file`], so everything downstream sees checked values. Every
-//! error names the file, the key path and the allowed values, and is raised before anything runs.
+//! error names the file, the key path and the allowed values (and the `--set` that brought it
+//! in), and is raised before anything runs: out-of-range values, broken distribution tables,
+//! unreadable data files, totals that could overflow, and scenarios whose estimated memory does
+//! not fit ([`limits`]). [`keys`] describes the format from the same serde types.
 
 mod build;
 pub mod dist;

@@ -678,11 +678,7 @@ impl World {
         let clients = &self.scenario.file().clients;
         let observed_mean = j.observed_mean();
         let u: f64 = self.streams.reviews.random();
-        let automatic = self
-            .config
-            .clients
-            .auto_dispute_below
-            .is_some_and(|below| observed_mean < below);
+        let automatic = self.config.clients.disputes_at_once(observed_mean);
         if automatic || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
             let from = self.contract_state(contract);
@@ -720,11 +716,7 @@ impl World {
     ) {
         let j = self.jobs.get(job).expect("live job");
         let observed_mean = j.observed_mean();
-        let automatic = self
-            .config
-            .clients
-            .auto_dispute_below
-            .is_some_and(|below| observed_mean < below);
+        let automatic = self.config.clients.disputes_at_once(observed_mean);
         let upheld = !automatic
             && self
                 .streams

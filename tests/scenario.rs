@@ -287,10 +287,14 @@ fn bad_distribution_tables_are_refused_naming_file_key_and_rule() {
         err.contains("population[0].confidence.normal") && err.contains("values in [0, 1]"),
         "{err}"
     );
-    // The right column is read when named.
+    // The right column is read when named, and the resolved scenario finds the file from
+    // wherever it is written.
     let text = "[clients]\nbudget = { empirical = { file = \"ok.csv\", column = \"budget\" } }\n";
     let s = load_at(text, &origin, &[]).unwrap();
     assert_eq!(s.typical_budget(), 150.0);
+    let elsewhere = scratch("bad-tables-elsewhere").join("scenario.resolved.toml");
+    let again = load_at(&s.to_resolved_toml(), &elsewhere, &[]).unwrap();
+    assert_eq!(again, s);
 }
 
 #[test]

@@ -460,14 +460,16 @@ impl DistSpec {
 }
 
 /// Resolves `source`'s file against `base` (the scenario's directory), rewriting it to the
-/// resolved path so that a resolved scenario written elsewhere still finds it, and loads the
+/// absolute path so that a resolved scenario written elsewhere still finds it, and loads the
 /// column into `columns`. The error says what is wrong with the file.
 pub fn load(
     source: &mut EmpiricalSource,
     base: &Path,
     columns: &mut Columns,
 ) -> Result<(), String> {
-    let path = base.join(source.file());
+    let joined = base.join(source.file());
+    // An absolute path, so that the resolved scenario finds it from wherever it is written.
+    let path = std::fs::canonicalize(&joined).unwrap_or(joined);
     source.set_file(path.to_string_lossy().into_owned());
     if columns.contains_key(source) {
         return Ok(());

@@ -411,6 +411,30 @@ fn self_reporting_gamers_need_no_wash_client_and_are_caught_by_rapid_cycling() {
         .map(|(k, v)| (k, v.to_string()))
         .collect();
     assert!(metric(&sum, "detection_rate_self_report") > 0.5, "{sum:?}");
+    // Reports of 0.995 within 30 s: rapid cycling fires on every self-reporter that worked.
+    let self_report = marketsim::agents::Kind::Gaming(marketsim::agents::Strategy::SelfReport);
+    let mut judged = 0;
+    for i in outcome
+        .population
+        .identities
+        .iter()
+        .filter(|i| i.kind == self_report)
+    {
+        let stats = &outcome.recorder.agents[i.id.index()];
+        if stats.jobs_won >= 3 {
+            assert!(
+                stats.flags[1] > 0,
+                "{} won {} jobs, never flagged",
+                i.id,
+                stats.jobs_won
+            );
+            judged += 1;
+        }
+    }
+    assert!(
+        judged >= 3,
+        "{judged} self-reporters worked enough to be judged"
+    );
     // Keys of the strategy are refused with another strategy.
     let err = refusal(
         "[[population]]\nkind = \"gaming\"\nstrategy = \"perfect_streak\"\nreported_score = 0.9\n",

@@ -754,10 +754,11 @@ impl World {
         let contract = j.contract.expect("contract");
         let noise = self.scenario.file().clients.rating_noise;
         let identity = self.population.get(j.agent);
+        let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
         let quality = match j.wash {
             Some((_, rating)) => behaviour::rate(&j.delivered, rating, &mut self.streams.reviews),
             // A self-reporting gamer's own report is what gets recorded.
-            None if identity.kind == Kind::Gaming(Strategy::SelfReport) => behaviour::self_report(
+            None if self_report => behaviour::self_report(
                 &self.config.groups[identity.group],
                 &mut self.streams.reviews,
             ),
@@ -772,7 +773,12 @@ impl World {
             seconds: j.work_seconds,
             tokens: tokens + self.streams.reviews.random_range(0..=tokens / 5),
         };
-        let completion_seconds = now - j.started_at;
+        // A self-reporter's report is also what dates its completion.
+        let completion_seconds = if self_report {
+            j.work_seconds
+        } else {
+            now - j.started_at
+        };
         let (from, settled) = (self.contract_state(contract), self.market.settlements());
         let result = self
             .market

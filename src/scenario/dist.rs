@@ -75,6 +75,16 @@ pub struct NormalParams {
     pub max: Option<f64>,
 }
 
+impl NormalParams {
+    /// The clamp bounds (infinite where not given).
+    fn bounds(&self) -> (f64, f64) {
+        (
+            self.min.unwrap_or(f64::NEG_INFINITY),
+            self.max.unwrap_or(f64::INFINITY),
+        )
+    }
+}
+
 /// Parameters of a log-normal distribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -332,22 +342,15 @@ impl DistSpec {
                     let (lo, hi) = (*lo as f64, *hi as f64);
                     m((lo + hi) / 2.0, (n * n - 1.0) / 12.0, lo, hi)
                 }
-                DistTable::Normal(p) => m(
-                    p.mean,
-                    p.sd * p.sd,
+                DistTable::Normal(p) => {
+                    let (lo, hi) = p.bounds();
                     if p.sd == 0.0 {
-                        p.mean
-                            .clamp(p.min.unwrap_or(f64::MIN), p.max.unwrap_or(f64::MAX))
+                        let c = p.mean.clamp(lo, hi);
+                        m(c, 0.0, c, c)
                     } else {
-                        p.min.unwrap_or(f64::NEG_INFINITY)
-                    },
-                    if p.sd == 0.0 {
-                        p.mean
-                            .clamp(p.min.unwrap_or(f64::MIN), p.max.unwrap_or(f64::MAX))
-                    } else {
-                        p.max.unwrap_or(f64::INFINITY)
-                    },
-                ),
+                        m(p.mean, p.sd * p.sd, lo, hi)
+                    }
+                }
                 DistTable::Lognormal(p) => {
                     let s2 = p.sigma * p.sigma;
                     let max = if p.sigma == 0.0 {
@@ -395,9 +398,10 @@ impl DistSpec {
             DistSpec::Table(t) => match t {
                 DistTable::Uniform([lo, hi]) => (lo + hi) / 2.0,
                 DistTable::UniformInt([lo, hi]) => (*lo as f64 + *hi as f64) / 2.0,
-                DistTable::Normal(p) => p
-                    .mean
-                    .clamp(p.min.unwrap_or(f64::MIN), p.max.unwrap_or(f64::MAX)),
+                DistTable::Normal(p) => {
+                    let (lo, hi) = p.bounds();
+                    p.mean.clamp(lo, hi)
+                }
                 DistTable::Lognormal(p) => p.median,
                 DistTable::Beta([a, b]) => ((a - 1.0 / 3.0) / (a + b - 2.0 / 3.0)).clamp(0.0, 1.0),
                 DistTable::Triangular([lo, mode, hi]) => {
@@ -431,12 +435,10 @@ impl DistSpec {
                 DistTable::Uniform([lo, hi]) => Dist::uniform(*lo, *hi),
                 DistTable::UniformInt([lo, hi]) if lo == hi => Dist::Constant(*lo as f64),
                 DistTable::UniformInt([lo, hi]) => Dist::UniformInt(*lo, *hi),
-                DistTable::Normal(p) => Dist::normal(
-                    p.mean,
-                    p.sd,
-                    p.min.unwrap_or(f64::NEG_INFINITY),
-                    p.max.unwrap_or(f64::INFINITY),
-                ),
+                DistTable::Normal(p) => {
+                    let (lo, hi) = p.bounds();
+                    Dist::normal(p.mean, p.sd, lo, hi)
+                }
                 DistTable::Lognormal(p) => {
                     Dist::LogNormal(LogNormal::new(p.median.ln(), p.sigma).expect("validated"))
                 }

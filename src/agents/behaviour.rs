@@ -2,10 +2,9 @@
 
 use super::config::{ClientConfig, GroupConfig, Strategy};
 use super::population::{Identity, Kind};
-use crate::engine::MAX_SECONDS;
+use crate::engine::{Dist, MAX_SECONDS};
 use crate::market::{Credits, DIMENSIONS, QualityVector};
 use rand::Rng;
-use rand_distr::{Distribution, Normal};
 
 /// A bid: the price asked, the confidence claimed and the duration promised (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,11 +20,9 @@ pub struct Ask {
 /// How a delivery gets rated by its client.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rating {
-    /// An ordinary client observes the delivered quality with noise of this σ per dimension.
-    Honest {
-        /// Rating noise σ.
-        noise: f64,
-    },
+    /// An ordinary client observes the delivered quality with its rating error (see
+    /// [`ClientConfig::rating_error`]) on each dimension.
+    Honest,
     /// A colluding client manufactures a vector with every dimension in `[low, high]`.
     Manufactured {
         /// Lowest score given.
@@ -140,17 +137,16 @@ pub fn self_report(group: &GroupConfig, rng: &mut impl Rng) -> QualityVector {
     QualityVector::clamped(std::array::from_fn(|_| group.reported_score.sample(rng)))
 }
 
-/// The vector a client records for a delivery.
-pub fn rate(delivered: &[f64; DIMENSIONS], rating: Rating, rng: &mut impl Rng) -> QualityVector {
+/// The vector a client records for a delivery; `honest_error` is what an honest client's
+/// rating adds to each dimension.
+pub fn rate(
+    delivered: &[f64; DIMENSIONS],
+    rating: Rating,
+    honest_error: &Dist,
+    rng: &mut impl Rng,
+) -> QualityVector {
     let scores = match rating {
-        Rating::Honest { noise } => std::array::from_fn(|d| {
-            let e = if noise > 0.0 {
-                Normal::new(0.0, noise).expect("validated").sample(rng)
-            } else {
-                0.0
-            };
-            delivered[d] + e
-        }),
+        Rating::Honest => std::array::from_fn(|d| delivered[d] + honest_error.sample(rng)),
         Rating::Manufactured { low, high } => std::array::from_fn(|_| {
             if high > low {
                 rng.random_range(low..=high)
@@ -206,6 +202,8 @@ mod tests {
         SybilGroup,
     };
     use rand::SeedableRng;
+
+    const NO_ERROR: Dist = Dist::Constant(0.0);
 
     fn identity(kind: Kind, latent: f64) -> Identity {
         Identity {
@@ -350,7 +348,12 @@ mod tests {
                 panic!("wash ratings are manufactured");
             };
             for _ in 0..100 {
-                let q = rate(&[0.0; DIMENSIONS], wash_rating(kind, g), &mut rng);
+                let q = rate(
+                    &[0.0; DIMENSIONS],
+                    wash_rating(kind, g),
+                    &NO_ERROR,
+                    &mut rng,
+                );
                 assert!(q.scores().iter().all(|s| (low..=high).contains(s)));
             }
         }
@@ -358,6 +361,7 @@ mod tests {
         let q = rate(
             &[0.0; 6],
             wash_rating(Kind::Gaming(Strategy::PerfectStreak), g),
+            &NO_ERROR,
             &mut rng,
         );
         assert!(q.min() >= 0.99);

@@ -60,6 +60,8 @@ pub struct ClientConfig {
     pub review: Dist,
     /// Dispute resolution delay, seconds.
     pub dispute: Dist,
+    /// What an honest client's rating adds to each delivered dimension.
+    pub rating_error: Dist,
     /// Observed mean quality below which an honest client disputes at once (and never
     /// upholds); `None`: no automatic disputes.
     pub auto_dispute_below: Option<f64>,

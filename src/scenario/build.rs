@@ -156,6 +156,9 @@ impl Scenario {
             dispute: self.dist_or(&c.dispute_delay, || {
                 Dist::exponential_rate(1.0 / c.dispute_seconds.max(1) as f64)
             }),
+            rating_error: self.dist_or(&c.rating_error, || {
+                Dist::normal(0.0, c.rating_noise, f64::NEG_INFINITY, f64::INFINITY)
+            }),
             auto_dispute_below: c.auto_dispute_threshold(),
         }
     }
@@ -265,7 +268,11 @@ impl Scenario {
                 .map_or(0.0, |s| self.moments(s).variance.sqrt());
         }
         let work = self.delivery_noise_sd(group);
-        let rating = self.file().clients.rating_noise;
+        let c = &self.file().clients;
+        let rating = c
+            .rating_error
+            .as_ref()
+            .map_or(c.rating_noise, |s| self.moments(s).variance.sqrt());
         (work * work + rating * rating).sqrt()
     }
 

@@ -326,6 +326,11 @@ pub struct ClientSection {
     /// Absent: exponential with mean `dispute_seconds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispute_delay: Option<DistSpec>,
+    /// What an honest client's rating adds to each delivered quality dimension (the result
+    /// is clamped into [0, 1]). A distribution. Absent: normal with mean 0 and sd
+    /// `rating_noise`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_error: Option<DistSpec>,
     /// Whether an honest client disputes every delivery whose observed mean quality is below
     /// `auto_dispute_below` (and never upholds such a dispute). Absent: true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -375,6 +380,7 @@ impl Default for ClientSection {
             work_factor: None,
             review_delay: None,
             dispute_delay: None,
+            rating_error: None,
             auto_dispute: None,
             auto_dispute_below: None,
         }

@@ -112,6 +112,12 @@ pub(super) fn dist_keys(
         &mut cl.dispute_delay,
         Support::NonNegative,
     );
+    key(
+        "clients",
+        "rating_error",
+        &mut cl.rating_error,
+        Support::Any,
+    );
     for (i, group) in f.population.iter_mut().enumerate() {
         let prefix = format!("population[{i}]");
         let (quality, noise, bid, wash) = match group {

@@ -752,11 +752,15 @@ impl World {
     fn complete(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
-        let noise = self.scenario.file().clients.rating_noise;
         let identity = self.population.get(j.agent);
         let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
         let quality = match j.wash {
-            Some((_, rating)) => behaviour::rate(&j.delivered, rating, &mut self.streams.reviews),
+            Some((_, rating)) => behaviour::rate(
+                &j.delivered,
+                rating,
+                &self.config.clients.rating_error,
+                &mut self.streams.reviews,
+            ),
             // A self-reporting gamer's own report is what gets recorded.
             None if self_report => behaviour::self_report(
                 &self.config.groups[identity.group],
@@ -764,7 +768,8 @@ impl World {
             ),
             None => behaviour::rate(
                 &j.delivered,
-                Rating::Honest { noise },
+                Rating::Honest,
+                &self.config.clients.rating_error,
                 &mut self.streams.reviews,
             ),
         };

@@ -3,6 +3,7 @@
 
 use crate::scenario::keys;
 use clap::{Args, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -22,11 +23,13 @@ enum ScenarioCommand {
 }
 
 pub(super) fn run(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
-    match args.command {
-        ScenarioCommand::Keys => print!("{}", keys::keys_table()),
-        ScenarioCommand::Schema => {
-            println!("{}", serde_json::to_string_pretty(&keys::schema())?)
-        }
+    let text = match args.command {
+        ScenarioCommand::Keys => keys::keys_table(),
+        ScenarioCommand::Schema => serde_json::to_string_pretty(&keys::schema())? + "\n",
+    };
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -8,9 +8,12 @@
 use super::ScenarioFile;
 use serde_json::{Map, Value};
 
-/// The JSON Schema (draft 2020-12) of a scenario file.
+/// The JSON Schema of a scenario file, in draft 7 (what Taplo and most TOML editors read).
 pub fn schema() -> Value {
-    let mut schema = schemars::schema_for!(ScenarioFile).to_value();
+    let mut schema = schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<ScenarioFile>()
+        .to_value();
     if let Some(root) = schema.as_object_mut() {
         root.insert("title".into(), Value::String("marketsim scenario".into()));
         root.insert(
@@ -23,6 +26,10 @@ pub fn schema() -> Value {
     }
     schema
 }
+
+/// Where a draft-7 schema keeps its definitions, and how it refers to one.
+pub const DEFINITIONS: &str = "definitions";
+const REF_PREFIX: &str = "#/definitions/";
 
 /// One key of the file format.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +54,7 @@ pub fn keys() -> Vec<Key> {
     let schema = schema();
     let empty = Map::new();
     let defs = schema
-        .get("$defs")
+        .get(DEFINITIONS)
         .and_then(Value::as_object)
         .unwrap_or(&empty);
     let mut out = Vec::new();
@@ -61,9 +68,14 @@ fn resolve<'a>(mut s: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
         if let Some(name) = s
             .get("$ref")
             .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|r| r.strip_prefix(REF_PREFIX))
         {
             s = &defs[name];
+            continue;
+        }
+        // Draft 7 ignores keywords beside `$ref`, so a described reference reads `allOf [$ref]`.
+        if let Some([only]) = s.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+            s = only;
             continue;
         }
         if let Some(variants) = s.get("anyOf").and_then(Value::as_array)
@@ -148,7 +160,7 @@ fn ref_name(prop: &Value) -> Option<&str> {
     fn direct(v: &Value) -> Option<&str> {
         v.get("$ref")
             .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|r| r.strip_prefix(REF_PREFIX))
     }
     direct(prop).or_else(|| prop.get("anyOf")?.as_array()?.iter().find_map(direct))
 }

@@ -88,9 +88,4 @@ impl Dist {
             Dist::Empirical(values) => values[rng.random_range(0..values.len())],
         }
     }
-
-    /// Whether sampling draws no random number.
-    pub fn is_constant(&self) -> bool {
-        matches!(self, Dist::Constant(_))
-    }
 }

@@ -60,7 +60,7 @@ impl Estimate {
 }
 
 /// Identities of a group when the run starts.
-pub(super) fn identities(group: &PopulationGroup) -> u64 {
+fn identities(group: &PopulationGroup) -> u64 {
     match group {
         PopulationGroup::Honest(g) => g.count.into(),
         PopulationGroup::Gaming(g) => g.count.into(),

@@ -298,6 +298,32 @@ fn bad_distribution_tables_are_refused_naming_file_key_and_rule() {
     assert_eq!(again, s);
 }
 
+/// Every distribution-valued key of the format is checked (a bad table is refused under its
+/// own key), so none can slip past validation.
+#[test]
+fn every_distribution_key_is_validated() {
+    let dist_keys: Vec<keys::Key> = keys::keys()
+        .into_iter()
+        .filter(|k| k.ty == "number or distribution")
+        .collect();
+    assert!(
+        dist_keys.len() >= 20,
+        "{} distribution keys",
+        dist_keys.len()
+    );
+    for key in dist_keys {
+        let path = key.path.replace("[N]", "[0]");
+        let (base, _) = small_base(key.kind.as_deref(), &path);
+        let err = load(&base, &[&format!("{path}={{ uniform = [5, 1] }}")])
+            .expect_err(&path)
+            .to_string();
+        assert!(
+            err.contains(&format!("`{path}.uniform`")) && err.contains("lo ≤ hi"),
+            "{path}: {err}"
+        );
+    }
+}
+
 #[test]
 fn set_accepts_distribution_tables() {
     let base = "[[population]]\nkind = \"honest\"\ncount = 4\n";

@@ -11,9 +11,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use marketsim::market::contract::{PricingModel, Usage};
-use marketsim::market::marketplace::{MarketConfig, Marketplace, ProposalTerms};
+use marketsim::market::marketplace::{Marketplace, ProposalTerms};
 use marketsim::market::{AgentId, ClientId, Credits, QualityVector};
-use marketsim::scenario::{Clearing, ScenarioFile};
+use marketsim::scenario::{Clearing, Scenario, ScenarioFile};
 use std::hint::black_box;
 
 const CLIENTS: u32 = 1_000;
@@ -24,7 +24,8 @@ const BUDGET: u64 = 2_000;
 fn market(clearing: Clearing) -> Marketplace {
     let mut file = ScenarioFile::default();
     file.market.clearing = clearing;
-    let mut market = Marketplace::new(MarketConfig::from_scenario(&file));
+    let scenario = Scenario::from_file(file, std::path::Path::new("<bench>")).expect("valid");
+    let mut market = Marketplace::new(scenario.market_config());
     for _ in 0..CLIENTS {
         market.open_client(Credits(1_000_000_000_000));
     }

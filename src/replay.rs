@@ -20,7 +20,6 @@
 use crate::agents::Kind;
 use crate::engine::SimTime;
 use crate::market::escrow::{EscrowLedger, Settlement};
-use crate::market::marketplace::MarketConfig;
 use crate::market::reputation::ReputationEngine;
 use crate::market::{AgentId, ContractId, EscrowId};
 use crate::metrics::{AgentStats, Invariant};
@@ -166,7 +165,7 @@ pub struct Replayer {
 impl Replayer {
     /// A replay of a run of `scenario`, before its first receipt.
     pub fn new(scenario: &Scenario) -> Self {
-        let config = MarketConfig::from_scenario(scenario.file());
+        let config = scenario.market_config();
         Self {
             state: Rebuilt {
                 ledger: EscrowLedger::new(),

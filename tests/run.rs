@@ -154,7 +154,10 @@ fn bad_scenarios_are_refused_before_anything_runs() {
         ("[clients]\ncuont = 5\n", &["cuont"]),
         ("[clients]\ncount = \"many\"\n", &["count"]),
         ("[clients]\ncount = -3\n", &["count"]),
-        ("[run]\nhorizon = 0\n", &["run.horizon", "an integer ≥ 1"]),
+        (
+            "[run]\nhorizon = 0\n",
+            &["run.horizon", "an integer in 1..=1099511627776 seconds"],
+        ),
         (
             "[clients]\np_cancel = 1.5\n",
             &["clients.p_cancel", "[0, 1]"],

@@ -1,10 +1,10 @@
 //! What each behaviour does at the three decision points of a job: asking, working, rating.
 
+use super::config::{ClientConfig, GroupConfig, Strategy};
 use super::population::{Identity, Kind};
+use crate::engine::{Dist, MAX_SECONDS};
 use crate::market::{Credits, DIMENSIONS, QualityVector};
-use crate::scenario::{GamingStrategy, PopulationGroup};
 use rand::Rng;
-use rand_distr::{Distribution, Normal};
 
 /// A bid: the price asked, the confidence claimed and the duration promised (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,11 +20,9 @@ pub struct Ask {
 /// How a delivery gets rated by its client.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rating {
-    /// An ordinary client observes the delivered quality with noise of this σ per dimension.
-    Honest {
-        /// Rating noise σ.
-        noise: f64,
-    },
+    /// An ordinary client observes the delivered quality with its rating error (see
+    /// [`ClientConfig::rating_error`]) on each dimension.
+    Honest,
     /// A colluding client manufactures a vector with every dimension in `[low, high]`.
     Manufactured {
         /// Lowest score given.
@@ -34,20 +32,16 @@ pub enum Rating {
     },
 }
 
-/// Nominal duration of a job of `budget` credits: an hour at the median budget, growing with
-/// the square root of the budget, at least a minute.
-pub fn nominal_duration(budget: Credits, median: u64, rng: &mut impl Rng) -> u64 {
-    let scale = (budget.as_f64() / median as f64).sqrt();
-    ((3_600.0 * scale * rng.random_range(0.5..1.5)) as u64).max(60)
-}
-
-/// The cost factor of `group` (true cost as a share of the budget ceiling).
-fn cost_factor(group: &PopulationGroup) -> f64 {
-    match group {
-        PopulationGroup::Honest(g) => g.cost_factor,
-        PopulationGroup::Gaming(g) => g.cost_factor,
-        PopulationGroup::Sybil(g) => g.cost_factor,
-        PopulationGroup::Ring(g) => g.cost_factor,
+/// Nominal duration of a job of `budget` credits, seconds: drawn from `duration` when the
+/// scenario gives one (independent of the budget); otherwise an hour at the typical budget,
+/// growing with the square root of the budget, at least a minute.
+pub fn nominal_duration(budget: Credits, clients: &ClientConfig, rng: &mut impl Rng) -> u64 {
+    match &clients.duration {
+        Some(d) => (d.sample(rng).round() as u64).min(MAX_SECONDS),
+        None => {
+            let scale = (budget.as_f64() / clients.typical_budget).sqrt();
+            ((3_600.0 * scale * rng.random_range(0.5..1.5)) as u64).clamp(60, MAX_SECONDS)
+        }
     }
 }
 
@@ -69,7 +63,7 @@ pub struct AskContext {
 pub fn ask(
     kind: Kind,
     quality: f64,
-    group: &PopulationGroup,
+    group: &GroupConfig,
     job: &AskContext,
     rng: &mut impl Rng,
 ) -> Ask {
@@ -79,33 +73,21 @@ pub fn ask(
         high_value,
         reputation,
     } = *job;
-    let bid_noise = match group {
-        PopulationGroup::Honest(g) => g.bid_noise,
-        _ => 0.1,
+    let factor = group.bid_factor.sample(rng);
+    let mut price = budget.as_f64() * group.cost_factor * factor;
+    // Stated (a number or a draw), else truthful; some strategies override it below.
+    let mut confidence = match &group.confidence {
+        Some(claimed) => claimed.sample(rng),
+        None => quality.clamp(0.0, 1.0),
     };
-    let noise = if bid_noise > 0.0 {
-        Normal::new(1.0, bid_noise)
-            .expect("validated")
-            .sample(rng)
-            .max(0.05)
-    } else {
-        1.0
-    };
-    let mut price = budget.as_f64() * cost_factor(group) * noise;
-    let mut confidence = quality.clamp(0.0, 1.0);
-    match (kind, group) {
-        (Kind::Honest, PopulationGroup::Honest(g)) => {
-            if let Some(claimed) = g.confidence {
-                confidence = claimed;
-            }
-        }
-        (Kind::Sybil, PopulationGroup::Sybil(g)) => {
-            price *= g.underbid;
+    match kind {
+        Kind::Sybil => {
+            price *= group.underbid;
             confidence = 0.9;
         }
-        (Kind::Gaming(GamingStrategy::ConfidenceInflation), _) => confidence = 1.0,
-        (Kind::Gaming(GamingStrategy::ReputationFarming), PopulationGroup::Gaming(g))
-            if high_value && reputation >= g.farming_target =>
+        Kind::Gaming(Strategy::ConfidenceInflation) => confidence = 1.0,
+        Kind::Gaming(Strategy::ReputationFarming)
+            if high_value && reputation >= group.farming_target =>
         {
             // Undercut to win the prize it means to defect on.
             price *= 0.8;
@@ -124,58 +106,47 @@ pub fn ask(
 /// defects on a high-value one once its reputation is high).
 pub fn defects(
     identity: &Identity,
-    group: &PopulationGroup,
+    group: &GroupConfig,
     high_value: bool,
     reputation: f64,
 ) -> bool {
-    match (identity.kind, group) {
-        (Kind::Gaming(GamingStrategy::ReputationFarming), PopulationGroup::Gaming(g)) => {
-            high_value && reputation >= g.farming_target
+    match identity.kind {
+        Kind::Gaming(Strategy::ReputationFarming) => {
+            high_value && reputation >= group.farming_target
         }
         _ => false,
-    }
-}
-
-/// Per-dimension work noise σ of a group.
-fn work_noise(group: &PopulationGroup) -> f64 {
-    match group {
-        PopulationGroup::Honest(g) => g.quality_noise,
-        _ => 0.1,
     }
 }
 
 /// The quality actually delivered: latent quality plus noise, or garbage on a defection.
 pub fn delivered_quality(
     identity: &Identity,
-    group: &PopulationGroup,
+    group: &GroupConfig,
     defect: bool,
     rng: &mut impl Rng,
 ) -> [f64; DIMENSIONS] {
     if defect {
         return std::array::from_fn(|_| rng.random_range(0.0..0.1));
     }
-    let sigma = work_noise(group);
-    std::array::from_fn(|d| {
-        let e = if sigma > 0.0 {
-            Normal::new(0.0, sigma).expect("validated").sample(rng)
-        } else {
-            0.0
-        };
-        (identity.latent[d] + e).clamp(0.0, 1.0)
-    })
+    std::array::from_fn(|d| (identity.latent[d] + group.delivery_noise.sample(rng)).clamp(0.0, 1.0))
 }
 
-/// The vector a client records for a delivery.
-pub fn rate(delivered: &[f64; DIMENSIONS], rating: Rating, rng: &mut impl Rng) -> QualityVector {
+/// The vector a self-reporting gamer reports for its own delivery (SPEC §9: manufactured
+/// scores without a wash client).
+pub fn self_report(group: &GroupConfig, rng: &mut impl Rng) -> QualityVector {
+    QualityVector::clamped(std::array::from_fn(|_| group.reported_score.sample(rng)))
+}
+
+/// The vector a client records for a delivery; `honest_error` is what an honest client's
+/// rating adds to each dimension.
+pub fn rate(
+    delivered: &[f64; DIMENSIONS],
+    rating: Rating,
+    honest_error: &Dist,
+    rng: &mut impl Rng,
+) -> QualityVector {
     let scores = match rating {
-        Rating::Honest { noise } => std::array::from_fn(|d| {
-            let e = if noise > 0.0 {
-                Normal::new(0.0, noise).expect("validated").sample(rng)
-            } else {
-                0.0
-            };
-            delivered[d] + e
-        }),
+        Rating::Honest => std::array::from_fn(|d| delivered[d] + honest_error.sample(rng)),
         Rating::Manufactured { low, high } => std::array::from_fn(|_| {
             if high > low {
                 rng.random_range(low..=high)
@@ -188,21 +159,21 @@ pub fn rate(delivered: &[f64; DIMENSIONS], rating: Rating, rng: &mut impl Rng) -
 }
 
 /// The rating a wash job of `kind` receives from its colluding client (SPEC §9).
-pub fn wash_rating(kind: Kind, group: &PopulationGroup) -> Rating {
-    match (kind, group) {
-        (Kind::Gaming(GamingStrategy::ScoreInflation), _) => Rating::Manufactured {
+pub fn wash_rating(kind: Kind, group: &GroupConfig) -> Rating {
+    match kind {
+        Kind::Gaming(Strategy::ScoreInflation) => Rating::Manufactured {
             low: 0.845,
             high: 0.855,
         },
-        (Kind::Gaming(GamingStrategy::RapidCycling), _) => Rating::Manufactured {
+        Kind::Gaming(Strategy::RapidCycling) => Rating::Manufactured {
             low: 0.91,
             high: 1.0,
         },
-        (Kind::Ring, PopulationGroup::Ring(g)) => Rating::Manufactured {
-            low: (g.wash_rating - 0.02).max(0.0),
-            high: (g.wash_rating + 0.02).min(1.0),
+        Kind::Ring => Rating::Manufactured {
+            low: (group.wash_rating - 0.02).max(0.0),
+            high: (group.wash_rating + 0.02).min(1.0),
         },
-        (Kind::Sybil, _) => Rating::Manufactured {
+        Kind::Sybil => Rating::Manufactured {
             low: 0.95,
             high: 1.0,
         },
@@ -217,7 +188,7 @@ pub fn wash_rating(kind: Kind, group: &PopulationGroup) -> Rating {
 /// Work time of a wash job: rapid cyclers fake completions within seconds.
 pub fn wash_duration(kind: Kind, nominal: u64, rng: &mut impl Rng) -> u64 {
     match kind {
-        Kind::Gaming(GamingStrategy::RapidCycling) => rng.random_range(5..=40),
+        Kind::Gaming(Strategy::RapidCycling) => rng.random_range(5..=40),
         _ => nominal,
     }
 }
@@ -226,8 +197,13 @@ pub fn wash_duration(kind: Kind, nominal: u64, rng: &mut impl Rng) -> u64 {
 mod tests {
     use super::*;
     use crate::market::{AgentId, OwnerId};
-    use crate::scenario::{GamingGroup, HonestGroup, SybilGroup};
+    use crate::scenario::{
+        GamingGroup, GamingStrategy, HonestGroup, PopulationGroup, Scenario, ScenarioFile,
+        SybilGroup,
+    };
     use rand::SeedableRng;
+
+    const NO_ERROR: Dist = Dist::Constant(0.0);
 
     fn identity(kind: Kind, latent: f64) -> Identity {
         Identity {
@@ -244,26 +220,39 @@ mod tests {
         }
     }
 
+    /// The configs the scenario layer builds for `groups`.
+    fn configs(groups: Vec<PopulationGroup>) -> Vec<GroupConfig> {
+        let file = ScenarioFile {
+            population: groups,
+            ..ScenarioFile::default()
+        };
+        Scenario::from_file(file, std::path::Path::new("<test>"))
+            .expect("valid")
+            .group_configs()
+    }
+
     #[test]
     fn sybils_underbid_honest_agents_and_claim_high_confidence() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let honest = PopulationGroup::Honest(HonestGroup {
-            bid_noise: 0.0,
-            ..HonestGroup::default()
-        });
-        let sybil = PopulationGroup::Sybil(SybilGroup::default());
+        let groups = configs(vec![
+            PopulationGroup::Honest(HonestGroup {
+                bid_noise: 0.0,
+                ..HonestGroup::default()
+            }),
+            PopulationGroup::Sybil(SybilGroup::default()),
+        ]);
         let job = AskContext {
             budget: Credits(1000),
             duration: 60,
             high_value: false,
             reputation: 0.5,
         };
-        let h = ask(Kind::Honest, 0.8, &honest, &job, &mut rng);
+        let h = ask(Kind::Honest, 0.8, &groups[0], &job, &mut rng);
         assert_eq!(h.price, Credits(600));
         assert!((h.confidence - 0.8).abs() < 1e-12);
         let mut total = 0.0;
         for _ in 0..1000 {
-            let s = ask(Kind::Sybil, 0.3, &sybil, &job, &mut rng);
+            let s = ask(Kind::Sybil, 0.3, &groups[1], &job, &mut rng);
             assert_eq!(s.confidence, 0.9);
             total += s.price.as_f64();
         }
@@ -272,41 +261,107 @@ mod tests {
     }
 
     #[test]
+    fn confidence_is_truthful_fixed_or_drawn() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let stated = |confidence| {
+            PopulationGroup::Honest(HonestGroup {
+                confidence,
+                ..HonestGroup::default()
+            })
+        };
+        let uniform =
+            crate::scenario::DistSpec::Table(crate::scenario::dist::DistTable::Uniform([0.5, 1.0]));
+        let groups = configs(vec![
+            stated(None),
+            stated(Some(crate::scenario::DistSpec::Constant(0.3))),
+            stated(Some(uniform)),
+        ]);
+        let job = AskContext {
+            budget: Credits(1000),
+            duration: 60,
+            high_value: false,
+            reputation: 0.5,
+        };
+        let claims = |g: &GroupConfig, rng: &mut rand_chacha::ChaCha8Rng| -> Vec<f64> {
+            (0..200)
+                .map(|_| ask(Kind::Honest, 0.8, g, &job, rng).confidence)
+                .collect()
+        };
+        assert!(claims(&groups[0], &mut rng).iter().all(|&c| c == 0.8));
+        assert!(claims(&groups[1], &mut rng).iter().all(|&c| c == 0.3));
+        let drawn = claims(&groups[2], &mut rng);
+        assert!(drawn.iter().all(|c| (0.5..1.0).contains(c)));
+        let mean = drawn.iter().sum::<f64>() / drawn.len() as f64;
+        assert!((mean - 0.75).abs() < 0.03, "mean drawn confidence {mean}");
+    }
+
+    #[test]
+    fn durations_follow_the_budget_unless_the_scenario_gives_them() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let text = "[clients]\nduration = { uniform_int = [600, 7200] }\n";
+        let scenario = Scenario::from_toml(text, std::path::Path::new("<test>"), &[]).unwrap();
+        let fixed = scenario.client_config();
+        let legacy = Scenario::from_file(ScenarioFile::default(), std::path::Path::new("<t>"))
+            .unwrap()
+            .client_config();
+        for budget in [Credits(10), Credits(1_000_000)] {
+            let d: Vec<u64> = (0..500)
+                .map(|_| nominal_duration(budget, &fixed, &mut rng))
+                .collect();
+            assert!(d.iter().all(|s| (600..=7200).contains(s)), "{budget}");
+            let mean = d.iter().sum::<u64>() as f64 / d.len() as f64;
+            assert!((mean - 3900.0).abs() < 200.0, "{budget}: mean {mean}");
+        }
+        // Without `duration`, a budget 10 000 times the median takes about 100 times longer.
+        let small = nominal_duration(Credits(1_000), &legacy, &mut rng);
+        let large = nominal_duration(Credits(10_000_000), &legacy, &mut rng);
+        assert!(large > 30 * small, "{small} vs {large}");
+    }
+
+    #[test]
     fn farmers_defect_only_on_high_value_jobs_once_reputable() {
-        let g = PopulationGroup::Gaming(GamingGroup {
+        let groups = configs(vec![PopulationGroup::Gaming(GamingGroup {
             strategy: GamingStrategy::ReputationFarming,
             farming_target: 0.8,
             ..GamingGroup::default()
-        });
-        let farmer = identity(Kind::Gaming(GamingStrategy::ReputationFarming), 0.9);
-        assert!(!defects(&farmer, &g, true, 0.79));
-        assert!(!defects(&farmer, &g, false, 0.95));
-        assert!(defects(&farmer, &g, true, 0.8));
+        })]);
+        let g = &groups[0];
+        let farmer = identity(Kind::Gaming(Strategy::ReputationFarming), 0.9);
+        assert!(!defects(&farmer, g, true, 0.79));
+        assert!(!defects(&farmer, g, false, 0.95));
+        assert!(defects(&farmer, g, true, 0.8));
         let honest = identity(Kind::Honest, 0.9);
-        assert!(!defects(&honest, &g, true, 0.95));
+        assert!(!defects(&honest, g, true, 0.95));
     }
 
     #[test]
     fn manufactured_ratings_stay_in_their_band() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
-        let g = PopulationGroup::Gaming(GamingGroup::default());
+        let groups = configs(vec![PopulationGroup::Gaming(GamingGroup::default())]);
+        let g = &groups[0];
         for kind in [
-            Kind::Gaming(GamingStrategy::PerfectStreak),
-            Kind::Gaming(GamingStrategy::RapidCycling),
-            Kind::Gaming(GamingStrategy::ScoreInflation),
+            Kind::Gaming(Strategy::PerfectStreak),
+            Kind::Gaming(Strategy::RapidCycling),
+            Kind::Gaming(Strategy::ScoreInflation),
         ] {
-            let Rating::Manufactured { low, high } = wash_rating(kind, &g) else {
+            let Rating::Manufactured { low, high } = wash_rating(kind, g) else {
                 panic!("wash ratings are manufactured");
             };
             for _ in 0..100 {
-                let q = rate(&[0.0; DIMENSIONS], wash_rating(kind, &g), &mut rng);
+                let q = rate(
+                    &[0.0; DIMENSIONS],
+                    wash_rating(kind, g),
+                    &NO_ERROR,
+                    &mut rng,
+                );
                 assert!(q.scores().iter().all(|s| (low..=high).contains(s)));
             }
         }
         // Perfect-streak vectors pass the 0.99 streak threshold; rapid cyclers' pass 0.9.
         let q = rate(
             &[0.0; 6],
-            wash_rating(Kind::Gaming(GamingStrategy::PerfectStreak), &g),
+            wash_rating(Kind::Gaming(Strategy::PerfectStreak), g),
+            &NO_ERROR,
             &mut rng,
         );
         assert!(q.min() >= 0.99);

@@ -6,7 +6,9 @@
 //! identity, the job and an RNG passed in by the caller: no hidden state, no I/O.
 
 pub mod behaviour;
+pub mod config;
 pub mod population;
 
 pub use behaviour::{Ask, Rating};
+pub use config::{Arrivals, ClientConfig, GroupConfig, Strategy};
 pub use population::{Bidder, Identity, Kind, Population};

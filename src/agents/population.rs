@@ -1,9 +1,8 @@
 //! Building the population from the scenario's `[[population]]` groups.
 
+use super::config::{GroupConfig, Strategy};
 use crate::market::{AgentId, ClientId, DIMENSIONS, OwnerId, QualityVector, Weights};
-use crate::scenario::{GamingStrategy, PopulationGroup, ScenarioFile};
 use rand::Rng;
-use rand_distr::{Distribution, Normal};
 
 /// The ground-truth type of an identity (SPEC §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,7 +10,7 @@ pub enum Kind {
     /// Honest agent.
     Honest,
     /// Gaming agent with its strategy.
-    Gaming(GamingStrategy),
+    Gaming(Strategy),
     /// Identity of a sybil owner.
     Sybil,
     /// Member of a colluding ring.
@@ -20,26 +19,30 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order used for output columns.
-    pub const ALL: [Kind; 8] = [
+    /// (Self-reporting gamers come last: they were added after the others, and the order fixes
+    /// the column order of existing outputs.)
+    pub const ALL: [Kind; 9] = [
         Kind::Honest,
-        Kind::Gaming(GamingStrategy::ScoreInflation),
-        Kind::Gaming(GamingStrategy::RapidCycling),
-        Kind::Gaming(GamingStrategy::PerfectStreak),
-        Kind::Gaming(GamingStrategy::ReputationFarming),
-        Kind::Gaming(GamingStrategy::ConfidenceInflation),
+        Kind::Gaming(Strategy::ScoreInflation),
+        Kind::Gaming(Strategy::RapidCycling),
+        Kind::Gaming(Strategy::PerfectStreak),
+        Kind::Gaming(Strategy::ReputationFarming),
+        Kind::Gaming(Strategy::ConfidenceInflation),
         Kind::Sybil,
         Kind::Ring,
+        Kind::Gaming(Strategy::SelfReport),
     ];
 
     /// snake_case label used in CSV output.
     pub fn label(self) -> &'static str {
         match self {
             Kind::Honest => "honest",
-            Kind::Gaming(GamingStrategy::ScoreInflation) => "score_inflation",
-            Kind::Gaming(GamingStrategy::RapidCycling) => "rapid_cycling",
-            Kind::Gaming(GamingStrategy::PerfectStreak) => "perfect_streak",
-            Kind::Gaming(GamingStrategy::ReputationFarming) => "reputation_farming",
-            Kind::Gaming(GamingStrategy::ConfidenceInflation) => "confidence_inflation",
+            Kind::Gaming(Strategy::ScoreInflation) => "score_inflation",
+            Kind::Gaming(Strategy::RapidCycling) => "rapid_cycling",
+            Kind::Gaming(Strategy::PerfectStreak) => "perfect_streak",
+            Kind::Gaming(Strategy::ReputationFarming) => "reputation_farming",
+            Kind::Gaming(Strategy::ConfidenceInflation) => "confidence_inflation",
+            Kind::Gaming(Strategy::SelfReport) => "self_report",
             Kind::Sybil => "sybil",
             Kind::Ring => "ring",
         }
@@ -107,15 +110,17 @@ pub struct Population {
     pub owners: u32,
 }
 
-/// Draws an agent's latent quality vector around `mean` (spread across agents, per dimension).
-pub fn latent_quality(mean: f64, spread: f64, rng: &mut impl Rng) -> [f64; DIMENSIONS] {
-    let centre = if spread > 0.0 {
-        Normal::new(mean, spread).expect("validated").sample(rng)
-    } else {
-        mean
-    };
+/// Draws an agent's latent quality vector: a centre from the group's quality distribution,
+/// then each dimension jittered uniformly by ± the group's jitter, clamped into [0, 1].
+pub fn latent_quality(draws: &GroupConfig, rng: &mut impl Rng) -> [f64; DIMENSIONS] {
+    let centre = draws.quality.sample(rng);
+    let j = draws.jitter;
     std::array::from_fn(|_| {
-        let jitter: f64 = rng.random_range(-0.02..=0.02);
+        let jitter: f64 = if j > 0.0 {
+            rng.random_range(-j..=j)
+        } else {
+            0.0
+        };
         (centre + jitter).clamp(0.0, 1.0)
     })
 }
@@ -169,22 +174,5 @@ impl Population {
     #[inline]
     pub fn get(&self, agent: AgentId) -> &Identity {
         &self.identities[agent.index()]
-    }
-
-    /// Kinds present in the scenario, in [`Kind::ALL`] order.
-    pub fn kinds_in(file: &ScenarioFile) -> Vec<Kind> {
-        let mut present: Vec<Kind> = file
-            .population
-            .iter()
-            .map(|g| match g {
-                PopulationGroup::Honest(_) => Kind::Honest,
-                PopulationGroup::Gaming(g) => Kind::Gaming(g.strategy),
-                PopulationGroup::Sybil(_) => Kind::Sybil,
-                PopulationGroup::Ring(_) => Kind::Ring,
-            })
-            .collect();
-        present.sort_by_key(|k| k.index());
-        present.dedup();
-        present
     }
 }

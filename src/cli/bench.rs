@@ -95,6 +95,7 @@ pub(crate) fn scenario_file(agents: u32, jobs: u64, seed: u64) -> ScenarioFile {
         GamingStrategy::PerfectStreak,
         GamingStrategy::ReputationFarming,
         GamingStrategy::ConfidenceInflation,
+        GamingStrategy::SelfReport,
     ];
     let gaming_wash = 2.0;
     let sybil = SybilGroup {
@@ -237,7 +238,7 @@ mod tests {
 
     fn assert_sized(agents: u32, jobs: u64) {
         let file = scenario_file(agents, jobs, 3);
-        let kinds = crate::agents::Population::kinds_in(&file);
+        let kinds = file.kinds();
         assert_eq!(
             kinds.len(),
             Kind::ALL.len(),

@@ -10,6 +10,7 @@ mod check;
 mod plot;
 mod replay;
 mod run;
+mod scenario;
 mod sweep;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,8 @@ enum Command {
     Plot(plot::PlotArgs),
     /// Sobol' or Morris sensitivity indices of a finished sobol or morris sweep.
     Analyze(analyze::AnalyzeArgs),
+    /// Describe the scenario file format: every key (`keys`) or a JSON Schema (`schema`).
+    Scenario(scenario::ScenarioArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -61,6 +64,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Merge(args) => sweep::merge(args),
         Command::Plot(args) => plot::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Scenario(args) => scenario::run(args),
     }
 }
 

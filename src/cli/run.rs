@@ -41,6 +41,9 @@ pub(super) struct RunArgs {
 
 pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut scenario = Scenario::load(&args.scenario, &args.overrides)?;
+    if let Some(warning) = scenario.estimate().warning() {
+        eprintln!("warning: {warning}");
+    }
     if let Some(seed) = args.seed {
         scenario = scenario.with_seed(seed);
     }

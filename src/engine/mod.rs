@@ -5,14 +5,21 @@
 //! `sequence` is the order in which they were scheduled. Two events at the same simulated second
 //! are therefore delivered first-scheduled first, on every platform and thread count.
 
+pub mod dist;
 pub mod queue;
 pub mod streams;
 
+pub use dist::Dist;
 pub use queue::EventQueue;
 pub use streams::{Stream, Streams};
 
 /// Simulated time in whole seconds since the start of the run.
 pub type SimTime = u64;
+
+/// Longest span a scenario may set or a delay may take, seconds (2^40 s ≈ 34,800 years): a
+/// run's times stay far below `u64::MAX`, so `now + delay` cannot overflow. Sampled delays
+/// are capped at it.
+pub const MAX_SECONDS: u64 = 1 << 40;
 
 /// A model driven by the engine: it handles one event at a time and may schedule more.
 pub trait Model {

@@ -18,7 +18,6 @@
 //!
 //! Every operation either succeeds completely or returns an error and changes nothing.
 
-use super::auction::ProcurementRule;
 use super::contract::{
     ContractBook, ContractError, ContractState, ContractTerms, Pricing, PricingModel,
     TransitionPolicy, Usage,
@@ -35,7 +34,6 @@ use super::slab::Lookup;
 use super::split::{Split, SplitPolicy};
 use super::staking::{SlashCondition, SlashEvent, StakeBook, StakingConfig, StakingError};
 use super::{AgentId, ClientId, ContractId, Credits, EscrowId, QualityVector, TaskId};
-use crate::scenario::{Clearing, Ranking, ScenarioFile};
 use thiserror::Error;
 
 /// Tokens per second of promised work, used to turn a per-token ask into a rate.
@@ -64,7 +62,8 @@ pub enum MarketError {
     Staking(#[from] StakingError),
 }
 
-/// Configuration of a marketplace (every field is a scenario key).
+/// Configuration of a marketplace. The core knows nothing of scenario files: the scenario layer
+/// builds this from a validated scenario (`Scenario::market_config`).
 #[derive(Debug, Clone)]
 pub struct MarketConfig {
     /// Clearing rule of the order book.
@@ -82,61 +81,6 @@ pub struct MarketConfig {
     /// A deliberate bug to run with (tests of `marketsim check` only).
     #[cfg(feature = "fault-injection")]
     pub fault: Option<Fault>,
-}
-
-impl MarketConfig {
-    /// The market section of a validated scenario.
-    pub fn from_scenario(file: &ScenarioFile) -> Self {
-        let m = &file.market;
-        let increment = Credits(m.auction_increment);
-        let r = &file.reputation;
-        let reputation = ReputationConfig {
-            weights: ReputationConfig::weights_from_raw(r.weights).expect("validated weights"),
-            decay: r.decay,
-            min_jobs: r.min_jobs,
-            suspicion_step: r.suspicion_step,
-            suspicion_decay: r.suspicion_decay,
-            inflation_variance: r.inflation_variance,
-            rapid_seconds: r.rapid_seconds,
-            rapid_window: r.rapid_window,
-            rapid_threshold: r.rapid_threshold,
-            streak_len: r.streak_len,
-            streak_threshold: r.streak_threshold,
-            ..ReputationConfig::default()
-        };
-        let s = &file.staking;
-        Self {
-            clearing: match m.clearing {
-                Clearing::Continuous => ClearingRule::Continuous,
-                Clearing::Call => ClearingRule::Call,
-                Clearing::FirstPrice => ClearingRule::Auction(ProcurementRule::FirstPrice),
-                Clearing::Vickrey => ClearingRule::Auction(ProcurementRule::Vickrey),
-                Clearing::English => ClearingRule::Auction(ProcurementRule::English { increment }),
-                Clearing::Dutch => ClearingRule::Auction(ProcurementRule::Dutch { increment }),
-            },
-            ranking: match m.ranking {
-                Ranking::Reputation => RankingSignal::Reputation,
-                Ranking::Trust => RankingSignal::Trust,
-            },
-            transitions: TransitionPolicy {
-                allow_active_completion: m.allow_active_completion,
-            },
-            split: SplitPolicy::new(m.operator_share_bps, m.platform_share_bps)
-                .expect("validated split"),
-            reputation,
-            staking: s.enabled.then(|| {
-                (
-                    StakingConfig {
-                        minimum_stake: Credits(s.minimum_stake),
-                        ..StakingConfig::default()
-                    },
-                    Credits(s.initial_stake),
-                )
-            }),
-            #[cfg(feature = "fault-injection")]
-            fault: None,
-        }
-    }
 }
 
 /// The terms of one proposal.

@@ -150,57 +150,98 @@ impl ReputationConfig {
     /// Checks every field against its allowed range (SPEC §6); the error names the first bad
     /// field. NaN is refused everywhere.
     pub fn validate(&self) -> Result<(), ReputationError> {
-        fn unit(field: &'static str, value: f64) -> Result<(), ReputationError> {
-            if (0.0..=1.0).contains(&value) {
-                Ok(())
-            } else {
-                Err(ReputationError::InvalidConfig {
-                    field,
-                    value,
-                    allowed: "a number in [0, 1]",
-                })
-            }
-        }
-        fn at_least_one(field: &'static str, value: u32) -> Result<(), ReputationError> {
-            if value >= 1 {
-                Ok(())
-            } else {
-                Err(ReputationError::InvalidConfig {
-                    field,
-                    value: f64::from(value),
-                    allowed: "an integer ≥ 1",
-                })
-            }
-        }
         // `Weights` is validated on construction; re-check so a future raw path cannot slip by.
         Weights::new(*self.weights.values()).map_err(ReputationError::InvalidWeights)?;
-        if !(self.decay > 0.0 && self.decay <= 1.0) {
-            return Err(ReputationError::InvalidConfig {
-                field: "decay",
-                value: self.decay,
-                allowed: "0 < λ ≤ 1",
-            });
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        at_least_one("min_jobs", self.min_jobs)?;
-        unit("initial_reputation", self.initial_reputation)?;
-        unit("suspicion_step", self.suspicion_step)?;
-        unit("suspicion_decay", self.suspicion_decay)?;
-        if !(self.inflation_variance.is_finite() && self.inflation_variance >= 0.0) {
-            return Err(ReputationError::InvalidConfig {
-                field: "inflation_variance",
-                value: self.inflation_variance,
-                allowed: "a finite number ≥ 0",
-            });
-        }
-        at_least_one(
+    }
+
+    /// Every field other than `weights` that is outside its allowed range, in field order.
+    /// This is the one range check of these constants: the scenario layer reports these
+    /// errors under `reputation.<field>`.
+    pub fn problems(&self) -> Vec<ReputationError> {
+        let mut out = Vec::new();
+        let mut bad = |ok: bool, field: &'static str, value: f64, allowed: &'static str| {
+            if !ok {
+                out.push(ReputationError::InvalidConfig {
+                    field,
+                    value,
+                    allowed,
+                });
+            }
+        };
+        let unit = |x: f64| (0.0..=1.0).contains(&x);
+        const UNIT: &str = "a number in [0, 1]";
+        const AT_LEAST_ONE: &str = "an integer ≥ 1";
+        bad(
+            self.decay > 0.0 && self.decay <= 1.0,
+            "decay",
+            self.decay,
+            "a number in (0, 1]",
+        );
+        bad(
+            self.min_jobs >= 1,
+            "min_jobs",
+            f64::from(self.min_jobs),
+            AT_LEAST_ONE,
+        );
+        bad(
+            unit(self.initial_reputation),
+            "initial_reputation",
+            self.initial_reputation,
+            UNIT,
+        );
+        bad(
+            unit(self.suspicion_step),
+            "suspicion_step",
+            self.suspicion_step,
+            UNIT,
+        );
+        bad(
+            unit(self.suspicion_decay),
+            "suspicion_decay",
+            self.suspicion_decay,
+            UNIT,
+        );
+        bad(
+            self.inflation_variance.is_finite() && self.inflation_variance >= 0.0,
+            "inflation_variance",
+            self.inflation_variance,
+            "a finite number ≥ 0",
+        );
+        bad(
+            self.min_recordings_for_inflation >= 1,
             "min_recordings_for_inflation",
-            self.min_recordings_for_inflation,
-        )?;
-        at_least_one("rapid_window", self.rapid_window)?;
-        unit("rapid_threshold", self.rapid_threshold)?;
-        at_least_one("streak_len", self.streak_len)?;
-        unit("streak_threshold", self.streak_threshold)?;
-        Ok(())
+            f64::from(self.min_recordings_for_inflation),
+            AT_LEAST_ONE,
+        );
+        bad(
+            self.rapid_window >= 1,
+            "rapid_window",
+            f64::from(self.rapid_window),
+            AT_LEAST_ONE,
+        );
+        bad(
+            unit(self.rapid_threshold),
+            "rapid_threshold",
+            self.rapid_threshold,
+            UNIT,
+        );
+        bad(
+            self.streak_len >= 1,
+            "streak_len",
+            f64::from(self.streak_len),
+            AT_LEAST_ONE,
+        );
+        bad(
+            unit(self.streak_threshold),
+            "streak_threshold",
+            self.streak_threshold,
+            UNIT,
+        );
+        out
     }
 
     /// Validates a raw weight vector for the `weights` field (paper §8.7), naming the field

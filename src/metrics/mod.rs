@@ -13,7 +13,27 @@ pub use concentration::{Concentration, concentration};
 pub use histogram::LogHistogram;
 pub use invariants::{Invariant, InvariantLog, Violation};
 
-use crate::agents::Kind;
+use crate::agents::{Kind, Population};
+use crate::engine::SimTime;
+use crate::market::marketplace::Marketplace;
+use crate::scenario::Scenario;
+
+/// What a finished run leaves behind for the output layer (built by `world::simulate`; it
+/// lives here, below the world, so that summaries read it without importing the world).
+pub struct Outcome {
+    /// The scenario that ran.
+    pub scenario: Scenario,
+    /// The market core's final state.
+    pub market: Marketplace,
+    /// Every identity with its ground truth.
+    pub population: Population,
+    /// Every observation.
+    pub recorder: Recorder,
+    /// Simulated second of the last event.
+    pub end_time: SimTime,
+    /// Events handled.
+    pub events: u64,
+}
 
 /// Job counters (cumulative).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -1,12 +1,10 @@
 //! The headline metrics of one run: the single row of `summary.csv` (and, later, of a sweep's
 //! `runs.csv`). Column names are snake_case; the README documents each.
 
-use super::{Invariant, median};
+use super::{Invariant, Outcome, median};
 use crate::agents::Kind;
 use crate::market::reputation::ewma_stationary_std;
 use crate::metrics::concentration;
-use crate::scenario::PopulationGroup;
-use crate::world::Outcome;
 
 /// A metric value: an integer, a float, or missing (no data, written as an empty cell).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,15 +25,6 @@ impl std::fmt::Display for Value {
             Value::Float(_) | Value::Missing => Ok(()),
         }
     }
-}
-
-/// Per-dimension σ of one recorded score for a group: work noise and rating noise combined.
-fn score_sigma(group: &PopulationGroup, rating_noise: f64) -> f64 {
-    let work = match group {
-        PopulationGroup::Honest(g) => g.quality_noise,
-        _ => 0.1,
-    };
-    (work * work + rating_noise * rating_noise).sqrt()
 }
 
 /// The headline metrics of `outcome`, in column order.
@@ -97,7 +86,7 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
             Value::Float(total / active.len() as f64)
         };
         let group = &file.population[members.first().map_or(0, |i| i.group)];
-        let sigma = score_sigma(group, file.clients.rating_noise) * sum_w2.sqrt();
+        let sigma = outcome.scenario.recorded_score_sd(group) * sum_w2.sqrt();
         push(format!("abs_error_{label}"), abs_error);
         push(
             format!("ewma_floor_{label}"),

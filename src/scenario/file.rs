@@ -4,10 +4,16 @@
 //! the seeds' constants (SPEC §2–§9). These types are the *boundary*: [`super::Scenario`] wraps a
 //! validated `ScenarioFile`, and nothing downstream sees an unvalidated one.
 
+pub use super::dist::{DistSpec, EmpiricalSource};
+use crate::engine::MAX_SECONDS;
+use crate::market::reputation::ReputationConfig;
+use crate::market::split::SplitPolicy;
+use crate::market::staking::StakingConfig;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The whole scenario file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScenarioFile {
     /// Run length, sampling and seed.
@@ -41,14 +47,16 @@ impl Default for ScenarioFile {
 }
 
 /// `[run]`: simulated time and the seed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunSection {
     /// Seed of every random stream of the run (overridden by `--seed`).
     pub seed: u64,
     /// Jobs are posted during `[0, horizon)` simulated seconds; then the run drains.
+    #[schemars(range(min = 1, max = MAX_SECONDS))]
     pub horizon: u64,
     /// Seconds between two rows of `timeseries.csv`.
+    #[schemars(range(min = 1, max = MAX_SECONDS))]
     pub sample_interval: u64,
 }
 
@@ -63,7 +71,7 @@ impl Default for RunSection {
 }
 
 /// How the order book clears (SPEC §2, §7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Clearing {
     /// Paper §4.5: accept the cheapest in-budget proposal on arrival.
@@ -81,7 +89,7 @@ pub enum Clearing {
 }
 
 /// Which reputation signal enters the cost functional (SPEC §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Ranking {
     /// Raw reputation R (0.5 without history), as the paper's order book does.
@@ -91,7 +99,7 @@ pub enum Ranking {
 }
 
 /// `[market]`: clearing, contracts and split.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketSection {
     /// Clearing rule.
@@ -99,18 +107,23 @@ pub struct MarketSection {
     /// Ranking signal for the cost functional.
     pub ranking: Ranking,
     /// Seconds a call market or auction collects proposals before it clears.
+    #[schemars(range(min = 1, max = MAX_SECONDS))]
     pub bidding_window: u64,
     /// Clock step of English and Dutch auctions, in credits.
+    #[schemars(range(min = 1))]
     pub auction_increment: u64,
     /// Allow the paper's §7.7 shortcut active → completed (SPEC §8).
     pub allow_active_completion: bool,
     /// Operator share of each payout, in basis points (SPEC §4: 7000 = 70%).
+    #[schemars(range(max = 10000))]
     pub operator_share_bps: u32,
     /// Platform share, in basis points; the LLM reserve takes the remainder.
+    #[schemars(range(max = 10000))]
     pub platform_share_bps: u32,
     /// Anti-concentration routing strength α ≥ 0 (seed 003): a candidate bidder earning `e`
     /// against a mean of `ē` per identity is invited with probability 1 / (1 + α·e/ē).
     /// 0 turns routing off (uniform invitations).
+    #[schemars(range(min = 0))]
     pub anti_concentration: f64,
 }
 
@@ -122,61 +135,72 @@ impl Default for MarketSection {
             bidding_window: 600,
             auction_increment: 1,
             allow_active_completion: false,
-            operator_share_bps: 7_000,
-            platform_share_bps: 1_500,
+            operator_share_bps: SplitPolicy::PAPER.operator_bps(),
+            platform_share_bps: SplitPolicy::PAPER.platform_bps(),
             anti_concentration: 0.0,
         }
     }
 }
 
 /// `[reputation]`: every constant of SPEC §6.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReputationSection {
     /// Decay λ of the exponentially weighted average, in (0, 1].
+    #[schemars(extend("exclusiveMinimum" = 0), range(max = 1))]
     pub decay: f64,
     /// Jobs before full trust, N_min ≥ 1.
+    #[schemars(range(min = 1))]
     pub min_jobs: u32,
     /// Dimension weights: six non-negative numbers summing to 1 (±0.001).
     pub weights: [f64; 6],
     /// Suspicion added per detector that fires.
+    #[schemars(range(min = 0, max = 1))]
     pub suspicion_step: f64,
     /// Suspicion removed per clean recording.
+    #[schemars(range(min = 0, max = 1))]
     pub suspicion_decay: f64,
     /// Score inflation fires below this sample variance.
+    #[schemars(range(min = 0))]
     pub inflation_variance: f64,
     /// Rapid cycling fires for completions shorter than this (seconds).
     pub rapid_seconds: u64,
     /// Rapid cycling looks at this many recent recordings.
+    #[schemars(range(min = 1))]
     pub rapid_window: u32,
     /// Rapid cycling needs every dimension strictly above this.
+    #[schemars(range(min = 0, max = 1))]
     pub rapid_threshold: f64,
     /// Perfect streak length.
+    #[schemars(range(min = 1))]
     pub streak_len: u32,
     /// Perfect streak needs every dimension at or above this.
+    #[schemars(range(min = 0, max = 1))]
     pub streak_threshold: f64,
 }
 
 impl Default for ReputationSection {
+    /// The market core's defaults ([`ReputationConfig::default`]): one home for each constant.
     fn default() -> Self {
+        let c = ReputationConfig::default();
         Self {
-            decay: 0.95,
-            min_jobs: 5,
-            weights: [1.0 / 6.0; 6],
-            suspicion_step: 0.1,
-            suspicion_decay: 0.01,
-            inflation_variance: 0.001,
-            rapid_seconds: 60,
-            rapid_window: 3,
-            rapid_threshold: 0.9,
-            streak_len: 10,
-            streak_threshold: 0.99,
+            decay: c.decay,
+            min_jobs: c.min_jobs,
+            weights: *c.weights.values(),
+            suspicion_step: c.suspicion_step,
+            suspicion_decay: c.suspicion_decay,
+            inflation_variance: c.inflation_variance,
+            rapid_seconds: c.rapid_seconds,
+            rapid_window: c.rapid_window,
+            rapid_threshold: c.rapid_threshold,
+            streak_len: c.streak_len,
+            streak_threshold: c.streak_threshold,
         }
     }
 }
 
 /// `[staking]`: bonds and slashing (seed 002).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct StakingSection {
     /// Whether agents must post a bond to bid.
@@ -191,21 +215,24 @@ impl Default for StakingSection {
     fn default() -> Self {
         Self {
             enabled: false,
-            minimum_stake: 100,
+            minimum_stake: StakingConfig::default().minimum_stake.0,
             initial_stake: 200,
         }
     }
 }
 
 /// Shares of jobs per pricing model (SPEC §4); normalised weights, not necessarily summing to 1.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PricingMix {
     /// Weight of per-task contracts.
+    #[schemars(range(min = 0))]
     pub per_task: f64,
     /// Weight of hourly contracts.
+    #[schemars(range(min = 0))]
     pub hourly: f64,
     /// Weight of per-token contracts.
+    #[schemars(range(min = 0))]
     pub per_token: f64,
 }
 
@@ -220,41 +247,111 @@ impl Default for PricingMix {
 }
 
 /// `[clients]`: the demand side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClientSection {
     /// Number of ordinary (honest) clients.
+    #[schemars(range(min = 1))]
     pub count: u32,
     /// Starting balance of each client, in credits.
+    #[schemars(range(min = 1))]
     pub initial_balance: u64,
     /// Poisson rate of job postings over all clients, per simulated hour.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub jobs_per_hour: f64,
     /// Stop posting ordinary jobs after this many (0 = no limit; the horizon still applies).
     pub max_jobs: u64,
     /// Median budget ceiling of a job, in credits (log-normal).
+    #[schemars(range(min = 1))]
     pub budget_median: u64,
     /// σ of the log of the budget ceiling.
+    #[schemars(range(min = 0))]
     pub budget_sigma: f64,
     /// Seconds from posting to the demand's deadline.
+    #[schemars(range(min = 1, max = MAX_SECONDS))]
     pub deadline: u64,
     /// Agents invited to bid on each job.
+    #[schemars(range(min = 1))]
     pub proposals_per_job: u32,
     /// Number of distinct capabilities (1..=64); each job needs one, each agent has some.
+    #[schemars(range(min = 1, max = 64))]
     pub capabilities: u32,
     /// Mix of pricing models.
     pub pricing: PricingMix,
     /// Mean seconds a client takes to review a delivery.
+    #[schemars(range(max = MAX_SECONDS))]
     pub review_seconds: u64,
     /// On review: probability of disputing.
+    #[schemars(range(min = 0, max = 1))]
     pub p_dispute: f64,
     /// On review: probability of cancelling.
+    #[schemars(range(min = 0, max = 1))]
     pub p_cancel: f64,
     /// A dispute ends in completion with this probability, else cancellation.
+    #[schemars(range(min = 0, max = 1))]
     pub p_dispute_upheld: f64,
     /// Mean seconds to resolve a dispute.
+    #[schemars(range(max = MAX_SECONDS))]
     pub dispute_seconds: u64,
     /// Standard deviation of a client's rating noise on each dimension.
+    #[schemars(range(min = 0))]
     pub rating_noise: f64,
+    /// Budget ceiling of an ordinary job, credits (rounded; at least 1). A distribution.
+    /// Absent: log-normal with `budget_median` and `budget_sigma`. Its median replaces
+    /// `budget_median` as the typical budget (duration scale, high-value threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<DistSpec>,
+    /// Seconds between two ordinary postings (a constant is a fixed interval). A distribution.
+    /// Absent: exponential at `jobs_per_hour` (Poisson arrivals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interarrival: Option<DistSpec>,
+    /// Post times of ordinary jobs, seconds, read from a CSV column (`"file.csv"`: first
+    /// column; `{ file, column }`); times at or after the horizon are ignored. Excludes
+    /// `interarrival`; `jobs_per_hour` is then unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_trace: Option<EmpiricalSource>,
+    /// Nominal duration of a job, seconds, independent of its budget. A distribution.
+    /// Absent: 3600 × √(budget / typical budget) × U[0.5, 1.5), at least 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<DistSpec>,
+    /// Actual work time as a multiple of the nominal duration. A distribution.
+    /// Absent: `{ uniform = [0.8, 1.3] }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_factor: Option<DistSpec>,
+    /// Seconds a client takes to review a delivery. A distribution.
+    /// Absent: exponential with mean `review_seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_delay: Option<DistSpec>,
+    /// Seconds to resolve a dispute. A distribution.
+    /// Absent: exponential with mean `dispute_seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute_delay: Option<DistSpec>,
+    /// What an honest client's rating adds to each delivered quality dimension (the result
+    /// is clamped into [0, 1]). A distribution. Absent: normal with mean 0 and sd
+    /// `rating_noise`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_error: Option<DistSpec>,
+    /// Whether an honest client disputes every delivery whose observed mean quality is below
+    /// `auto_dispute_below` (and never upholds such a dispute). Absent: true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_dispute: Option<bool>,
+    /// Observed mean quality below which a delivery is disputed automatically, in [0, 1].
+    /// Absent: 0.3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
+    pub auto_dispute_below: Option<f64>,
+}
+
+/// Default of `clients.auto_dispute_below`.
+pub const AUTO_DISPUTE_BELOW: f64 = 0.3;
+
+impl ClientSection {
+    /// The automatic-dispute threshold, if automatic disputes are on.
+    pub fn auto_dispute_threshold(&self) -> Option<f64> {
+        self.auto_dispute
+            .unwrap_or(true)
+            .then(|| self.auto_dispute_below.unwrap_or(AUTO_DISPUTE_BELOW))
+    }
 }
 
 impl Default for ClientSection {
@@ -276,19 +373,32 @@ impl Default for ClientSection {
             p_dispute_upheld: 0.5,
             dispute_seconds: 7_200,
             rating_noise: 0.05,
+            budget: None,
+            interarrival: None,
+            arrival_trace: None,
+            duration: None,
+            work_factor: None,
+            review_delay: None,
+            dispute_delay: None,
+            rating_error: None,
+            auto_dispute: None,
+            auto_dispute_below: None,
         }
     }
 }
 
 /// `[decomposition]`: jobs that carry a DAG of subtasks (SPEC §5).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DecompositionSection {
     /// Share of jobs posted as a DAG of subtasks, matched level by level.
+    #[schemars(range(min = 0, max = 1))]
     pub share: f64,
     /// Largest number of subtasks in one job (at least 2).
+    #[schemars(range(min = 2, max = 64))]
     pub max_subtasks: u32,
     /// Probability that a subtask depends on each earlier subtask.
+    #[schemars(range(min = 0, max = 1))]
     pub dependency_probability: f64,
 }
 
@@ -303,7 +413,7 @@ impl Default for DecompositionSection {
 }
 
 /// One `[[population]]` group; `kind` picks the behaviour (SPEC §9).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PopulationGroup {
     /// Honest agents.
@@ -317,29 +427,54 @@ pub enum PopulationGroup {
 }
 
 /// Honest agents: latent quality with noise, bids near true cost, truthful confidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HonestGroup {
     /// Number of agents.
+    #[schemars(range(min = 1))]
     pub count: u32,
     /// Mean latent quality over agents (each agent's own mean is drawn around it).
+    #[schemars(range(min = 0, max = 1))]
     pub quality_mean: f64,
     /// Spread of agents' latent means.
+    #[schemars(range(min = 0))]
     pub quality_spread: f64,
     /// Per-job noise (σ) of each quality dimension.
+    #[schemars(range(min = 0))]
     pub quality_noise: f64,
     /// An agent's true cost as a share of the job's budget ceiling.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub cost_factor: f64,
     /// Relative noise of bids around true cost.
+    #[schemars(range(min = 0))]
     pub bid_noise: f64,
-    /// Confidence every agent of the group claims; absent = truthful (its latent mean).
+    /// Confidence an agent claims on each bid: a number (fixed) or a distribution of values in
+    /// [0, 1] (drawn per bid). Absent: truthful (its weighted latent quality).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<f64>,
+    pub confidence: Option<DistSpec>,
     /// Completed jobs each agent has on record before the run starts (0 = a fresh market).
     pub prior_jobs: u32,
     /// Reputation R those prior jobs give; absent = the group's `quality_mean`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.05, max = 0.94))]
     pub prior_reputation: Option<f64>,
+    /// Latent mean quality of each agent (the centre its six dimensions are drawn around). A
+    /// distribution. Absent: normal with mean `quality_mean` and sd `quality_spread`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<DistSpec>,
+    /// Noise added to each delivered quality dimension (the result is clamped into [0, 1]).
+    /// A distribution. Absent: normal with mean 0 and sd `quality_noise`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_noise: Option<DistSpec>,
+    /// Bid as a multiple of the true cost (`cost_factor` × budget). A distribution.
+    /// Absent: normal with mean 1 and sd `bid_noise`, clamped at min 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_factor: Option<DistSpec>,
+    /// Each dimension of an agent's latent quality is its centre plus U[−j, j] (0: none).
+    /// Absent: 0.02.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
+    pub quality_jitter: Option<f64>,
 }
 
 impl Default for HonestGroup {
@@ -354,12 +489,16 @@ impl Default for HonestGroup {
             confidence: None,
             prior_jobs: 0,
             prior_reputation: None,
+            quality: None,
+            delivery_noise: None,
+            bid_factor: None,
+            quality_jitter: None,
         }
     }
 }
 
 /// Gaming strategies (SPEC §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GamingStrategy {
     /// Wash jobs from a colluding client rated with near-constant vectors.
@@ -372,40 +511,74 @@ pub enum GamingStrategy {
     ReputationFarming,
     /// Claims confidence 1.0 whatever its real quality.
     ConfidenceInflation,
+    /// No wash client: reports manufactured scores (`reported_score`) for its own ordinary
+    /// jobs, completing them within `report_seconds`.
+    SelfReport,
 }
 
 impl GamingStrategy {
     /// Whether the strategy runs wash jobs through a colluding client.
     pub fn uses_wash_jobs(self) -> bool {
-        matches!(
-            self,
-            GamingStrategy::ScoreInflation
-                | GamingStrategy::RapidCycling
-                | GamingStrategy::PerfectStreak
-        )
+        crate::agents::Strategy::from(self).uses_wash_jobs()
     }
 }
 
 /// Gaming agents: each owns one identity and (for wash strategies) one colluding client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GamingGroup {
     /// Number of agents.
+    #[schemars(range(min = 1))]
     pub count: u32,
     /// The strategy.
     pub strategy: GamingStrategy,
     /// Real latent quality (what honest clients observe).
+    #[schemars(range(min = 0, max = 1))]
     pub quality_mean: f64,
     /// Wash jobs per hour per agent (wash strategies only).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub wash_jobs_per_hour: f64,
     /// Budget of a wash job, in credits.
+    #[schemars(range(min = 1))]
     pub wash_budget: u64,
     /// Reputation farming: defect once R reaches this.
+    #[schemars(range(min = 0, max = 1))]
     pub farming_target: f64,
     /// Reputation farming: jobs at least this many times the median budget count as high-value.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub high_value_factor: f64,
     /// An agent's true cost as a share of the job's budget ceiling.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub cost_factor: f64,
+    /// Latent mean quality of each agent (the centre its six dimensions are drawn around). A
+    /// distribution. Absent: normal with mean `quality_mean` and sd 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<DistSpec>,
+    /// Noise added to each delivered quality dimension (the result is clamped into [0, 1]).
+    /// A distribution. Absent: normal with mean 0 and sd 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_noise: Option<DistSpec>,
+    /// Bid as a multiple of the true cost (`cost_factor` × budget). A distribution.
+    /// Absent: normal with mean 1 and sd 0.1, clamped at min 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_factor: Option<DistSpec>,
+    /// Seconds between two wash jobs of an agent. A distribution.
+    /// Absent: exponential at `wash_jobs_per_hour`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wash_interval: Option<DistSpec>,
+    /// Confidence an agent claims on each bid when its strategy does not dictate one
+    /// (confidence inflators claim 1.0, farmers 1.0 on the job they defect on): a number or a
+    /// distribution of values in [0, 1]. Absent: truthful (its weighted latent quality).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<DistSpec>,
+    /// Self-report: the score it reports on each dimension. A distribution of values in
+    /// [0, 1]. Absent: 0.995.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_score: Option<DistSpec>,
+    /// Self-report: seconds from contract to reported completion. A distribution.
+    /// Absent: `{ uniform_int = [1, 30] }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_seconds: Option<DistSpec>,
 }
 
 impl Default for GamingGroup {
@@ -419,30 +592,64 @@ impl Default for GamingGroup {
             farming_target: 0.8,
             high_value_factor: 2.0,
             cost_factor: 0.6,
+            quality: None,
+            delivery_noise: None,
+            bid_factor: None,
+            wash_interval: None,
+            confidence: None,
+            reported_score: None,
+            report_seconds: None,
         }
     }
 }
 
 /// Sybil owners (SPEC §9): many identities, underbidding, low quality, whitewashing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SybilGroup {
     /// Number of owners.
+    #[schemars(range(min = 1))]
     pub owners: u32,
     /// Identities alive per owner at any time.
+    #[schemars(range(min = 1))]
     pub identities_per_owner: u32,
     /// Bid multiplier applied to an honest bid (0.7 = 30% under).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub underbid: f64,
     /// Real latent quality.
+    #[schemars(range(min = 0, max = 1))]
     pub quality_mean: f64,
     /// Abandon an identity whose trust falls below this (after N_min jobs); 0 disables.
+    #[schemars(range(min = 0, max = 1))]
     pub whitewash_trust: f64,
     /// Whether the owner's fake clients post wash jobs rated near-perfect.
     pub collude: bool,
     /// Wash jobs per hour per identity when colluding.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub wash_jobs_per_hour: f64,
     /// An agent's true cost as a share of the job's budget ceiling.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub cost_factor: f64,
+    /// Latent mean quality of each agent (the centre its six dimensions are drawn around). A
+    /// distribution. Absent: normal with mean `quality_mean` and sd 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<DistSpec>,
+    /// Noise added to each delivered quality dimension (the result is clamped into [0, 1]).
+    /// A distribution. Absent: normal with mean 0 and sd 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_noise: Option<DistSpec>,
+    /// Bid as a multiple of the true cost (`cost_factor` × budget). A distribution.
+    /// Absent: normal with mean 1 and sd 0.1, clamped at min 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_factor: Option<DistSpec>,
+    /// Seconds between two wash jobs of an agent. A distribution.
+    /// Absent: exponential at `wash_jobs_per_hour`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wash_interval: Option<DistSpec>,
+    /// Independent sybils: every identity is its own owner (the group still has `owners` ×
+    /// `identities_per_owner` identities) and none ever whitewashes. Absent: false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub independent: Option<bool>,
 }
 
 impl Default for SybilGroup {
@@ -456,28 +663,56 @@ impl Default for SybilGroup {
             collude: false,
             wash_jobs_per_hour: 0.5,
             cost_factor: 0.6,
+            quality: None,
+            delivery_noise: None,
+            bid_factor: None,
+            wash_interval: None,
+            independent: None,
         }
     }
 }
 
 /// Colluding rings: members post wash jobs to each other and rate them highly.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RingGroup {
     /// Number of rings.
+    #[schemars(range(min = 1))]
     pub rings: u32,
     /// Members per ring (at least 2).
+    #[schemars(range(min = 2))]
     pub size: u32,
     /// Real latent quality of members.
+    #[schemars(range(min = 0, max = 1))]
     pub quality_mean: f64,
     /// Wash jobs per hour per member.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub wash_jobs_per_hour: f64,
     /// Budget of a wash job, in credits.
+    #[schemars(range(min = 1))]
     pub wash_budget: u64,
     /// Rating members give each other (each dimension, before a little noise).
+    #[schemars(range(min = 0, max = 1))]
     pub wash_rating: f64,
     /// An agent's true cost as a share of the job's budget ceiling.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub cost_factor: f64,
+    /// Latent mean quality of each agent (the centre its six dimensions are drawn around). A
+    /// distribution. Absent: normal with mean `quality_mean` and sd 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<DistSpec>,
+    /// Noise added to each delivered quality dimension (the result is clamped into [0, 1]).
+    /// A distribution. Absent: normal with mean 0 and sd 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_noise: Option<DistSpec>,
+    /// Bid as a multiple of the true cost (`cost_factor` × budget). A distribution.
+    /// Absent: normal with mean 1 and sd 0.1, clamped at min 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_factor: Option<DistSpec>,
+    /// Seconds between two wash jobs of an agent. A distribution.
+    /// Absent: exponential at `wash_jobs_per_hour`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wash_interval: Option<DistSpec>,
 }
 
 impl Default for RingGroup {
@@ -490,6 +725,10 @@ impl Default for RingGroup {
             wash_budget: 100,
             wash_rating: 0.95,
             cost_factor: 0.6,
+            quality: None,
+            delivery_noise: None,
+            bid_factor: None,
+            wash_interval: None,
         }
     }
 }

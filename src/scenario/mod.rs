@@ -1,17 +1,27 @@
-//! Scenario files: load, override, validate (SPEC: every constant is a scenario key).
+//! Scenario files: load, override, validate, and build the domain configs (SPEC: every
+//! constant is a scenario key). This layer is the only one that knows the file format.
 //!
 //! ```text
-//! TOML text ──parse──▶ toml::Table ──--set k=v──▶ Table ──serde (deny unknown)──▶ ScenarioFile
-//!                                                             ──validate──▶ Scenario
+//! TOML text ──parse──▶ toml::Table ──--set k=v (one at a time, each re-parsed)──▶ Table
+//!   ──serde (deny unknown)──▶ ScenarioFile ──read empirical CSVs, validate, size──▶ Scenario
+//!   ──build──▶ MarketConfig (market core), ClientConfig / GroupConfig (agents)
 //! ```
 //!
 //! Build, then validate: [`ScenarioFile`] is the raw serde boundary; [`Scenario`] can only be
 //! obtained through [`Scenario::from_file`], so everything downstream sees checked values. Every
-//! error names the file, the key path and the allowed values, and is raised before anything runs.
+//! error names the file, the key path and the allowed values (and the `--set` that brought it
+//! in), and is raised before anything runs: out-of-range values, broken distribution tables,
+//! unreadable data files, totals that could overflow, and scenarios whose estimated memory does
+//! not fit ([`limits`]). [`keys`] describes the format from the same serde types.
 
+mod build;
+pub mod dist;
 pub mod file;
+pub mod keys;
+pub mod limits;
 mod validate;
 
+pub use dist::{Columns, DistSpec, EmpiricalSource};
 pub use file::*;
 
 use std::path::{Path, PathBuf};
@@ -87,6 +97,8 @@ pub fn bullet_list(problems: &[Problem]) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     file: ScenarioFile,
+    /// Columns of the empirical distributions and arrival trace, read once at validation.
+    columns: Columns,
 }
 
 impl Scenario {
@@ -99,7 +111,9 @@ impl Scenario {
         Self::from_toml(&text, path, overrides)
     }
 
-    /// Parses TOML `text` (named `origin` in errors), applies overrides, validates.
+    /// Parses TOML `text` (named `origin` in errors; empirical files are read next to it),
+    /// applies overrides, validates. An error the file has alone is the file's; an error that
+    /// an override brings in names that `--set`.
     pub fn from_toml(
         text: &str,
         origin: &Path,
@@ -112,35 +126,113 @@ impl Scenario {
         let mut table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
+        let parsed = deserialize(&table).map_err(parse_err)?;
+        if overrides.is_empty() {
+            return Self::from_file(parsed, origin);
+        }
+        // Keys the file leaves out are filled from what it resolves to, so an override can
+        // index into a default (`reputation.weights[0]=0.5`).
+        let resolved = toml::Table::try_from(&parsed).expect("a parsed scenario serialises");
         for assignment in overrides {
-            apply_override(&mut table, assignment).map_err(|message| ScenarioError::Override {
+            let refused = |message: String| ScenarioError::Override {
                 file: origin.to_path_buf(),
                 assignment: assignment.clone(),
                 message,
-            })?;
+            };
+            apply_override(&mut table, &resolved, assignment).map_err(refused)?;
+            deserialize(&table).map_err(refused)?;
         }
-        let raw: ScenarioFile = table
-            .try_into()
-            .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
-        Self::from_file(raw, origin)
+        let raw = deserialize(&table).map_err(parse_err)?;
+        Self::from_file(raw, origin).map_err(|e| match e {
+            ScenarioError::Invalid { file, problems } => ScenarioError::Invalid {
+                file,
+                problems: problems
+                    .into_iter()
+                    .map(|p| blame_override(p, overrides))
+                    .collect(),
+            },
+            other => other,
+        })
     }
 
-    /// Validates a raw scenario.
-    pub fn from_file(file: ScenarioFile, origin: &Path) -> Result<Self, ScenarioError> {
-        let problems = validate::problems(&file);
-        if problems.is_empty() {
-            Ok(Self { file })
-        } else {
-            Err(ScenarioError::Invalid {
-                file: origin.to_path_buf(),
-                problems,
-            })
+    /// Validates a raw scenario (empirical files are read relative to `origin`'s directory).
+    pub fn from_file(mut file: ScenarioFile, origin: &Path) -> Result<Self, ScenarioError> {
+        let base = origin.parent().unwrap_or(Path::new("")).to_path_buf();
+        let mut columns = Columns::new();
+        let mut problems = Vec::new();
+        let mut load = |key: String, source: &mut EmpiricalSource| {
+            let written = format!(
+                "{:?}",
+                toml::Value::try_from(&*source)
+                    .expect("serialisable")
+                    .to_string()
+            );
+            if let Err(e) = dist::load(source, &base, &mut columns) {
+                problems.push(Problem {
+                    key,
+                    value: written,
+                    allowed: format!(
+                        "a CSV file with a header row and a column of finite numbers ({e})"
+                    ),
+                });
+            }
+        };
+        validate::dist_keys(&mut file, |key, spec, _| {
+            if let Some(source) = spec.source_mut() {
+                load(format!("{key}.empirical"), source);
+            }
+        });
+        if let Some(source) = &mut file.clients.arrival_trace {
+            load("clients.arrival_trace".into(), source);
         }
+        problems.extend(validate::problems(&file, &columns));
+        if problems.is_empty() {
+            let scenario = Self { file, columns };
+            // Only a valid scenario can be sized.
+            problems.extend(limits::memory_problem(
+                scenario.file(),
+                &scenario.estimate(),
+            ));
+            if problems.is_empty() {
+                return Ok(scenario);
+            }
+        }
+        Err(ScenarioError::Invalid {
+            file: origin.to_path_buf(),
+            problems,
+        })
     }
 
     /// The validated values.
     pub fn file(&self) -> &ScenarioFile {
         &self.file
+    }
+
+    /// The sampler of a validated distribution of this scenario.
+    pub fn dist(&self, spec: &DistSpec) -> crate::engine::Dist {
+        spec.build(&self.columns)
+    }
+
+    /// Post times of the arrival trace, sorted, if the scenario has one.
+    pub fn arrival_trace(&self) -> Option<Vec<f64>> {
+        let source = self.file.clients.arrival_trace.as_ref()?;
+        let mut times = self.columns[source].to_vec();
+        times.sort_by(f64::total_cmp);
+        Some(times)
+    }
+
+    /// The typical budget of an ordinary job: `clients.budget`'s median, or `budget_median`.
+    pub fn typical_budget(&self) -> f64 {
+        let clients = &self.file.clients;
+        clients
+            .budget
+            .as_ref()
+            .map_or(clients.budget_median as f64, |b| b.median(&self.columns))
+    }
+
+    /// Mean, variance and range of a validated distribution of this scenario.
+    pub fn moments(&self, spec: &DistSpec) -> dist::Moments {
+        spec.moments(&self.columns)
     }
 
     /// The seed of the run.
@@ -155,6 +247,8 @@ impl Scenario {
     }
 
     /// Every parameter after defaults and overrides, as TOML; loading it reproduces the run.
+    /// Keys added after a file format was fixed are listed only when set; empirical files are
+    /// named by their resolved path.
     pub fn to_resolved_toml(&self) -> String {
         let body = toml::to_string(&self.file).expect("a validated scenario always serialises");
         format!(
@@ -165,10 +259,76 @@ impl Scenario {
     }
 }
 
+/// `table` as a scenario; an error inside a `[[population]]` group names the group's index
+/// and key (`population[2].count: …`), which serde's tagged enums cannot.
+fn deserialize(table: &toml::Table) -> Result<ScenarioFile, String> {
+    table
+        .clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| population_error(table).unwrap_or_else(|| e.to_string()))
+}
+
+/// The first error inside a population group, by index and key.
+fn population_error(table: &toml::Table) -> Option<String> {
+    let groups = table.get("population")?.as_array()?;
+    for (i, group) in groups.iter().enumerate() {
+        let mut group = group.as_table()?.clone();
+        let kind = group.remove("kind")?;
+        let body = toml::Value::Table(group);
+        let result = match kind.as_str()? {
+            "honest" => body.try_into::<HonestGroup>().map(drop),
+            "gaming" => body.try_into::<GamingGroup>().map(drop),
+            "sybil" => body.try_into::<SybilGroup>().map(drop),
+            "ring" => body.try_into::<RingGroup>().map(drop),
+            _ => continue,
+        };
+        if let Err(e) = result {
+            // The error ends with "in `key`" when it is about one key of the group.
+            let text = e.to_string();
+            let text = text.trim_end();
+            return Some(match text.rsplit_once("\nin `") {
+                Some((message, key)) => {
+                    format!("population[{i}].{}: {message}", key.trim_end_matches('`'))
+                }
+                None => format!("population[{i}]: {text}"),
+            });
+        }
+    }
+    None
+}
+
+/// Marks a problem whose key an override set, so that it is not blamed on the file.
+fn blame_override(mut problem: Problem, overrides: &[String]) -> Problem {
+    let set_by = overrides.iter().rev().find(|o| {
+        let path = o.split_once('=').map_or(o.as_str(), |(p, _)| p).trim();
+        let within = |outer: &str, inner: &str| {
+            inner == outer
+                || inner.starts_with(&format!("{outer}."))
+                || inner.starts_with(&format!("{outer}["))
+        };
+        // A problem about several keys (`clients.count × clients.initial_balance`) names each.
+        problem
+            .key
+            .split([' ', '×', '+'])
+            .filter(|k| !k.is_empty())
+            .any(|key| within(path, key) || within(key, path))
+    });
+    if let Some(o) = set_by {
+        problem.value = format!("{} (from --set {o})", problem.value);
+    }
+    problem
+}
+
 /// Applies one `a.b.c=value` override to the parsed table. The value is read as a TOML value
-/// (`3`, `0.5`, `true`, `"call"`, `[1, 2]`); a bare word that is not valid TOML is taken as a
-/// string, so `--set market.clearing=call` works. `population[2].count=5` indexes arrays.
-fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), String> {
+/// (`3`, `0.5`, `true`, `"call"`, `[1, 2]`, `{ uniform = [1, 5] }`); a bare word that is not
+/// valid TOML is taken as a string, so `--set market.clearing=call` works.
+/// `population[2].count=5` indexes arrays. A key the file leaves out is first copied from
+/// `resolved` (the file with its defaults), so defaults can be indexed into.
+fn apply_override(
+    table: &mut toml::Table,
+    resolved: &toml::Table,
+    assignment: &str,
+) -> Result<(), String> {
     let (path, raw_value) = assignment
         .split_once('=')
         .ok_or_else(|| "expected KEY=VALUE, e.g. clients.count=500".to_string())?;
@@ -179,23 +339,38 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), Strin
     let value = parse_value(raw_value.trim());
     let segments: Vec<&str> = path.split('.').collect();
     let mut current = table;
+    let mut defaults = Some(resolved);
     for (i, segment) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
         let (name, index) = split_index(segment)?;
+        let default = defaults.and_then(|d| d.get(name));
         if let Some(index) = index {
             let array = current
                 .entry(name.to_string())
-                .or_insert_with(|| toml::Value::Array(Vec::new()))
+                .or_insert_with(|| {
+                    default
+                        .filter(|d| d.is_array())
+                        .cloned()
+                        .unwrap_or_else(|| toml::Value::Array(Vec::new()))
+                })
                 .as_array_mut()
                 .ok_or_else(|| format!("`{name}` is not an array"))?;
             let len = array.len();
             let element = array.get_mut(index).ok_or_else(|| {
-                format!("`{name}` has {len} element(s); index {index} is out of range")
+                if len == 0 {
+                    format!("`{name}` is not set: set the whole array first, e.g. {name}=[…]")
+                } else {
+                    format!("`{name}` has {len} element(s); index {index} is out of range")
+                }
             })?;
             if last {
                 *element = value;
                 return Ok(());
             }
+            defaults = default
+                .and_then(|d| d.as_array())
+                .and_then(|a| a.get(index))
+                .and_then(|e| e.as_table());
             current = element
                 .as_table_mut()
                 .ok_or_else(|| format!("`{name}[{index}]` is not a table"))?;
@@ -205,9 +380,15 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), Strin
         } else {
             current = current
                 .entry(name.to_string())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .or_insert_with(|| {
+                    default
+                        .filter(|d| d.is_table())
+                        .cloned()
+                        .unwrap_or_else(|| toml::Value::Table(toml::Table::new()))
+                })
                 .as_table_mut()
                 .ok_or_else(|| format!("`{name}` is not a table"))?;
+            defaults = default.and_then(|d| d.as_table());
         }
     }
     unreachable!("the loop returns on the last segment")

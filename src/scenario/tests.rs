@@ -58,8 +58,8 @@ fn out_of_range_values_are_all_reported_with_allowed_ranges() {
         keys,
         [
             "run.horizon",
-            "reputation.decay",
             "reputation.weights",
+            "reputation.decay",
             "clients.jobs_per_hour",
             "clients.p_dispute",
             "clients.p_dispute + clients.p_cancel",
@@ -68,7 +68,7 @@ fn out_of_range_values_are_all_reported_with_allowed_ranges() {
     let m = err.to_string();
     assert!(m.contains("a probability in [0, 1]"), "{m}");
     assert!(m.contains("summing to 1"), "{m}");
-    assert!(m.contains("an integer ≥ 1"), "{m}");
+    assert!(m.contains("an integer in 1..=1099511627776 seconds"), "{m}");
 }
 
 #[test]

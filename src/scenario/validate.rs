@@ -1,6 +1,11 @@
 //! Range checks of a raw scenario. Each check names its key and the allowed values.
 
-use super::{PopulationGroup, Problem, ScenarioFile};
+use super::dist::{Columns, DistSpec, Support};
+use super::limits::colluding_clients;
+use super::{GamingStrategy, PopulationGroup, Problem, ScenarioFile};
+use crate::engine::MAX_SECONDS;
+use crate::market::quality::Weights;
+use crate::market::reputation::ReputationError;
 
 struct Checks(Vec<Problem>);
 
@@ -40,17 +45,143 @@ impl Checks {
     fn at_least(&mut self, key: impl Into<String>, x: u64, min: u64) {
         self.check(x >= min, key, x, &format!("an integer ≥ {min}"));
     }
+
+    /// A span of simulated seconds: `min..=MAX_SECONDS`.
+    fn seconds(&mut self, key: impl Into<String>, x: u64, min: u64) {
+        self.check(
+            (min..=MAX_SECONDS).contains(&x),
+            key,
+            x,
+            &format!(
+                "an integer in {min}..={MAX_SECONDS} seconds (2^40 s ≈ 34,800 years keeps \
+                 simulated times far from overflow)"
+            ),
+        );
+    }
 }
 
-/// Every out-of-range value of `f`, in file order.
-pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
+/// Most credits all clients together may start with: 2^62, a quarter of `u64::MAX`, so that
+/// the ledger's totals and every sum of credits a run keeps (payouts, contract value won, which
+/// counts credits again when a refunded hold is spent anew) stay far from overflow.
+pub(crate) const MAX_TOTAL_CREDITS: u64 = 1 << 62;
+
+/// Largest bond per identity: identities are numbered in 32 bits, so the stakes of every
+/// identity a run can ever create fit in u64.
+pub(crate) const MAX_STAKE: u64 = u32::MAX as u64;
+
+/// Every distribution-valued key of `f` that is set, with its key path and the values its
+/// samples may take, in file order.
+pub(super) fn dist_keys(
+    f: &mut ScenarioFile,
+    mut visit: impl FnMut(String, &mut DistSpec, Support),
+) {
+    let mut key = |prefix: &str, name: &str, spec: &mut Option<DistSpec>, support| {
+        if let Some(spec) = spec {
+            visit(format!("{prefix}.{name}"), spec, support);
+        }
+    };
+    let cl = &mut f.clients;
+    key("clients", "budget", &mut cl.budget, Support::NonNegative);
+    key(
+        "clients",
+        "interarrival",
+        &mut cl.interarrival,
+        Support::PositiveMean,
+    );
+    key(
+        "clients",
+        "duration",
+        &mut cl.duration,
+        Support::NonNegative,
+    );
+    key(
+        "clients",
+        "work_factor",
+        &mut cl.work_factor,
+        Support::NonNegative,
+    );
+    key(
+        "clients",
+        "review_delay",
+        &mut cl.review_delay,
+        Support::NonNegative,
+    );
+    key(
+        "clients",
+        "dispute_delay",
+        &mut cl.dispute_delay,
+        Support::NonNegative,
+    );
+    key(
+        "clients",
+        "rating_error",
+        &mut cl.rating_error,
+        Support::Any,
+    );
+    for (i, group) in f.population.iter_mut().enumerate() {
+        let prefix = format!("population[{i}]");
+        let (quality, noise, bid, wash) = match group {
+            PopulationGroup::Honest(g) => {
+                key(&prefix, "confidence", &mut g.confidence, Support::Unit);
+                (
+                    &mut g.quality,
+                    &mut g.delivery_noise,
+                    &mut g.bid_factor,
+                    None,
+                )
+            }
+            PopulationGroup::Gaming(g) => {
+                key(&prefix, "confidence", &mut g.confidence, Support::Unit);
+                key(
+                    &prefix,
+                    "reported_score",
+                    &mut g.reported_score,
+                    Support::Unit,
+                );
+                key(
+                    &prefix,
+                    "report_seconds",
+                    &mut g.report_seconds,
+                    Support::NonNegative,
+                );
+                (
+                    &mut g.quality,
+                    &mut g.delivery_noise,
+                    &mut g.bid_factor,
+                    Some(&mut g.wash_interval),
+                )
+            }
+            PopulationGroup::Sybil(g) => (
+                &mut g.quality,
+                &mut g.delivery_noise,
+                &mut g.bid_factor,
+                Some(&mut g.wash_interval),
+            ),
+            PopulationGroup::Ring(g) => (
+                &mut g.quality,
+                &mut g.delivery_noise,
+                &mut g.bid_factor,
+                Some(&mut g.wash_interval),
+            ),
+        };
+        key(&prefix, "quality", quality, Support::Any);
+        key(&prefix, "delivery_noise", noise, Support::Any);
+        key(&prefix, "bid_factor", bid, Support::NonNegative);
+        if let Some(wash) = wash {
+            key(&prefix, "wash_interval", wash, Support::PositiveMean);
+        }
+    }
+}
+
+/// Every out-of-range value of `f`, in file order (`columns`: the empirical data loaded).
+pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
     let mut c = Checks(Vec::new());
 
-    c.at_least("run.horizon", f.run.horizon, 1);
-    c.at_least("run.sample_interval", f.run.sample_interval, 1);
+    c.seconds("run.horizon", f.run.horizon, 1);
+    c.seconds("run.sample_interval", f.run.sample_interval, 1);
 
     let m = &f.market;
-    c.at_least("market.bidding_window", m.bidding_window, 1);
+    c.seconds("market.bidding_window", m.bidding_window, 1);
     c.at_least("market.auction_increment", m.auction_increment, 1);
     c.check(
         u64::from(m.operator_share_bps) + u64::from(m.platform_share_bps) <= 10_000,
@@ -61,29 +192,30 @@ pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
 
     c.non_negative("market.anti_concentration", m.anti_concentration);
 
+    // The engine's own check (one range check per constant), reported under `reputation.`.
     let r = &f.reputation;
-    c.check(
-        r.decay.is_finite() && r.decay > 0.0 && r.decay <= 1.0,
-        "reputation.decay",
-        r.decay,
-        "a number in (0, 1]",
-    );
-    c.at_least("reputation.min_jobs", r.min_jobs.into(), 1);
-    let weights_ok = r.weights.iter().all(|w| w.is_finite() && *w >= 0.0)
-        && (r.weights.iter().sum::<f64>() - 1.0).abs() < 0.001;
-    c.check(
-        weights_ok,
-        "reputation.weights",
-        r.weights,
-        "six non-negative numbers summing to 1 (±0.001)",
-    );
-    c.unit("reputation.suspicion_step", r.suspicion_step);
-    c.unit("reputation.suspicion_decay", r.suspicion_decay);
-    c.non_negative("reputation.inflation_variance", r.inflation_variance);
-    c.at_least("reputation.rapid_window", r.rapid_window.into(), 1);
-    c.unit("reputation.rapid_threshold", r.rapid_threshold);
-    c.at_least("reputation.streak_len", r.streak_len.into(), 1);
-    c.unit("reputation.streak_threshold", r.streak_threshold);
+    let weights = match Weights::new(r.weights) {
+        Ok(w) => w,
+        Err(_) => {
+            c.check(
+                false,
+                "reputation.weights",
+                r.weights,
+                "six non-negative numbers summing to 1 (±0.001)",
+            );
+            Weights::uniform()
+        }
+    };
+    for e in r.config(weights).problems() {
+        if let ReputationError::InvalidConfig {
+            field,
+            value,
+            allowed,
+        } = e
+        {
+            c.check(false, format!("reputation.{field}"), value, allowed);
+        }
+    }
 
     let s = &f.staking;
     if s.enabled {
@@ -94,15 +226,40 @@ pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
             s.initial_stake,
             &format!("at least staking.minimum_stake ({})", s.minimum_stake),
         );
+        c.check(
+            s.initial_stake <= MAX_STAKE,
+            "staking.initial_stake",
+            s.initial_stake,
+            &format!(
+                "at most {MAX_STAKE} (identities are numbered in 32 bits: every bond a run can \
+                 post must fit in u64 together)"
+            ),
+        );
     }
 
     let cl = &f.clients;
     c.at_least("clients.count", cl.count.into(), 1);
     c.at_least("clients.initial_balance", cl.initial_balance, 1);
+    let accounts = u64::from(cl.count) + f.population.iter().map(colluding_clients).sum::<u64>();
+    let total = u128::from(accounts) * u128::from(cl.initial_balance);
+    c.check(
+        total <= u128::from(MAX_TOTAL_CREDITS),
+        "clients.count × clients.initial_balance",
+        format!(
+            "{accounts} accounts × {} = {total} credits",
+            cl.initial_balance
+        ),
+        &format!(
+            "at most {MAX_TOTAL_CREDITS} credits in all (2^62; colluding clients of the \
+             population count as accounts)"
+        ),
+    );
     c.positive("clients.jobs_per_hour", cl.jobs_per_hour);
     c.at_least("clients.budget_median", cl.budget_median, 1);
     c.non_negative("clients.budget_sigma", cl.budget_sigma);
-    c.at_least("clients.deadline", cl.deadline, 1);
+    c.seconds("clients.deadline", cl.deadline, 1);
+    c.seconds("clients.review_seconds", cl.review_seconds, 0);
+    c.seconds("clients.dispute_seconds", cl.dispute_seconds, 0);
     c.at_least("clients.proposals_per_job", cl.proposals_per_job.into(), 1);
     c.check(
         (1..=64).contains(&cl.capabilities),
@@ -130,6 +287,15 @@ pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
     );
     c.probability("clients.p_dispute_upheld", cl.p_dispute_upheld);
     c.non_negative("clients.rating_noise", cl.rating_noise);
+    if let Some(below) = cl.auto_dispute_below {
+        c.unit("clients.auto_dispute_below", below);
+    }
+    c.check(
+        !(cl.arrival_trace.is_some() && cl.interarrival.is_some()),
+        "clients.arrival_trace",
+        "with clients.interarrival",
+        "one of `arrival_trace` and `interarrival`, not both",
+    );
 
     let d = &f.decomposition;
     c.probability("decomposition.share", d.share);
@@ -155,14 +321,14 @@ pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
         match group {
             PopulationGroup::Honest(g) => {
                 c.at_least(key("count"), g.count.into(), 1);
+                if let Some(j) = g.quality_jitter {
+                    c.unit(key("quality_jitter"), j);
+                }
                 c.unit(key("quality_mean"), g.quality_mean);
                 c.non_negative(key("quality_spread"), g.quality_spread);
                 c.non_negative(key("quality_noise"), g.quality_noise);
                 c.positive(key("cost_factor"), g.cost_factor);
                 c.non_negative(key("bid_noise"), g.bid_noise);
-                if let Some(conf) = g.confidence {
-                    c.unit(key("confidence"), conf);
-                }
                 if let Some(r) = g.prior_reputation {
                     c.check(
                         (0.05..=0.94).contains(&r),
@@ -180,6 +346,13 @@ pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
                 c.unit(key("farming_target"), g.farming_target);
                 c.positive(key("high_value_factor"), g.high_value_factor);
                 c.positive(key("cost_factor"), g.cost_factor);
+                c.check(
+                    g.strategy == GamingStrategy::SelfReport
+                        || (g.reported_score.is_none() && g.report_seconds.is_none()),
+                    key("strategy"),
+                    g.strategy,
+                    "\"self_report\" when `reported_score` or `report_seconds` is set",
+                );
             }
             PopulationGroup::Sybil(g) => {
                 c.at_least(key("owners"), g.owners.into(), 1);
@@ -205,5 +378,26 @@ pub(super) fn problems(f: &ScenarioFile) -> Vec<Problem> {
             }
         }
     }
+    // Distributions: the table's own rules, then the values the key may take.
+    let mut copy = f.clone();
+    dist_keys(&mut copy, |key, spec, support| {
+        for broken in spec.check(support, columns) {
+            c.check(
+                false,
+                format!("{key}{}", broken.suffix),
+                Raw(broken.value),
+                &broken.rule,
+            );
+        }
+    });
     c.0
+}
+
+/// A value shown as written (no quotes added).
+struct Raw(String);
+
+impl std::fmt::Debug for Raw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }

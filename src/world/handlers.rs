@@ -2,8 +2,8 @@
 
 use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
-use crate::agents::{Ask, Kind, Rating};
-use crate::engine::{EventQueue, SimTime};
+use crate::agents::{Ask, Kind, Rating, Strategy};
+use crate::engine::{EventQueue, MAX_SECONDS, SimTime};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
 use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
@@ -17,12 +17,9 @@ use crate::metrics::{Invariant, KindSample, Sample, concentration};
 use crate::scenario::PopulationGroup;
 use crate::world::receipts::Receipt;
 use rand::Rng;
-use rand_distr::Distribution;
 
 /// Tokens consumed per second of work, for per-token contracts.
 const TOKENS_PER_SECOND: u64 = 10;
-/// Honest clients dispute deliveries whose observed mean quality is below this.
-const DISPUTE_QUALITY: f64 = 0.3;
 
 impl World {
     // ----- sampling ---------------------------------------------------------------------
@@ -123,7 +120,7 @@ impl World {
         let clients = &file.clients;
         let rng = &mut self.streams.jobs;
         let client = ClientId(rng.random_range(0..self.honest_clients));
-        let budget = self.draws.budget.sample(rng);
+        let budget = self.config.clients.budget.sample(rng);
         let budget = Credits((budget.round() as u64).max(1));
         let capability = rng.random_range(0..clients.capabilities);
         let mix = &clients.pricing;
@@ -257,12 +254,9 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let clients = &self.scenario.file().clients;
-        let (deadline, median, k) = (
-            now + clients.deadline,
-            clients.budget_median,
-            clients.proposals_per_job as usize,
-        );
-        let nominal = behaviour::nominal_duration(budget, median, &mut self.streams.jobs);
+        let (deadline, k) = (now + clients.deadline, clients.proposals_per_job as usize);
+        let nominal =
+            behaviour::nominal_duration(budget, &self.config.clients, &mut self.streams.jobs);
         let high_value = budget.as_f64() >= self.high_value_threshold;
         let job = self.open_job(
             now,
@@ -325,11 +319,10 @@ impl World {
             if !self.market.can_bid(agent) {
                 continue;
             }
-            let group = &self.scenario.file().population[bidder.group as usize];
             let ask = behaviour::ask(
                 bidder.kind,
                 bidder.quality,
-                group,
+                &self.config.groups[bidder.group as usize],
                 &AskContext {
                     budget,
                     duration: nominal,
@@ -394,19 +387,20 @@ impl World {
             match &group {
                 PopulationGroup::Gaming(g) => g.wash_budget,
                 PopulationGroup::Ring(g) => g.wash_budget,
-                _ => self.scenario.file().clients.budget_median / 10,
+                _ => (self.config.clients.typical_budget / 10.0) as u64,
             }
             .max(1),
         );
         let worker_identity = self.population.get(worker);
         let nominal = behaviour::nominal_duration(
             budget,
-            self.scenario.file().clients.budget_median,
+            &self.config.clients,
             &mut self.streams.adversaries,
         );
         let work =
             behaviour::wash_duration(worker_identity.kind, nominal, &mut self.streams.adversaries);
-        let rating = behaviour::wash_rating(worker_identity.kind, &group);
+        let rating =
+            behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group]);
         let capability = worker_identity.capabilities.trailing_zeros();
         let deadline = now + self.scenario.file().clients.deadline;
         let job = self.open_job(
@@ -638,7 +632,7 @@ impl World {
         stats.jobs_won += 1;
         stats.value_won += opened.price.0;
         let identity = self.population.get(opened.agent);
-        let group = &self.scenario.file().population[identity.group];
+        let group = &self.config.groups[identity.group];
         let j = self.jobs.get_mut(job).expect("live job");
         j.contract = Some(opened.contract);
         j.agent = opened.agent;
@@ -652,7 +646,12 @@ impl World {
             let reputation = self.market.reputation().reputation(opened.agent);
             j.defect = behaviour::defects(identity, group, j.high_value, reputation);
             j.delivered = behaviour::delivered_quality(identity, group, j.defect, rng);
-            j.work_seconds = ((j.nominal as f64) * rng.random_range(0.8..1.3)) as u64;
+            j.work_seconds = if identity.kind == Kind::Gaming(Strategy::SelfReport) {
+                (group.report_seconds.sample(rng).round() as u64).min(MAX_SECONDS)
+            } else {
+                let factor = self.config.clients.work_factor.sample(rng);
+                (((j.nominal as f64) * factor) as u64).min(MAX_SECONDS)
+            };
         }
         queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
         self.check_client(now, opened.client);
@@ -688,7 +687,8 @@ impl World {
         let delay = if wash {
             self.streams.reviews.random_range(1..=5)
         } else {
-            self.draws.review.sample(&mut self.streams.reviews).round() as u64
+            let delay = self.config.clients.review.sample(&mut self.streams.reviews);
+            (delay.round() as u64).min(MAX_SECONDS)
         };
         queue.schedule(now + delay, Event::Reviewed(job));
     }
@@ -706,7 +706,8 @@ impl World {
         let clients = &self.scenario.file().clients;
         let observed_mean = j.observed_mean();
         let u: f64 = self.streams.reviews.random();
-        if observed_mean < DISPUTE_QUALITY || u < clients.p_dispute {
+        let automatic = self.config.clients.disputes_at_once(observed_mean);
+        if automatic || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
             let from = self.contract_state(contract);
             let result = self.market.dispute(contract);
@@ -721,8 +722,13 @@ impl World {
                 self.emit(now, || Receipt::Dispute { contract });
             }
             self.recorder.counters.disputed += 1;
-            let delay = self.draws.dispute.sample(&mut self.streams.reviews);
-            queue.schedule(now + delay.round() as u64, Event::DisputeResolved(job));
+            let delay = self
+                .config
+                .clients
+                .dispute
+                .sample(&mut self.streams.reviews);
+            let delay = (delay.round() as u64).min(MAX_SECONDS);
+            queue.schedule(now + delay, Event::DisputeResolved(job));
         } else if u < clients.p_dispute + clients.p_cancel {
             self.cancel(now, job, queue);
         } else {
@@ -738,7 +744,8 @@ impl World {
     ) {
         let j = self.jobs.get(job).expect("live job");
         let observed_mean = j.observed_mean();
-        let upheld = observed_mean >= DISPUTE_QUALITY
+        let automatic = self.config.clients.disputes_at_once(observed_mean);
+        let upheld = !automatic
             && self
                 .streams
                 .reviews
@@ -773,15 +780,38 @@ impl World {
     fn complete(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
-        let noise = self.scenario.file().clients.rating_noise;
-        let rating = j.wash.map_or(Rating::Honest { noise }, |(_, r)| r);
-        let quality = behaviour::rate(&j.delivered, rating, &mut self.streams.reviews);
+        let identity = self.population.get(j.agent);
+        let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
+        let quality = match j.wash {
+            Some((_, rating)) => behaviour::rate(
+                &j.delivered,
+                rating,
+                &self.config.clients.rating_error,
+                &mut self.streams.reviews,
+            ),
+            // A self-reporting gamer's own report is what gets recorded.
+            None if self_report => behaviour::self_report(
+                &self.config.groups[identity.group],
+                &mut self.streams.reviews,
+            ),
+            None => behaviour::rate(
+                &j.delivered,
+                Rating::Honest,
+                &self.config.clients.rating_error,
+                &mut self.streams.reviews,
+            ),
+        };
         let tokens = j.work_seconds * TOKENS_PER_SECOND;
         let usage = Usage {
             seconds: j.work_seconds,
             tokens: tokens + self.streams.reviews.random_range(0..=tokens / 5),
         };
-        let completion_seconds = now - j.started_at;
+        // A self-reporter's report is also what dates its completion.
+        let completion_seconds = if self_report {
+            j.work_seconds
+        } else {
+            now - j.started_at
+        };
         let (from, settled) = (self.contract_state(contract), self.market.settlements());
         let result = self
             .market
@@ -1026,15 +1056,17 @@ impl World {
         let PopulationGroup::Sybil(g) = &self.scenario.file().population[identity.group] else {
             return;
         };
+        if g.independent == Some(true) {
+            return;
+        }
         let engine = self.market.reputation();
         let seasoned = engine.recordings(agent) >= u64::from(engine.config().min_jobs);
         if g.whitewash_trust <= 0.0 || !seasoned || engine.trust(agent) >= g.whitewash_trust {
             return;
         }
-        let (owner, group, quality, colluder, collude) = (
+        let (owner, group, colluder, collude) = (
             identity.owner,
             identity.group,
-            g.quality_mean,
             identity.colluding_client,
             g.collude,
         );
@@ -1042,16 +1074,7 @@ impl World {
         self.emit(now, || Receipt::Whitewash { agent });
         self.recorder.agents[agent.index()].whitewashed = true;
         self.recorder.counters.whitewashes += 1;
-        let fresh = self.add_identity(
-            owner,
-            Kind::Sybil,
-            group,
-            quality,
-            0.05,
-            colluder,
-            None,
-            now,
-        );
+        let fresh = self.add_identity(owner, Kind::Sybil, group, colluder, None, now);
         if collude {
             self.schedule_wash(fresh, now, queue);
         }

@@ -25,12 +25,13 @@ pub use handlers::detector_index;
 #[cfg(feature = "fault-injection")]
 pub use setup::{FAULT_ENV, injected_fault};
 
-use crate::agents::{Population, Rating};
+use crate::agents::{ClientConfig, GroupConfig, Population, Rating};
 use crate::engine::{EventQueue, Model, SimTime, Streams};
 use crate::market::contract::PricingModel;
 use crate::market::marketplace::Marketplace;
 use crate::market::slab::{Slab, SlabKey};
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
+pub use crate::metrics::Outcome;
 use crate::metrics::Recorder;
 use crate::scenario::Scenario;
 use receipts::{Receipt, ReceiptSink};
@@ -116,16 +117,12 @@ struct DagJob {
     outstanding: usize,
 }
 
-/// Distributions fixed for a run, built once instead of per draw.
-struct Draws {
-    /// Gap between ordinary job arrivals, seconds.
-    arrival: rand_distr::Exp<f64>,
-    /// Budget ceiling of an ordinary job, credits.
-    budget: rand_distr::LogNormal<f64>,
-    /// A client's review delay, seconds.
-    review: rand_distr::Exp<f64>,
-    /// Time to resolve a dispute, seconds.
-    dispute: rand_distr::Exp<f64>,
+/// The clients' and groups' configs, built once per run by the scenario layer.
+struct Configs {
+    /// The demand side's.
+    clients: ClientConfig,
+    /// Each population group's, by group index.
+    groups: Vec<GroupConfig>,
 }
 
 /// The market world: market core, population, randomness, jobs in flight and observations.
@@ -153,8 +150,8 @@ pub struct World {
     invitees: Vec<(crate::agents::Bidder, f64)>,
     /// Budget from which a job counts as high-value (reputation farmers defect on those).
     high_value_threshold: f64,
-    /// The run's fixed distributions.
-    draws: Draws,
+    /// The clients' and groups' configs (constants and distributions).
+    config: Configs,
     last_sample: Option<SimTime>,
     /// Where receipts go, when `--events` asked for them.
     receipts: Option<Box<dyn ReceiptSink>>,
@@ -185,22 +182,6 @@ impl Model for World {
             Event::DisputeResolved(job) => self.on_dispute_resolved(now, job, queue),
         }
     }
-}
-
-/// What a finished run leaves behind for the output layer.
-pub struct Outcome {
-    /// The scenario that ran.
-    pub scenario: Scenario,
-    /// The market core's final state.
-    pub market: Marketplace,
-    /// Every identity with its ground truth.
-    pub population: Population,
-    /// Every observation.
-    pub recorder: Recorder,
-    /// Simulated second of the last event.
-    pub end_time: SimTime,
-    /// Events handled.
-    pub events: u64,
 }
 
 /// Runs `scenario` to the end of its drain. `progress` is told the simulated time of every

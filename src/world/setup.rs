@@ -1,16 +1,17 @@
 //! Building a world from a scenario: market, clients, population and the first events.
 
-use super::{Draws, Event, World};
+use super::{Configs, Event, World};
 use crate::agents::population::{capability_mask, latent_quality};
-use crate::agents::{Identity, Kind, Population};
-use crate::engine::{EventQueue, SimTime, Streams};
-use crate::market::marketplace::{MarketConfig, Marketplace};
+use crate::agents::{Arrivals, Identity, Kind, Population};
+use crate::engine::{EventQueue, MAX_SECONDS, SimTime, Streams};
+#[cfg(feature = "fault-injection")]
+use crate::market::marketplace::MarketConfig;
+use crate::market::marketplace::Marketplace;
 use crate::market::slab::Slab;
 use crate::market::{AgentId, ClientId, Credits, OwnerId, QualityVector};
 use crate::metrics::{AgentStats, Recorder};
-use crate::scenario::{PopulationGroup, Scenario};
+use crate::scenario::{GamingStrategy, PopulationGroup, Scenario};
 use crate::world::receipts::{Receipt, ReceiptSink};
-use rand_distr::{Distribution, Exp, LogNormal};
 
 impl World {
     /// Builds the world and schedules its first events.
@@ -20,7 +21,7 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) -> Self {
         let file = scenario.file().clone();
-        let config = MarketConfig::from_scenario(&file);
+        let config = scenario.market_config();
         #[cfg(feature = "fault-injection")]
         let config = MarketConfig {
             fault: injected_fault().unwrap_or_else(|e| panic!("{e}")),
@@ -38,7 +39,7 @@ impl World {
             dags: Slab::new(),
             honest_clients: file.clients.count,
             recorder: Recorder {
-                kinds: Population::kinds_in(&file),
+                kinds: scenario.kinds(),
                 ..Recorder::default()
             },
             ordinary_jobs: 0,
@@ -47,8 +48,11 @@ impl World {
             scratch: Vec::new(),
             invited: Vec::new(),
             invitees: Vec::new(),
-            draws: Draws::new(&file),
-            high_value_threshold: high_value_threshold(&file),
+            config: Configs {
+                clients: scenario.client_config(),
+                groups: scenario.group_configs(),
+            },
+            high_value_threshold: high_value_threshold(&scenario),
             last_sample: None,
             receipts,
             scenario,
@@ -71,16 +75,7 @@ impl World {
             PopulationGroup::Honest(g) => {
                 for _ in 0..g.count {
                     let owner = self.new_owner();
-                    let agent = self.add_identity(
-                        owner,
-                        Kind::Honest,
-                        group,
-                        g.quality_mean,
-                        g.quality_spread,
-                        None,
-                        None,
-                        0,
-                    );
+                    let agent = self.add_identity(owner, Kind::Honest, group, None, None, 0);
                     self.prime_history(
                         agent,
                         g.prior_reputation.unwrap_or(g.quality_mean),
@@ -91,37 +86,28 @@ impl World {
             PopulationGroup::Gaming(g) => {
                 for _ in 0..g.count {
                     let owner = self.new_owner();
-                    let colluder = self.open_client(balance);
-                    let agent = self.add_identity(
-                        owner,
-                        Kind::Gaming(g.strategy),
-                        group,
-                        g.quality_mean,
-                        0.05,
-                        Some(colluder),
-                        None,
-                        0,
-                    );
+                    // Self-reporting gamers need no colluding client.
+                    let colluder = (g.strategy != GamingStrategy::SelfReport)
+                        .then(|| self.open_client(balance));
+                    let kind = spec.kind();
+                    let agent = self.add_identity(owner, kind, group, colluder, None, 0);
                     if g.strategy.uses_wash_jobs() {
                         self.schedule_wash(agent, 0, queue);
                     }
                 }
             }
             PopulationGroup::Sybil(g) => {
+                let independent = g.independent.unwrap_or(false);
                 for _ in 0..g.owners {
-                    let owner = self.new_owner();
-                    let colluder = g.collude.then(|| self.open_client(balance));
-                    for _ in 0..g.identities_per_owner {
-                        let agent = self.add_identity(
-                            owner,
-                            Kind::Sybil,
-                            group,
-                            g.quality_mean,
-                            0.05,
-                            colluder,
-                            None,
-                            0,
-                        );
+                    let mut owner = self.new_owner();
+                    let mut colluder = g.collude.then(|| self.open_client(balance));
+                    for i in 0..g.identities_per_owner {
+                        // Independent sybils: every identity its own owner (and colluder).
+                        if independent && i > 0 {
+                            owner = self.new_owner();
+                            colluder = g.collude.then(|| self.open_client(balance));
+                        }
+                        let agent = self.add_identity(owner, Kind::Sybil, group, colluder, None, 0);
                         if g.collude {
                             self.schedule_wash(agent, 0, queue);
                         }
@@ -139,8 +125,6 @@ impl World {
                             owner,
                             Kind::Ring,
                             group,
-                            g.quality_mean,
-                            0.05,
                             Some(client),
                             Some(ring),
                             0,
@@ -181,15 +165,12 @@ impl World {
         owner
     }
 
-    /// Registers a new identity with the market and the population.
-    #[allow(clippy::too_many_arguments)]
+    /// Registers a new identity of `group` with the market and the population.
     pub(super) fn add_identity(
         &mut self,
         owner: OwnerId,
         kind: Kind,
         group: usize,
-        quality_mean: f64,
-        spread: f64,
         colluding_client: Option<ClientId>,
         ring: Option<u32>,
         now: SimTime,
@@ -198,7 +179,7 @@ impl World {
             self.scenario.file().clients.capabilities,
             &mut self.streams.population,
         );
-        let latent = latent_quality(quality_mean, spread, &mut self.streams.population);
+        let latent = latent_quality(&self.config.groups[group], &mut self.streams.population);
         let id = self.market.register_agent();
         let weights = self.market.reputation().weights();
         self.population.push(
@@ -226,11 +207,21 @@ impl World {
     }
 
     pub(super) fn schedule_next_arrival(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
-        let gap = self.draws.arrival.sample(&mut self.streams.jobs);
-        // Rounding each gap would bias the rate once gaps are under a second (E[round(gap)]
-        // ≪ E[gap]); rounding the running sum does not. `now` is the rounded previous arrival.
-        self.arrival_clock += gap;
-        let at = (self.arrival_clock.round() as u64).max(now);
+        let at = match &self.config.clients.arrivals {
+            Arrivals::Gaps(gaps) => {
+                let gap = gaps.sample(&mut self.streams.jobs);
+                // Rounding each gap would bias the rate once gaps are under a second
+                // (E[round(gap)] ≪ E[gap]); rounding the running sum does not. `now` is the
+                // rounded previous arrival.
+                self.arrival_clock += gap;
+                (self.arrival_clock.round() as u64).max(now)
+            }
+            // The next post time of the trace (`ordinary_jobs` have been posted).
+            Arrivals::Trace(times) => match times.get(self.ordinary_jobs as usize) {
+                Some(t) => (t.round() as u64).max(now),
+                None => return,
+            },
+        };
         if at < self.scenario.file().run.horizon {
             queue.schedule(at, Event::JobArrival);
         }
@@ -246,16 +237,11 @@ impl World {
         if !identity.active {
             return;
         }
-        let rate_per_hour = match &self.scenario.file().population[identity.group] {
-            PopulationGroup::Gaming(g) => g.wash_jobs_per_hour,
-            PopulationGroup::Sybil(g) => g.wash_jobs_per_hour,
-            PopulationGroup::Ring(g) => g.wash_jobs_per_hour,
-            PopulationGroup::Honest(_) => return,
+        let Some(interval) = &self.config.groups[identity.group].wash_interval else {
+            return;
         };
-        let gap = Exp::new(rate_per_hour / 3_600.0)
-            .expect("validated rate")
-            .sample(&mut self.streams.adversaries);
-        let at = now + gap.round() as u64;
+        let gap = interval.sample(&mut self.streams.adversaries);
+        let at = now + (gap.round() as u64).min(MAX_SECONDS);
         if at < self.scenario.file().run.horizon {
             queue.schedule(at, Event::WashJob { agent });
         }
@@ -263,31 +249,18 @@ impl World {
 }
 
 /// Budget from which a job counts as high-value: the first gaming group's
-/// `high_value_factor` × the median budget; never without a gaming group.
-fn high_value_threshold(file: &crate::scenario::ScenarioFile) -> f64 {
-    let median = file.clients.budget_median as f64;
-    file.population
+/// `high_value_factor` × the typical budget; never without a gaming group.
+fn high_value_threshold(scenario: &Scenario) -> f64 {
+    let typical = scenario.typical_budget();
+    scenario
+        .file()
+        .population
         .iter()
         .find_map(|g| match g {
-            PopulationGroup::Gaming(g) => Some(g.high_value_factor * median),
+            PopulationGroup::Gaming(g) => Some(g.high_value_factor * typical),
             _ => None,
         })
         .unwrap_or(f64::INFINITY)
-}
-
-impl Draws {
-    /// The distributions of `file`, built once per run (the same values each draw used to
-    /// rebuild: bit-identical samples).
-    fn new(file: &crate::scenario::ScenarioFile) -> Self {
-        let clients = &file.clients;
-        Self {
-            arrival: Exp::new(clients.jobs_per_hour / 3_600.0).expect("validated rate"),
-            budget: LogNormal::new((clients.budget_median as f64).ln(), clients.budget_sigma)
-                .expect("validated"),
-            review: Exp::new(1.0 / clients.review_seconds.max(1) as f64).expect("positive"),
-            dispute: Exp::new(1.0 / clients.dispute_seconds.max(1) as f64).expect("positive"),
-        }
-    }
 }
 
 /// Environment variable naming the deliberate bug to run with (`fault-injection` builds only;
@@ -314,6 +287,24 @@ pub fn injected_fault() -> Result<Option<crate::market::fault::Fault>, String> {
 #[cfg(test)]
 mod tests {
     use crate::scenario::{HonestGroup, PopulationGroup, Scenario, ScenarioFile};
+
+    /// The scenario layer's memory estimate uses per-item sizes; the real types must fit them.
+    #[test]
+    fn memory_estimate_sizes_cover_the_real_types() {
+        use crate::agents::{Bidder, Identity, Kind};
+        use crate::metrics::{AgentStats, KindSample, Sample};
+        use crate::scenario::limits::{IDENTITY_BYTES, SAMPLE_BYTES};
+        use std::mem::size_of;
+        // Reputation state (120 bytes) and R/T cache (16), up to three pool entries.
+        let identity =
+            size_of::<Identity>() + size_of::<Bidder>() + size_of::<AgentStats>() + 136 + 12;
+        assert!(
+            identity as u64 <= IDENTITY_BYTES,
+            "{identity} bytes per identity"
+        );
+        let sample = size_of::<Sample>() + Kind::ALL.len() * size_of::<KindSample>();
+        assert!(sample as u64 <= SAMPLE_BYTES, "{sample} bytes per sample");
+    }
 
     /// Ten arrivals per simulated second for an hour: the Poisson rate holds even though each
     /// gap is far below the one-second resolution (rounding every gap would post ~15x more).

@@ -1,0 +1,290 @@
+//! From a validated scenario to the market core's own config types. This is the only place
+//! that maps file keys onto [`MarketConfig`]: the core knows nothing of TOML or of
+//! [`ScenarioFile`](super::ScenarioFile), and each constant keeps the one default and the one
+//! range check of its domain type.
+
+use super::{
+    Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationSection, Scenario,
+};
+use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, Strategy};
+use crate::engine::Dist;
+use crate::market::Credits;
+use crate::market::auction::ProcurementRule;
+use crate::market::contract::TransitionPolicy;
+use crate::market::marketplace::MarketConfig;
+use crate::market::order_book::{ClearingRule, RankingSignal};
+use crate::market::quality::Weights;
+use crate::market::reputation::ReputationConfig;
+use crate::market::split::SplitPolicy;
+use crate::market::staking::StakingConfig;
+
+impl From<GamingStrategy> for Strategy {
+    fn from(s: GamingStrategy) -> Self {
+        match s {
+            GamingStrategy::ScoreInflation => Strategy::ScoreInflation,
+            GamingStrategy::RapidCycling => Strategy::RapidCycling,
+            GamingStrategy::PerfectStreak => Strategy::PerfectStreak,
+            GamingStrategy::ReputationFarming => Strategy::ReputationFarming,
+            GamingStrategy::ConfidenceInflation => Strategy::ConfidenceInflation,
+            GamingStrategy::SelfReport => Strategy::SelfReport,
+        }
+    }
+}
+
+impl PopulationGroup {
+    /// The ground-truth kind of the group's identities.
+    pub fn kind(&self) -> Kind {
+        match self {
+            PopulationGroup::Honest(_) => Kind::Honest,
+            PopulationGroup::Gaming(g) => Kind::Gaming(g.strategy.into()),
+            PopulationGroup::Sybil(_) => Kind::Sybil,
+            PopulationGroup::Ring(_) => Kind::Ring,
+        }
+    }
+}
+
+impl super::ScenarioFile {
+    /// The ground-truth kinds present, in [`Kind::ALL`] order.
+    pub fn kinds(&self) -> Vec<Kind> {
+        let mut present: Vec<Kind> = self.population.iter().map(PopulationGroup::kind).collect();
+        present.sort_by_key(|k| k.index());
+        present.dedup();
+        present
+    }
+}
+
+impl ReputationSection {
+    /// The engine's config with `weights` (already checked: [`Weights`] cannot be invalid);
+    /// the constants that are not scenario keys keep [`ReputationConfig::default`].
+    pub(super) fn config(&self, weights: Weights) -> ReputationConfig {
+        ReputationConfig {
+            weights,
+            decay: self.decay,
+            min_jobs: self.min_jobs,
+            suspicion_step: self.suspicion_step,
+            suspicion_decay: self.suspicion_decay,
+            inflation_variance: self.inflation_variance,
+            rapid_seconds: self.rapid_seconds,
+            rapid_window: self.rapid_window,
+            rapid_threshold: self.rapid_threshold,
+            streak_len: self.streak_len,
+            streak_threshold: self.streak_threshold,
+            ..ReputationConfig::default()
+        }
+    }
+}
+
+impl Scenario {
+    /// The market core's configuration (SPEC §2–§7).
+    pub fn market_config(&self) -> MarketConfig {
+        let file = self.file();
+        let m = &file.market;
+        let increment = Credits(m.auction_increment);
+        let r = &file.reputation;
+        let weights = Weights::new(r.weights).expect("validated weights");
+        let s = &file.staking;
+        MarketConfig {
+            clearing: match m.clearing {
+                Clearing::Continuous => ClearingRule::Continuous,
+                Clearing::Call => ClearingRule::Call,
+                Clearing::FirstPrice => ClearingRule::Auction(ProcurementRule::FirstPrice),
+                Clearing::Vickrey => ClearingRule::Auction(ProcurementRule::Vickrey),
+                Clearing::English => ClearingRule::Auction(ProcurementRule::English { increment }),
+                Clearing::Dutch => ClearingRule::Auction(ProcurementRule::Dutch { increment }),
+            },
+            ranking: match m.ranking {
+                Ranking::Reputation => RankingSignal::Reputation,
+                Ranking::Trust => RankingSignal::Trust,
+            },
+            transitions: TransitionPolicy {
+                allow_active_completion: m.allow_active_completion,
+            },
+            split: SplitPolicy::new(m.operator_share_bps, m.platform_share_bps)
+                .expect("validated split"),
+            reputation: r.config(weights),
+            staking: s.enabled.then(|| {
+                (
+                    StakingConfig {
+                        minimum_stake: Credits(s.minimum_stake),
+                        ..StakingConfig::default()
+                    },
+                    Credits(s.initial_stake),
+                )
+            }),
+            #[cfg(feature = "fault-injection")]
+            fault: None,
+        }
+    }
+}
+
+/// Default half-width of the jitter of each latent quality dimension.
+pub(crate) const QUALITY_JITTER: f64 = 0.02;
+/// Default spread of latent quality and noise σ of groups without such keys.
+const ADVERSARY_SPREAD: f64 = 0.05;
+const ADVERSARY_NOISE: f64 = 0.1;
+/// Default score a self-reporting gamer reports.
+pub(crate) const REPORTED_SCORE: f64 = 0.995;
+/// Default range of a self-reporting gamer's completion, seconds.
+pub(crate) const REPORT_SECONDS: [i64; 2] = [1, 30];
+
+impl Scenario {
+    /// A key's distribution, or its default when the file leaves it out.
+    fn dist_or(&self, spec: &Option<DistSpec>, default: impl FnOnce() -> Dist) -> Dist {
+        spec.as_ref().map_or_else(default, |s| self.dist(s))
+    }
+
+    /// The demand side's config; each absent key gets the default its doc states.
+    pub fn client_config(&self) -> ClientConfig {
+        let c = &self.file().clients;
+        let arrivals = match self.arrival_trace() {
+            Some(times) => Arrivals::Trace(times),
+            None => Arrivals::Gaps(self.dist_or(&c.interarrival, || {
+                Dist::exponential_rate(c.jobs_per_hour / 3_600.0)
+            })),
+        };
+        ClientConfig {
+            arrivals,
+            budget: self.dist_or(&c.budget, || {
+                self.dist(&DistSpec::lognormal(c.budget_median as f64, c.budget_sigma))
+            }),
+            duration: c.duration.as_ref().map(|d| self.dist(d)),
+            typical_budget: self.typical_budget(),
+            work_factor: self.dist_or(&c.work_factor, || Dist::uniform(0.8, 1.3)),
+            review: self.dist_or(&c.review_delay, || {
+                Dist::exponential_rate(1.0 / c.review_seconds.max(1) as f64)
+            }),
+            dispute: self.dist_or(&c.dispute_delay, || {
+                Dist::exponential_rate(1.0 / c.dispute_seconds.max(1) as f64)
+            }),
+            rating_error: self.dist_or(&c.rating_error, || {
+                Dist::normal(0.0, c.rating_noise, f64::NEG_INFINITY, f64::INFINITY)
+            }),
+            auto_dispute_below: c.auto_dispute_threshold(),
+        }
+    }
+
+    /// Each `[[population]]` group's config, in file order.
+    pub fn group_configs(&self) -> Vec<GroupConfig> {
+        self.file()
+            .population
+            .iter()
+            .map(|group| self.group_config(group))
+            .collect()
+    }
+
+    /// The ground-truth kinds present in the scenario, in [`Kind::ALL`] order.
+    pub fn kinds(&self) -> Vec<Kind> {
+        self.file().kinds()
+    }
+
+    fn group_config(&self, group: &PopulationGroup) -> GroupConfig {
+        let unbounded = |mean, sd| Dist::normal(mean, sd, f64::NEG_INFINITY, f64::INFINITY);
+        let bid = |sd| Dist::normal(1.0, sd, 0.05, f64::INFINITY);
+        let wash = |spec: &Option<DistSpec>, per_hour: f64| {
+            Some(self.dist_or(spec, || Dist::exponential_rate(per_hour / 3_600.0)))
+        };
+        let (cost_factor, underbid, farming_target, wash_rating) = match group {
+            PopulationGroup::Honest(g) => (g.cost_factor, 1.0, 1.0, 0.0),
+            PopulationGroup::Gaming(g) => (g.cost_factor, 1.0, g.farming_target, 0.0),
+            PopulationGroup::Sybil(g) => (g.cost_factor, g.underbid, 1.0, 0.0),
+            PopulationGroup::Ring(g) => (g.cost_factor, 1.0, 1.0, g.wash_rating),
+        };
+        let mut draws = GroupConfig {
+            cost_factor,
+            underbid,
+            farming_target,
+            wash_rating,
+            quality: Dist::Constant(0.0),
+            jitter: QUALITY_JITTER,
+            delivery_noise: unbounded(0.0, ADVERSARY_NOISE),
+            bid_factor: bid(ADVERSARY_NOISE),
+            confidence: None,
+            wash_interval: None,
+            reported_score: Dist::Constant(REPORTED_SCORE),
+            report_seconds: Dist::UniformInt(REPORT_SECONDS[0], REPORT_SECONDS[1]),
+        };
+        let (quality, noise, bid_factor) = match group {
+            PopulationGroup::Honest(g) => {
+                draws.quality = unbounded(g.quality_mean, g.quality_spread);
+                draws.jitter = g.quality_jitter.unwrap_or(QUALITY_JITTER);
+                draws.delivery_noise = unbounded(0.0, g.quality_noise);
+                draws.bid_factor = bid(g.bid_noise);
+                draws.confidence = g.confidence.as_ref().map(|c| self.dist(c));
+                (&g.quality, &g.delivery_noise, &g.bid_factor)
+            }
+            PopulationGroup::Gaming(g) => {
+                draws.quality = unbounded(g.quality_mean, ADVERSARY_SPREAD);
+                draws.wash_interval = g
+                    .strategy
+                    .uses_wash_jobs()
+                    .then(|| wash(&g.wash_interval, g.wash_jobs_per_hour))
+                    .flatten();
+                draws.confidence = g.confidence.as_ref().map(|c| self.dist(c));
+                if let Some(s) = &g.reported_score {
+                    draws.reported_score = self.dist(s);
+                }
+                if let Some(s) = &g.report_seconds {
+                    draws.report_seconds = self.dist(s);
+                }
+                (&g.quality, &g.delivery_noise, &g.bid_factor)
+            }
+            PopulationGroup::Sybil(g) => {
+                draws.quality = unbounded(g.quality_mean, ADVERSARY_SPREAD);
+                draws.wash_interval = if g.collude {
+                    wash(&g.wash_interval, g.wash_jobs_per_hour)
+                } else {
+                    None
+                };
+                (&g.quality, &g.delivery_noise, &g.bid_factor)
+            }
+            PopulationGroup::Ring(g) => {
+                draws.quality = unbounded(g.quality_mean, ADVERSARY_SPREAD);
+                draws.wash_interval = wash(&g.wash_interval, g.wash_jobs_per_hour);
+                (&g.quality, &g.delivery_noise, &g.bid_factor)
+            }
+        };
+        if let Some(q) = quality {
+            draws.quality = self.dist(q);
+        }
+        if let Some(n) = noise {
+            draws.delivery_noise = self.dist(n);
+        }
+        if let Some(b) = bid_factor {
+            draws.bid_factor = self.dist(b);
+        }
+        draws
+    }
+
+    /// σ of one recorded score dimension on `group`'s ordinary jobs (for the EWMA noise
+    /// floor): delivery noise and the client's rating noise combined; for self-reporting
+    /// gamers, the spread of their reports.
+    pub fn recorded_score_sd(&self, group: &PopulationGroup) -> f64 {
+        if let PopulationGroup::Gaming(g) = group
+            && g.strategy == GamingStrategy::SelfReport
+        {
+            return g
+                .reported_score
+                .as_ref()
+                .map_or(0.0, |s| self.moments(s).variance.sqrt());
+        }
+        let work = self.delivery_noise_sd(group);
+        let c = &self.file().clients;
+        let rating = c
+            .rating_error
+            .as_ref()
+            .map_or(c.rating_noise, |s| self.moments(s).variance.sqrt());
+        (work * work + rating * rating).sqrt()
+    }
+
+    /// σ of the noise each delivered dimension of `group` carries.
+    fn delivery_noise_sd(&self, group: &PopulationGroup) -> f64 {
+        let (spec, default) = match group {
+            PopulationGroup::Honest(g) => (&g.delivery_noise, g.quality_noise),
+            PopulationGroup::Gaming(g) => (&g.delivery_noise, ADVERSARY_NOISE),
+            PopulationGroup::Sybil(g) => (&g.delivery_noise, ADVERSARY_NOISE),
+            PopulationGroup::Ring(g) => (&g.delivery_noise, ADVERSARY_NOISE),
+        };
+        spec.as_ref()
+            .map_or(default, |s| self.moments(s).variance.sqrt())
+    }
+}

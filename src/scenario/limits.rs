@@ -1,0 +1,275 @@
+//! What a scenario will cost before it runs (issue 16): an estimate of peak memory and of the
+//! number of events, so that a scenario that cannot fit is refused with the key to change, and
+//! one that will take very long is announced.
+//!
+//! The memory estimate counts what grows with the scenario: identities (population record,
+//! packed bidder, reputation state and cache, statistics, pool entries), client accounts,
+//! timeseries samples, and jobs in flight (arrival rate × how long a job lives). It is an
+//! estimate, within a small factor; it leaves out identities created later by whitewashing.
+
+use super::{GamingStrategy, PopulationGroup, Problem, Scenario, ScenarioFile};
+
+/// Largest estimated peak memory a run may need: 16 GiB, two thirds of the 24 GiB machine
+/// this project runs on, leaving room for the system and the output writers.
+pub const MEMORY_LIMIT: u64 = 16 << 30;
+
+/// Event count above which `marketsim run` warns that a run will take very long (around ten
+/// minutes or more at a few million events per second).
+pub const HUGE_WORK: f64 = 2e9;
+
+/// Per identity: its record, packed bidder entry, statistics, reputation state (120 bytes)
+/// and R/T cache (16 bytes), pool entries. A world test checks the real sizes fit.
+pub const IDENTITY_BYTES: u64 = 400;
+/// Per client account: ledger balances and bookkeeping.
+pub const CLIENT_BYTES: u64 = 96;
+/// Per timeseries sample: counters, concentration and one aggregate per kind. A world test
+/// checks the real size fits.
+pub const SAMPLE_BYTES: u64 = 1_024;
+/// Per job in flight: demand, proposals, contract, escrow and the world's record.
+pub const JOB_BYTES: u64 = 512;
+
+/// What a run of a scenario is expected to need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// Peak memory, bytes, by part: `(what, the key that drives it, bytes)`.
+    pub memory: Vec<(String, String, u64)>,
+    /// Events handled (job postings and their lifecycle, wash jobs, prior recordings).
+    pub events: f64,
+    /// The key that drives the event count.
+    pub events_key: String,
+}
+
+impl Estimate {
+    /// Total peak memory, bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory
+            .iter()
+            .fold(0u64, |sum, (_, _, b)| sum.saturating_add(*b))
+    }
+
+    /// A warning when the work is huge.
+    pub fn warning(&self) -> Option<String> {
+        (self.events > HUGE_WORK).then(|| {
+            format!(
+                "this scenario is estimated at {:.1e} events, which will take a long time \
+                 (lower `{}` to shorten it)",
+                self.events, self.events_key
+            )
+        })
+    }
+}
+
+/// Identities of a group when the run starts.
+fn identities(group: &PopulationGroup) -> u64 {
+    match group {
+        PopulationGroup::Honest(g) => g.count.into(),
+        PopulationGroup::Gaming(g) => g.count.into(),
+        PopulationGroup::Sybil(g) => u64::from(g.owners) * u64::from(g.identities_per_owner),
+        PopulationGroup::Ring(g) => u64::from(g.rings) * u64::from(g.size),
+    }
+}
+
+/// The key that sets a group's size.
+fn size_key(i: usize, group: &PopulationGroup) -> String {
+    let name = match group {
+        PopulationGroup::Honest(_) | PopulationGroup::Gaming(_) => "count",
+        PopulationGroup::Sybil(_) => "owners",
+        PopulationGroup::Ring(_) => "rings",
+    };
+    format!("population[{i}].{name}")
+}
+
+/// Colluding client accounts a group opens.
+pub(super) fn colluding_clients(group: &PopulationGroup) -> u64 {
+    match group {
+        PopulationGroup::Honest(_) => 0,
+        PopulationGroup::Gaming(g) if g.strategy == GamingStrategy::SelfReport => 0,
+        PopulationGroup::Gaming(g) => g.count.into(),
+        PopulationGroup::Sybil(g) if !g.collude => 0,
+        PopulationGroup::Sybil(g) if g.independent == Some(true) => identities(group),
+        PopulationGroup::Sybil(g) => g.owners.into(),
+        PopulationGroup::Ring(_) => identities(group),
+    }
+}
+
+impl Scenario {
+    /// The cost estimate of a run of this scenario.
+    pub fn estimate(&self) -> Estimate {
+        let wash_gaps: Vec<Option<(f64, &'static str)>> = self
+            .file()
+            .population
+            .iter()
+            .map(|group| self.mean_wash_gap(group))
+            .collect();
+        estimate(self.file(), self.mean_gap(), &wash_gaps)
+    }
+
+    /// Mean seconds between one agent's wash jobs, and the key that sets it; `None` when the
+    /// group posts none.
+    fn mean_wash_gap(&self, group: &PopulationGroup) -> Option<(f64, &'static str)> {
+        let (interval, per_hour) = match group {
+            PopulationGroup::Gaming(g) if g.strategy.uses_wash_jobs() => {
+                (&g.wash_interval, g.wash_jobs_per_hour)
+            }
+            PopulationGroup::Sybil(g) if g.collude => (&g.wash_interval, g.wash_jobs_per_hour),
+            PopulationGroup::Ring(g) => (&g.wash_interval, g.wash_jobs_per_hour),
+            _ => return None,
+        };
+        Some(match interval {
+            Some(spec) => (self.moments(spec).mean, "wash_interval"),
+            None => (3_600.0 / per_hour, "wash_jobs_per_hour"),
+        })
+    }
+
+    /// Mean seconds between ordinary postings (infinite with an empty trace).
+    fn mean_gap(&self) -> f64 {
+        let c = &self.file().clients;
+        if let Some(times) = self.arrival_trace() {
+            return self.file().run.horizon as f64 / times.len().max(1) as f64;
+        }
+        match &c.interarrival {
+            Some(spec) => self.moments(spec).mean,
+            None => 3_600.0 / c.jobs_per_hour,
+        }
+    }
+}
+
+/// The estimate from the file's values, the mean gap between ordinary postings and, per group,
+/// the mean gap between one agent's wash jobs (seconds).
+fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) -> Estimate {
+    let mut memory = Vec::new();
+    for (i, group) in f.population.iter().enumerate() {
+        memory.push((
+            format!("identities of population[{i}]"),
+            size_key(i, group),
+            identities(group).saturating_mul(IDENTITY_BYTES),
+        ));
+    }
+    let colluders: u64 = f.population.iter().map(colluding_clients).sum();
+    memory.push((
+        "client accounts".into(),
+        "clients.count".into(),
+        (u64::from(f.clients.count) + colluders).saturating_mul(CLIENT_BYTES),
+    ));
+    let horizon = f.run.horizon as f64;
+    let samples = horizon / f.run.sample_interval.max(1) as f64 + 2.0;
+    memory.push((
+        "timeseries samples".into(),
+        "run.horizon".into(),
+        to_bytes(samples * SAMPLE_BYTES as f64),
+    ));
+    // Ordinary jobs posted, and how many are alive at once: a job lives until matched or
+    // expired, then works, is reviewed and may be disputed.
+    let c = &f.clients;
+    let mut jobs = if mean_gap > 0.0 {
+        horizon / mean_gap
+    } else {
+        f64::INFINITY
+    };
+    if f.clients.max_jobs > 0 {
+        jobs = jobs.min(f.clients.max_jobs as f64);
+    }
+    let lifetime = (c.deadline.min(f.market.bidding_window.max(1)) as f64)
+        + 7_200.0
+        + c.review_seconds as f64
+        + c.dispute_seconds as f64 * c.p_dispute;
+    let in_flight = if mean_gap > 0.0 {
+        (lifetime / mean_gap).min(jobs)
+    } else {
+        f64::INFINITY
+    };
+    memory.push((
+        "jobs in flight".into(),
+        if c.interarrival.is_some() {
+            "clients.interarrival".into()
+        } else {
+            "clients.jobs_per_hour".into()
+        },
+        to_bytes(in_flight * JOB_BYTES as f64),
+    ));
+    let events_per_job = 6.0 + f64::from(c.proposals_per_job.min(1_000));
+    let mut events = jobs * events_per_job;
+    let mut events_key = "run.horizon".to_string();
+    for (i, (group, wash_gap)) in f.population.iter().zip(wash_gaps).enumerate() {
+        let n = identities(group) as f64;
+        if let Some((gap, key)) = wash_gap {
+            // A wash job lives for its work (about an hour at most) and a review of seconds.
+            let per_second = if *gap > 0.0 { n / gap } else { f64::INFINITY };
+            memory.push((
+                format!("wash jobs in flight of population[{i}]"),
+                format!("population[{i}].{key}"),
+                to_bytes((per_second * 7_200.0).min(per_second * horizon) * JOB_BYTES as f64),
+            ));
+            let wash = per_second * horizon * 6.0;
+            if wash > events {
+                events_key = format!("population[{i}].{key}");
+            }
+            events += wash;
+        }
+        if let PopulationGroup::Honest(g) = group {
+            let prior = n * f64::from(g.prior_jobs);
+            if prior > events {
+                events_key = format!("population[{i}].prior_jobs");
+            }
+            events += prior;
+        }
+    }
+    Estimate {
+        memory,
+        events,
+        events_key,
+    }
+}
+
+fn to_bytes(x: f64) -> u64 {
+    if x.is_finite() { x as u64 } else { u64::MAX }
+}
+
+/// The refusal when the estimate does not fit [`MEMORY_LIMIT`], naming the key that drives
+/// the largest part, with its value.
+pub(super) fn memory_problem(f: &ScenarioFile, estimate: &Estimate) -> Option<Problem> {
+    let total = estimate.memory_bytes();
+    if total <= MEMORY_LIMIT {
+        return None;
+    }
+    let (what, key, bytes) = estimate
+        .memory
+        .iter()
+        .max_by_key(|(_, _, b)| *b)
+        .expect("parts");
+    Some(Problem {
+        key: key.clone(),
+        value: format!(
+            "{} (estimated peak memory {}, of which {} for {what})",
+            value_at(f, key),
+            gib(total),
+            gib(*bytes)
+        ),
+        allowed: format!(
+            "a scenario whose estimated peak memory fits in {} (change `{key}`)",
+            gib(MEMORY_LIMIT)
+        ),
+    })
+}
+
+/// The value of `key` (`a.b` or `population[N].c`) in `f`, as TOML.
+fn value_at(f: &ScenarioFile, key: &str) -> String {
+    let mut v = toml::Value::try_from(f).expect("a scenario serialises");
+    for segment in key.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let next = v.get(name).cloned();
+        v = match (next, index) {
+            (Some(x), Some(i)) => x.get(i).cloned().unwrap_or(toml::Value::from("?")),
+            (Some(x), None) => x,
+            (None, _) => return "(default)".into(),
+        };
+    }
+    v.to_string()
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+}

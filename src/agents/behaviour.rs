@@ -30,6 +30,8 @@ pub enum Rating {
         /// Highest score given.
         high: f64,
     },
+    /// A colluding client gives exactly this vector (detector-aware gamers).
+    Fixed([f64; DIMENSIONS]),
 }
 
 /// Nominal duration of a job of `budget` credits, seconds: drawn from `duration` when the
@@ -102,18 +104,23 @@ pub fn ask(
     }
 }
 
-/// Whether a reputation farmer defects on this contract (SPEC §9: honest on small jobs, then
-/// defects on a high-value one once its reputation is high).
+/// Whether an agent defects on a contract opened at `now`: a reputation farmer on a
+/// high-value one once its reputation is high (SPEC §9), an on-off gamer on any during a
+/// cheating phase ([`OnOff`](super::config::OnOff)).
 pub fn defects(
     identity: &Identity,
     group: &GroupConfig,
     high_value: bool,
     reputation: f64,
+    now: u64,
 ) -> bool {
     match identity.kind {
         Kind::Gaming(Strategy::ReputationFarming) => {
             high_value && reputation >= group.farming_target
         }
+        Kind::Gaming(Strategy::OnOff) => group
+            .on_off
+            .is_some_and(|phases| phases.cheating(identity.created_at, now)),
         _ => false,
     }
 }
@@ -154,6 +161,7 @@ pub fn rate(
                 low
             }
         }),
+        Rating::Fixed(scores) => scores,
     };
     QualityVector::clamped(scores)
 }
@@ -177,6 +185,10 @@ pub fn wash_rating(kind: Kind, group: &GroupConfig) -> Rating {
             low: 0.95,
             high: 1.0,
         },
+        Kind::Gaming(Strategy::DetectorAware) => {
+            Rating::Fixed(group.evasion.expect("detector-aware groups evade").rating)
+        }
+        Kind::Gaming(Strategy::UnfairRating) => BALLOT_STUFFING,
         // Perfect streak and anything else: near-perfect.
         _ => Rating::Manufactured {
             low: 0.99,
@@ -185,10 +197,26 @@ pub fn wash_rating(kind: Kind, group: &GroupConfig) -> Rating {
     }
 }
 
-/// Work time of a wash job: rapid cyclers fake completions within seconds.
-pub fn wash_duration(kind: Kind, nominal: u64, rng: &mut impl Rng) -> u64 {
+/// The rating unfair raters give their partner (ballot stuffing).
+pub const BALLOT_STUFFING: Rating = Rating::Manufactured {
+    low: 0.9,
+    high: 1.0,
+};
+
+/// The rating unfair raters give an honest competitor they hire (bad-mouthing).
+pub const BADMOUTHING: Rating = Rating::Manufactured {
+    low: 0.0,
+    high: 0.2,
+};
+
+/// Work time of a wash job: rapid cyclers fake completions within seconds; detector-aware
+/// gamers take at least the rapid-cycling time limit.
+pub fn wash_duration(kind: Kind, group: &GroupConfig, nominal: u64, rng: &mut impl Rng) -> u64 {
     match kind {
         Kind::Gaming(Strategy::RapidCycling) => rng.random_range(5..=40),
+        Kind::Gaming(Strategy::DetectorAware) => {
+            nominal.max(group.evasion.map_or(0, |e| e.min_seconds))
+        }
         _ => nominal,
     }
 }
@@ -327,11 +355,59 @@ mod tests {
         })]);
         let g = &groups[0];
         let farmer = identity(Kind::Gaming(Strategy::ReputationFarming), 0.9);
-        assert!(!defects(&farmer, g, true, 0.79));
-        assert!(!defects(&farmer, g, false, 0.95));
-        assert!(defects(&farmer, g, true, 0.8));
+        assert!(!defects(&farmer, g, true, 0.79, 0));
+        assert!(!defects(&farmer, g, false, 0.95, 0));
+        assert!(defects(&farmer, g, true, 0.8, 0));
         let honest = identity(Kind::Honest, 0.9);
-        assert!(!defects(&honest, g, true, 0.95));
+        assert!(!defects(&honest, g, true, 0.95, 0));
+    }
+
+    #[test]
+    fn on_off_gamers_switch_at_the_configured_phase_lengths() {
+        let groups = configs(vec![PopulationGroup::Gaming(GamingGroup {
+            strategy: GamingStrategy::OnOff,
+            honest_seconds: Some(100),
+            cheat_seconds: Some(30),
+            ..GamingGroup::default()
+        })]);
+        let g = &groups[0];
+        let mut gamer = identity(Kind::Gaming(Strategy::OnOff), 0.9);
+        gamer.created_at = 1_000;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        // Honest on [1000, 1100), cheating on [1100, 1130), honest on [1130, 1230), ...
+        for now in 1_000..1_500 {
+            let expected = (now - 1_000) % 130 >= 100;
+            let defect = defects(&gamer, g, false, 0.5, now);
+            assert_eq!(defect, expected, "at {now}");
+            let delivered = delivered_quality(&gamer, g, defect, &mut rng);
+            let mean = delivered.iter().sum::<f64>() / DIMENSIONS as f64;
+            assert_eq!(mean < 0.1, expected, "delivered {mean} at {now}");
+        }
+    }
+
+    #[test]
+    fn detector_aware_ratings_stay_outside_every_detector() {
+        use crate::market::reputation::{ReputationConfig, ReputationEngine};
+        let config = ReputationConfig::default();
+        let groups = configs(vec![PopulationGroup::Gaming(GamingGroup {
+            strategy: GamingStrategy::DetectorAware,
+            ..GamingGroup::default()
+        })]);
+        let g = &groups[0];
+        let kind = Kind::Gaming(Strategy::DetectorAware);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+        assert_eq!(wash_duration(kind, g, 5, &mut rng), config.rapid_seconds);
+        let mut engine = ReputationEngine::new(config).unwrap();
+        let agent = engine.register();
+        for _ in 0..500 {
+            let q = rate(&[0.0; DIMENSIONS], wash_rating(kind, g), &NO_ERROR, &mut rng);
+            let seconds = wash_duration(kind, g, 5, &mut rng);
+            let recording = engine.record(agent, q, Some(seconds)).unwrap();
+            assert!(recording.flags.is_empty(), "{:?}", recording.flags);
+        }
+        // Just outside: the variance is within a small factor of the threshold.
+        let v = engine.score_variance(agent).unwrap();
+        assert!(v > config.inflation_variance && v < 5.0 * config.inflation_variance, "{v}");
     }
 
     #[test]

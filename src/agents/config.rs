@@ -30,6 +30,15 @@ pub enum Strategy {
     ConfidenceInflation,
     /// Reports manufactured scores for its own ordinary jobs (no wash client).
     SelfReport,
+    /// Oscillates between honest and cheating phases ([`OnOff`]).
+    OnOff,
+    /// Wash jobs rated and timed just outside the detectors' thresholds ([`Evasion`]).
+    DetectorAware,
+    /// Colluding clients bad-mouth honest competitors and stuff the partner's ballot.
+    UnfairRating,
+    /// Honest until in the top decile of R and T, then defects on high-value jobs and
+    /// whitewashes.
+    Camouflage,
 }
 
 impl Strategy {
@@ -37,7 +46,11 @@ impl Strategy {
     pub fn uses_wash_jobs(self) -> bool {
         matches!(
             self,
-            Strategy::ScoreInflation | Strategy::RapidCycling | Strategy::PerfectStreak
+            Strategy::ScoreInflation
+                | Strategy::RapidCycling
+                | Strategy::PerfectStreak
+                | Strategy::DetectorAware
+                | Strategy::UnfairRating
         )
     }
 }
@@ -103,4 +116,63 @@ pub struct GroupConfig {
     pub reported_score: Dist,
     /// Self-reporting gamers: seconds from contract to reported completion.
     pub report_seconds: Dist,
+    /// Credits each identity of the group costs to create (sybils' `identity_cost`; 0 for
+    /// the other kinds).
+    pub identity_cost: u64,
+    /// On-off gamers: their phase lengths.
+    pub on_off: Option<OnOff>,
+    /// Detector-aware gamers: their wash ratings and timing.
+    pub evasion: Option<Evasion>,
+    /// Unfair raters: share of wash jobs that bad-mouth an honest competitor.
+    pub badmouth_share: f64,
+}
+
+/// The phases of an on-off (oscillation) attacker, counted from its identity's creation:
+/// honest for `honest_seconds`, then cheating for `cheat_seconds`, repeating.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OnOff {
+    /// Length of an honest phase, seconds (≥ 1).
+    pub honest_seconds: u64,
+    /// Length of a cheating phase, seconds (≥ 1).
+    pub cheat_seconds: u64,
+}
+
+impl OnOff {
+    /// Whether an identity created at `created_at` is in a cheating phase at `now`.
+    pub fn cheating(&self, created_at: u64, now: u64) -> bool {
+        let age = now.saturating_sub(created_at);
+        age % (self.honest_seconds + self.cheat_seconds) >= self.honest_seconds
+    }
+}
+
+/// How a detector-aware gamer stays just outside the three detectors (SPEC §6), given the
+/// scenario's detector constants: every wash rating is the same vector, half its dimensions
+/// at `high` and half at `low`, so that
+/// - the variance of its recorded values is about ((high − low)/2)² ≥ 4 × the score-inflation
+///   threshold (never below it, whatever the history length);
+/// - `low` is not above the rapid-cycling threshold and is below the perfect-streak one, so no
+///   window of its wash recordings is all-high;
+/// - its wash jobs take at least the rapid-cycling time limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evasion {
+    /// The rating of its wash jobs.
+    pub rating: [f64; crate::market::DIMENSIONS],
+    /// Minimum duration of its wash jobs, seconds.
+    pub min_seconds: u64,
+}
+
+impl Evasion {
+    /// The evasion of the detectors configured in `config`.
+    pub fn against(config: &crate::market::reputation::ReputationConfig) -> Self {
+        let high = 1.0;
+        let spread = 2.0 * config.inflation_variance.sqrt();
+        let low = (high - 2.0 * spread)
+            .min(config.rapid_threshold)
+            .min(config.streak_threshold - 0.01)
+            .max(0.0);
+        Self {
+            rating: std::array::from_fn(|d| if d % 2 == 0 { high } else { low }),
+            min_seconds: config.rapid_seconds,
+        }
+    }
 }

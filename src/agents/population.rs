@@ -21,7 +21,7 @@ impl Kind {
     /// Every kind, in the order used for output columns.
     /// (Self-reporting gamers come last: they were added after the others, and the order fixes
     /// the column order of existing outputs.)
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Honest,
         Kind::Gaming(Strategy::ScoreInflation),
         Kind::Gaming(Strategy::RapidCycling),
@@ -31,6 +31,10 @@ impl Kind {
         Kind::Sybil,
         Kind::Ring,
         Kind::Gaming(Strategy::SelfReport),
+        Kind::Gaming(Strategy::OnOff),
+        Kind::Gaming(Strategy::DetectorAware),
+        Kind::Gaming(Strategy::UnfairRating),
+        Kind::Gaming(Strategy::Camouflage),
     ];
 
     /// snake_case label used in CSV output.
@@ -43,6 +47,10 @@ impl Kind {
             Kind::Gaming(Strategy::ReputationFarming) => "reputation_farming",
             Kind::Gaming(Strategy::ConfidenceInflation) => "confidence_inflation",
             Kind::Gaming(Strategy::SelfReport) => "self_report",
+            Kind::Gaming(Strategy::OnOff) => "on_off",
+            Kind::Gaming(Strategy::DetectorAware) => "detector_aware",
+            Kind::Gaming(Strategy::UnfairRating) => "unfair_rating",
+            Kind::Gaming(Strategy::Camouflage) => "camouflage",
             Kind::Sybil => "sybil",
             Kind::Ring => "ring",
         }

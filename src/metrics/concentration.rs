@@ -1,4 +1,6 @@
-//! Payout concentration (SPEC §7, seed 003 market health): Gini, HHI, top-k% share.
+//! Payout concentration (SPEC §7, seed 003 market health): Gini, HHI, top-k% share, and
+//! (issue 11) the Nakamoto coefficient and Shannon entropy normalised by ln N, which unlike
+//! Gini do not grow with the number of participants alone.
 //!
 //! All functions take payouts in integer credits and are exact up to the final division; the
 //! input order does not matter (they sort a copy into the caller's scratch buffer).
@@ -16,6 +18,13 @@ pub struct Concentration {
     pub top10_share: f64,
     /// Recipients with a positive payout.
     pub unique_earners: u64,
+    /// Nakamoto coefficient: the fewest recipients holding more than half of the total; 0 when
+    /// nothing was paid.
+    pub nakamoto: u64,
+    /// Shannon entropy of the payout shares, −Σ p ln p, divided by ln N over all N recipients
+    /// (zeros included): 1 when all are paid equally, 0 when one takes everything; 0 when
+    /// nothing was paid or N = 1.
+    pub entropy: f64,
 }
 
 /// Concentration of `payouts` (one entry per recipient). `scratch` is reused to avoid
@@ -45,7 +54,32 @@ pub fn concentration(
         let top_sum: u128 = scratch[n - k..].iter().map(|&x| u128::from(x)).sum();
         top_sum as f64 / total as f64
     };
+    // Fewest top recipients whose sum exceeds half: 2 × sum > total, exactly in integers.
+    let mut top_sum = 0u128;
+    let mut nakamoto = 0;
+    for &x in scratch.iter().rev() {
+        top_sum += u128::from(x);
+        nakamoto += 1;
+        if 2 * top_sum > total {
+            break;
+        }
+    }
+    let entropy = if n > 1 {
+        let h: f64 = scratch
+            .iter()
+            .filter(|&&x| x > 0)
+            .map(|&x| {
+                let p = x as f64 / total as f64;
+                -p * p.ln()
+            })
+            .sum();
+        (h / (n as f64).ln()).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     Concentration {
+        nakamoto,
+        entropy,
         gini: weighted as f64 / (n as f64 * total as f64),
         hhi,
         top1_share: top(0.01),
@@ -93,6 +127,43 @@ mod tests {
             .sum();
         let expected = mad / (2.0 * n * n * mean);
         assert!((c(&v).gini - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn nakamoto_and_entropy_hand_worked() {
+        // 50 of 100 is not more than half: two recipients are needed.
+        let r = c(&[50, 30, 20]);
+        assert_eq!(r.nakamoto, 2);
+        assert_eq!(c(&[51, 49]).nakamoto, 1);
+        let equal = c(&[7; 8]);
+        assert!((equal.entropy - 1.0).abs() < 1e-12);
+        assert_eq!(equal.nakamoto, 5);
+        assert_eq!(c(&[0, 0, 9]).entropy, 0.0);
+        assert_eq!(c(&[9]).entropy, 0.0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nakamoto_and_entropy_match_naive_definitions(
+            v in proptest::collection::vec(0u64..1_000, 1..60),
+        ) {
+            let r = c(&v);
+            let total: u64 = v.iter().sum();
+            // Naive Nakamoto: try every k; the top k by value.
+            let mut desc = v.clone();
+            desc.sort_unstable_by(|a, b| b.cmp(a));
+            let naive = if total == 0 { 0 } else {
+                (1..=v.len()).find(|&k| 2 * desc[..k].iter().sum::<u64>() > total).unwrap() as u64
+            };
+            proptest::prop_assert_eq!(r.nakamoto, naive);
+            let naive_h = if total == 0 || v.len() < 2 { 0.0 } else {
+                v.iter().filter(|&&x| x > 0).map(|&x| {
+                    let p = x as f64 / total as f64;
+                    -p * p.log2()
+                }).sum::<f64>() / (v.len() as f64).log2()
+            };
+            proptest::prop_assert!((r.entropy - naive_h).abs() < 1e-9);
+        }
     }
 
     #[test]

@@ -5,13 +5,19 @@
 //! (latencies go into a fixed-size histogram).
 
 pub mod concentration;
+pub mod detection;
+pub mod economics;
 pub mod histogram;
 pub mod invariants;
+pub mod ranking;
+pub mod roc;
 pub mod summary;
+pub mod survival;
 
 pub use concentration::{Concentration, concentration};
 pub use histogram::LogHistogram;
 pub use invariants::{Invariant, InvariantLog, Violation};
+pub use ranking::RankingAccuracy;
 
 use crate::agents::{Kind, Population};
 use crate::engine::SimTime;
@@ -86,6 +92,28 @@ pub struct AgentStats {
     pub first_flag: Option<u64>,
     /// Whether the identity was abandoned by whitewashing.
     pub whitewashed: bool,
+    /// Attacker economics (issue 11), see [`economics`].
+    pub costs: Costs,
+}
+
+/// What an identity's work and existence cost its owner, in credits ([`economics`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Costs {
+    /// True cost of the market work delivered: round(`cost_factor` × budget) per completed
+    /// market contract, 0 for a defection (garbage costs nothing) and for wash jobs.
+    pub work: u64,
+    /// Bills of its wash jobs, paid by its colluding client (the owner's own money; the
+    /// operator share comes back as revenue, the platform and LLM-reserve shares are lost).
+    pub wash_fees: u64,
+    /// Stake lost to slashing.
+    pub stake_lost: u64,
+    /// Identity creation cost (the group's `identity_cost`, charged once per identity:
+    /// at registration and for each identity a whitewash creates).
+    pub identity: u64,
+    /// What its market clients lost: per completed market contract,
+    /// round(bill × max(0, q̄ − q) / q̄), where q is the weighted quality delivered and q̄
+    /// the mean true quality of honest identities (what an honest winner delivers on average).
+    pub client_loss: u64,
 }
 
 /// One row of `timeseries.csv`.
@@ -99,6 +127,8 @@ pub struct Sample {
     pub per_kind: Vec<KindSample>,
     /// Concentration of operator payouts per identity so far.
     pub concentration: Concentration,
+    /// Ranking accuracy of R and T against true quality (issue 11).
+    pub ranking: RankingAccuracy,
 }
 
 /// Per-kind aggregates in a sample.
@@ -114,6 +144,8 @@ pub struct KindSample {
     pub flags: u64,
     /// Operator payouts so far, credits.
     pub payouts: u64,
+    /// Contract value won so far (accepted prices), credits.
+    pub value_won: u64,
 }
 
 /// Everything observed during a run.
@@ -131,6 +163,28 @@ pub struct Recorder {
     pub invariants: InvariantLog,
     /// Samples, in time order.
     pub samples: Vec<Sample>,
+    /// Platform and LLM-reserve shares of every split, credits (with the identities'
+    /// earnings, they add up to the ledger's distributed credits).
+    pub platform_fees: u64,
+    /// Mean true quality of honest identities (q̄ of [`Costs::client_loss`]), once known.
+    pub honest_quality: Option<f64>,
+    /// The 90th percentiles of R and of T over live identities at the last sample (camouflage
+    /// gamers defect once above both); `None` before the first sample.
+    pub top_decile: Option<(f64, f64)>,
+    /// Which identity each colluding client belongs to (its first), by client id: who pays
+    /// a wash job's fees ([`Costs::wash_fees`]). A cache, rebuilt when a client is missing.
+    pub wash_payers: Vec<Option<crate::market::AgentId>>,
+}
+
+/// Share of `agent`'s recordings on which detector `d` (index as in [`AgentStats::flags`])
+/// fired; 0 with no recording.
+pub fn detector_rate(outcome: &Outcome, agent: crate::market::AgentId, d: usize) -> f64 {
+    let recordings = outcome.market.reputation().recordings(agent);
+    if recordings == 0 {
+        0.0
+    } else {
+        outcome.recorder.agents[agent.index()].flags[d] as f64 / recordings as f64
+    }
 }
 
 /// Median of `values` (sorted in place), or `None` when empty.

@@ -4,7 +4,8 @@
 use super::{Invariant, Outcome, median};
 use crate::agents::Kind;
 use crate::market::reputation::ewma_stationary_std;
-use crate::metrics::concentration;
+use crate::metrics::detection::{self, FPR_PIVOT, Statistic};
+use crate::metrics::{Concentration, concentration, economics};
 
 /// A metric value: an integer, a float, or missing (no data, written as an empty cell).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,9 +89,16 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
         let group = &file.population[members.first().map_or(0, |i| i.group)];
         let sigma = outcome.scenario.recorded_score_sd(group) * sum_w2.sqrt();
         push(format!("abs_error_{label}"), abs_error);
+        // The floor follows from honest clients' noisy ratings of honest work; an adversary's
+        // recorded scores are manufactured (wash ratings, self-reports, defections), so no
+        // stationary noise model applies: left empty.
         push(
             format!("ewma_floor_{label}"),
-            Value::Float(ewma_stationary_std(sigma, lambda)),
+            if kind == Kind::Honest {
+                Value::Float(ewma_stationary_std(sigma, lambda))
+            } else {
+                Value::Missing
+            },
         );
         let flagged: Vec<_> = members
             .iter()
@@ -126,6 +134,7 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
         per_owner[i.owner.index()] += rec.agents[i.id.index()].earnings;
     }
     let per_owner = concentration(per_owner, &mut scratch);
+    let measures = measures(outcome, [per_identity, per_owner]);
     for (who, conc) in [("identity", per_identity), ("owner", per_owner)] {
         push(format!("payout_gini_{who}"), Value::Float(conc.gini));
         push(format!("payout_hhi_{who}"), Value::Float(conc.hhi));
@@ -179,5 +188,38 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
                 .sum(),
         ),
     );
+    out.extend(measures);
+    out
+}
+
+/// The columns added by issue 11, after every older column (so older columns keep their
+/// positions): final ranking accuracy, Nakamoto and entropy, ROC-AUC and TPR at 1% FPR of
+/// suspicion per adversary type, and economics per type.
+fn measures(outcome: &Outcome, conc: [Concentration; 2]) -> Vec<(String, Value)> {
+    let opt = |v: Option<f64>| v.map_or(Value::Missing, Value::Float);
+    let mut out: Vec<(String, Value)> = Vec::new();
+    let ranking = outcome.recorder.samples.last().map(|s| s.ranking).unwrap_or_default();
+    for (name, v) in ranking.columns() {
+        out.push((name, opt(v)));
+    }
+    for (who, c) in ["identity", "owner"].into_iter().zip(conc) {
+        out.push((format!("payout_nakamoto_{who}"), Value::Int(c.nakamoto)));
+        out.push((format!("payout_entropy_{who}"), Value::Float(c.entropy)));
+    }
+    let rocs = detection::rocs(outcome);
+    for r in rocs.iter().filter(|r| r.statistic == Statistic::Suspicion) {
+        let label = r.kind.label();
+        out.push((format!("auc_suspicion_{label}"), Value::Float(r.roc.auc)));
+        out.push((
+            format!("tpr_at_fpr_1pct_suspicion_{label}"),
+            Value::Float(r.roc.tpr_at_fpr(FPR_PIVOT)),
+        ));
+    }
+    for (kind, e) in economics::per_type(outcome) {
+        let label = kind.label();
+        out.push((format!("net_profit_{label}"), Value::Float(e.net_profit() as f64)));
+        out.push((format!("return_on_cost_{label}"), opt(e.return_on_cost())));
+        out.push((format!("client_loss_{label}"), Value::Int(e.costs.client_loss)));
+    }
     out
 }

@@ -8,6 +8,8 @@
 //! | `summary.csv` | one row of headline metrics |
 //! | `invariants.csv` | one row per invariant: checks and violations |
 //! | `ledger.csv` | one row per client account: initial, available, held, released |
+//! | `detection.csv` | ROC points and AUC per adversary type and statistic; time-to-flag survival |
+//! | `economics.csv` | revenue, costs, net profit per true type and per owner |
 //! | `receipts.log` | with `--events`: every state change, hash-chained ([`receipts`]) |
 //!
 //! Guarantees, each in its own module:
@@ -33,20 +35,24 @@ use crate::market::escrow::EscrowLedger;
 use crate::market::reputation::{Detector, ReputationEngine};
 use crate::market::{AgentId, ClientId};
 use crate::metrics::AgentStats;
-use crate::metrics::Invariant;
+use crate::metrics::{Invariant, RankingAccuracy};
+use crate::agents::Kind;
 use crate::metrics::summary::summary;
+use crate::metrics::{detection, economics};
 use crate::world::Outcome;
 use std::io;
 use std::path::Path;
 
 /// Names of the files a run writes, in writing order.
-pub const RUN_FILES: [&str; 6] = [
+pub const RUN_FILES: [&str; 8] = [
     "scenario.resolved.toml",
     "timeseries.csv",
     "agents.csv",
     "summary.csv",
     "invariants.csv",
     "ledger.csv",
+    "detection.csv",
+    "economics.csv",
 ];
 
 /// Name of the receipts file (`--events`).
@@ -77,7 +83,131 @@ pub fn write_run(dir: &Path, outcome: &Outcome) -> io::Result<()> {
     atomic::write_file(&dir.join(RUN_FILES[2]), &tables.agents)?;
     csv_file(dir, RUN_FILES[3], |w| write_summary(w, outcome))?;
     csv_file(dir, RUN_FILES[4], |w| write_invariants(w, outcome))?;
-    atomic::write_file(&dir.join(RUN_FILES[5]), &tables.ledger)
+    atomic::write_file(&dir.join(RUN_FILES[5]), &tables.ledger)?;
+    csv_file(dir, RUN_FILES[6], |w| write_detection(w, outcome))?;
+    csv_file(dir, RUN_FILES[7], |w| write_economics(w, outcome))
+}
+
+/// `detection.csv`: a long table in three sections (column `section`), cells that do not
+/// apply left empty:
+/// - `roc`: one row per ROC point (`threshold`, `fpr`, `tpr`) of each adversary `type` against
+///   the honest identities under each `statistic` ([`detection::Statistic`]);
+/// - `auc`: one row per (type, statistic): `auc`, `tpr_at_fpr_1pct`, `positives`, `negatives`;
+/// - `survival`: the Kaplan–Meier table of time to first flag per type (honest included):
+///   `time`, `at_risk`, `events`, `censored`, `survival`.
+fn write_detection<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
+    const HEADER: [&str; 15] = [
+        "section",
+        "type",
+        "statistic",
+        "threshold",
+        "fpr",
+        "tpr",
+        "auc",
+        "tpr_at_fpr_1pct",
+        "positives",
+        "negatives",
+        "time",
+        "at_risk",
+        "events",
+        "censored",
+        "survival",
+    ];
+    w.write_record(HEADER)?;
+    let row = |cells: &[(usize, String)]| {
+        let mut r = vec![String::new(); HEADER.len()];
+        for (i, v) in cells {
+            r[*i] = v.clone();
+        }
+        r
+    };
+    let rocs = detection::rocs(o);
+    for r in &rocs {
+        let (t, s) = (r.kind.label().to_string(), r.statistic.name().to_string());
+        for p in &r.roc.points {
+            // Rust writes infinities as `inf` / `-inf`.
+            let threshold = p.threshold.to_string();
+            w.write_record(row(&[
+                (0, "roc".into()),
+                (1, t.clone()),
+                (2, s.clone()),
+                (3, threshold),
+                (4, p.fpr.to_string()),
+                (5, p.tpr.to_string()),
+            ]))?;
+        }
+    }
+    for r in &rocs {
+        w.write_record(row(&[
+            (0, "auc".into()),
+            (1, r.kind.label().into()),
+            (2, r.statistic.name().into()),
+            (6, r.roc.auc.to_string()),
+            (7, r.roc.tpr_at_fpr(detection::FPR_PIVOT).to_string()),
+            (8, r.positives.to_string()),
+            (9, r.negatives.to_string()),
+        ]))?;
+    }
+    for (kind, steps) in detection::time_to_flag(o) {
+        for s in steps {
+            w.write_record(row(&[
+                (0, "survival".into()),
+                (1, kind.label().into()),
+                (10, s.time.to_string()),
+                (11, s.at_risk.to_string()),
+                (12, s.events.to_string()),
+                (13, s.censored.to_string()),
+                (14, s.survival.to_string()),
+            ]))?;
+        }
+    }
+    Ok(())
+}
+
+/// `economics.csv`: one row per true type present (`scope` = `type`, `owner` empty), then one
+/// per owner (`scope` = `owner`), with [`economics::Economics`]' sums; `return_on_cost` is
+/// empty when nothing was spent.
+fn write_economics<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
+    w.write_record([
+        "scope",
+        "type",
+        "owner",
+        "identities",
+        "value_won",
+        "revenue",
+        "work_cost",
+        "wash_fees",
+        "stake_lost",
+        "identity_cost",
+        "net_profit",
+        "return_on_cost",
+        "client_loss",
+    ])?;
+    let cells = |scope: &str, kind: Kind, owner: String, e: &economics::Economics| {
+        let c = &e.costs;
+        [
+            scope.to_string(),
+            kind.label().to_string(),
+            owner,
+            e.identities.to_string(),
+            e.value_won.to_string(),
+            e.revenue.to_string(),
+            c.work.to_string(),
+            c.wash_fees.to_string(),
+            c.stake_lost.to_string(),
+            c.identity.to_string(),
+            e.net_profit().to_string(),
+            e.return_on_cost().map_or(String::new(), |r| r.to_string()),
+            c.client_loss.to_string(),
+        ]
+    };
+    for (kind, e) in economics::per_type(o) {
+        w.write_record(cells("type", kind, String::new(), &e))?;
+    }
+    for (owner, kind, e) in economics::per_owner(o) {
+        w.write_record(cells("owner", kind, owner.to_string(), &e))?;
+    }
+    Ok(())
 }
 
 /// The two tables `replay` rebuilds from receipts: `agents.csv` and `ledger.csv`, as bytes.
@@ -154,6 +284,12 @@ fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::R
         ]
         .map(String::from),
     );
+    // Issue 11 columns, after the older ones.
+    for k in &o.recorder.kinds {
+        header.push(format!("value_won_{}", k.label()));
+    }
+    header.extend(["payout_nakamoto", "payout_entropy"].map(String::from));
+    header.extend(RankingAccuracy::default().columns().into_iter().map(|(n, _)| n));
     w.write_record(&header)?;
     for s in &o.recorder.samples {
         let c = &s.counters;
@@ -182,6 +318,14 @@ fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::R
         }
         let conc = &s.concentration;
         row.extend([conc.gini, conc.hhi, conc.top1_share, conc.top10_share].map(|v| v.to_string()));
+        row.extend(s.per_kind.iter().map(|k| k.value_won.to_string()));
+        row.extend([conc.nakamoto.to_string(), conc.entropy.to_string()]);
+        row.extend(
+            s.ranking
+                .columns()
+                .into_iter()
+                .map(|(_, v)| v.map_or(String::new(), |v| v.to_string())),
+        );
         w.write_record(&row)?;
     }
     Ok(())

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `reputation` | mean R and T per true type over time (`timeseries.csv`), each type's true quality (`quality_mean` of `scenario.resolved.toml`), honest R ± the EWMA floor (`summary.csv`) |
 //! | `detection` | share of each type's identities flagged at least once over time (`first_flag_time` of `agents.csv`) |
-//! | `value_share` | share of operator payouts per type over time (`payouts_<type>` of `timeseries.csv`); the final share of contract value (`value_share_<type>`) in the legend |
+//! | `value_share` | share of accepted contract value per type over time (`value_won_<type>` of `timeseries.csv`); the final share (`value_share_<type>` of `summary.csv`) in the legend |
 //! | `lorenz` | Lorenz curves of operator payouts per identity and per owner (`earnings` of `agents.csv`), with Gini |
 //! | `time_to_flag` | survival curves: share of each type's identities not yet flagged, never-flagged ones censored at `end_time` |
 
@@ -306,15 +306,15 @@ impl Run {
     fn value_share(&self) -> Result<Figure, ReportError> {
         let unit = self.unit();
         let times = self.timeseries.required_numbers("time")?;
-        let mut payouts = Vec::new();
+        let mut won = Vec::new();
         for t in &self.types {
             let v: Vec<f64> = self
                 .timeseries
-                .numbers(&format!("payouts_{t}"))?
+                .numbers(&format!("value_won_{t}"))?
                 .into_iter()
                 .map(|x| x.unwrap_or(0.0))
                 .collect();
-            payouts.push(v);
+            won.push(v);
         }
         let mut lines = Vec::new();
         let mut legend = Vec::new();
@@ -324,8 +324,8 @@ impl Run {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, time)| {
-                    let total: f64 = payouts.iter().map(|p| p[i]).sum();
-                    (total > 0.0).then(|| (time / unit.seconds, payouts[k][i] / total))
+                    let total: f64 = won.iter().map(|p| p[i]).sum();
+                    (total > 0.0).then(|| (time / unit.seconds, won[k][i] / total))
                 })
                 .collect();
             lines.push(Line::new(colour, Dash::Solid, points));
@@ -344,20 +344,20 @@ impl Run {
         }
         legend.push(LegendEntry::new(
             Swatch::Note,
-            "Operator payouts are 70% of each completed contract's bill; cancelled contracts \
-             pay nothing.",
+            "Contract value is the accepted price, counted when the contract opens (wash jobs \
+             included).",
         ));
         Ok(Figure {
             name: "value_share".into(),
-            title: "Share of operator payouts won per true type (cumulative)".into(),
-            caption: "Who earns: each type's share of all operator payouts so far; the legend \
-                      gives its final share of accepted contract value (summary.csv)."
+            title: "Share of contract value won per true type (cumulative)".into(),
+            caption: "Who wins: each type's share of all accepted contract value so far; the \
+                      legend gives its final share (summary.csv)."
                 .into(),
             columns: 1,
             panels: vec![Panel::Lines(LinePanel {
-                title: "payouts to the type / all payouts so far".into(),
+                title: "value won by the type / all value won so far".into(),
                 x: unit.axis(self.end_time),
-                y: Axis::numeric("share of operator payouts", (-0.03, 1.05)),
+                y: Axis::numeric("share of contract value", (-0.03, 1.05)),
                 bands: vec![],
                 lines,
                 markers: vec![],

@@ -6,6 +6,7 @@
 use super::{
     Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationSection, Scenario,
 };
+use crate::agents::config::{Evasion, OnOff};
 use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, Strategy};
 use crate::engine::Dist;
 use crate::market::Credits;
@@ -18,6 +19,12 @@ use crate::market::reputation::ReputationConfig;
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
 
+/// On-off gamers' default phase lengths, seconds: honest a day, then cheating six hours.
+const ON_OFF_SECONDS: [u64; 2] = [86_400, 21_600];
+
+/// Unfair raters' default share of bad-mouthing wash jobs.
+const BADMOUTH_SHARE: f64 = 0.5;
+
 impl From<GamingStrategy> for Strategy {
     fn from(s: GamingStrategy) -> Self {
         match s {
@@ -27,6 +34,10 @@ impl From<GamingStrategy> for Strategy {
             GamingStrategy::ReputationFarming => Strategy::ReputationFarming,
             GamingStrategy::ConfidenceInflation => Strategy::ConfidenceInflation,
             GamingStrategy::SelfReport => Strategy::SelfReport,
+            GamingStrategy::OnOff => Strategy::OnOff,
+            GamingStrategy::DetectorAware => Strategy::DetectorAware,
+            GamingStrategy::UnfairRating => Strategy::UnfairRating,
+            GamingStrategy::Camouflage => Strategy::Camouflage,
         }
     }
 }
@@ -202,6 +213,13 @@ impl Scenario {
             wash_interval: None,
             reported_score: Dist::Constant(REPORTED_SCORE),
             report_seconds: Dist::UniformInt(REPORT_SECONDS[0], REPORT_SECONDS[1]),
+            on_off: None,
+            evasion: None,
+            badmouth_share: 0.0,
+            identity_cost: match group {
+                PopulationGroup::Sybil(g) => g.identity_cost.unwrap_or(0),
+                _ => 0,
+            },
         };
         let (quality, noise, bid_factor) = match group {
             PopulationGroup::Honest(g) => {
@@ -225,6 +243,16 @@ impl Scenario {
                 }
                 if let Some(s) = &g.report_seconds {
                     draws.report_seconds = self.dist(s);
+                }
+                if g.strategy == GamingStrategy::OnOff {
+                    draws.on_off = Some(OnOff {
+                        honest_seconds: g.honest_seconds.unwrap_or(ON_OFF_SECONDS[0]),
+                        cheat_seconds: g.cheat_seconds.unwrap_or(ON_OFF_SECONDS[1]),
+                    });
+                }
+                draws.badmouth_share = g.badmouth_share.unwrap_or(BADMOUTH_SHARE);
+                if g.strategy == GamingStrategy::DetectorAware {
+                    draws.evasion = Some(Evasion::against(&self.market_config().reputation));
                 }
                 (&g.quality, &g.delivery_noise, &g.bid_factor)
             }

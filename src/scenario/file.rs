@@ -514,6 +514,20 @@ pub enum GamingStrategy {
     /// No wash client: reports manufactured scores (`reported_score`) for its own ordinary
     /// jobs, completing them within `report_seconds`.
     SelfReport,
+    /// Oscillation: honest for `honest_seconds`, then delivers garbage on every market job for
+    /// `cheat_seconds`, and again (phases counted from the identity's creation).
+    OnOff,
+    /// Wash jobs whose manufactured ratings and completion times stay just outside the three
+    /// detectors' thresholds (read from `[reputation]`).
+    DetectorAware,
+    /// Unfair raters: its colluding client hires, per wash job, with probability
+    /// `badmouth_share` a random honest competitor and rates it low (bad-mouthing), otherwise
+    /// the partner agent itself and rates it high (ballot stuffing).
+    UnfairRating,
+    /// Honest until its R and T are both in the top decile of live identities (as of the last
+    /// sample), then defects on high-value jobs (`high_value_factor`), and whitewashes once a
+    /// defection is completed.
+    Camouflage,
 }
 
 impl GamingStrategy {
@@ -579,6 +593,19 @@ pub struct GamingGroup {
     /// Absent: `{ uniform_int = [1, 30] }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_seconds: Option<DistSpec>,
+    /// On-off: length of each honest phase, seconds. Absent: 86400 (a day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub honest_seconds: Option<u64>,
+    /// On-off: length of each cheating phase, seconds. Absent: 21600 (six hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub cheat_seconds: Option<u64>,
+    /// Unfair rating: share of wash jobs that bad-mouth an honest competitor (the rest stuff
+    /// the partner's ballot). Absent: 0.5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
+    pub badmouth_share: Option<f64>,
 }
 
 impl Default for GamingGroup {
@@ -599,6 +626,9 @@ impl Default for GamingGroup {
             confidence: None,
             reported_score: None,
             report_seconds: None,
+            honest_seconds: None,
+            cheat_seconds: None,
+            badmouth_share: None,
         }
     }
 }
@@ -650,6 +680,11 @@ pub struct SybilGroup {
     /// `identities_per_owner` identities) and none ever whitewashes. Absent: false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub independent: Option<bool>,
+    /// Credits each identity costs its owner to create: charged at registration and for the
+    /// fresh identity of every whitewash (an accounted cost in `economics.csv`, not a ledger
+    /// flow). Absent: 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_cost: Option<u64>,
 }
 
 impl Default for SybilGroup {
@@ -668,6 +703,7 @@ impl Default for SybilGroup {
             bid_factor: None,
             wash_interval: None,
             independent: None,
+            identity_cost: None,
         }
     }
 }

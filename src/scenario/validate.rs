@@ -353,6 +353,27 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
                     g.strategy,
                     "\"self_report\" when `reported_score` or `report_seconds` is set",
                 );
+                c.check(
+                    g.strategy == GamingStrategy::OnOff
+                        || (g.honest_seconds.is_none() && g.cheat_seconds.is_none()),
+                    key("strategy"),
+                    g.strategy,
+                    "\"on_off\" when `honest_seconds` or `cheat_seconds` is set",
+                );
+                c.check(
+                    g.strategy == GamingStrategy::UnfairRating || g.badmouth_share.is_none(),
+                    key("strategy"),
+                    g.strategy,
+                    "\"unfair_rating\" when `badmouth_share` is set",
+                );
+                if let Some(share) = g.badmouth_share {
+                    c.unit(key("badmouth_share"), share);
+                }
+                for (name, v) in [("honest_seconds", g.honest_seconds), ("cheat_seconds", g.cheat_seconds)] {
+                    if let Some(v) = v {
+                        c.at_least(key(name), v, 1);
+                    }
+                }
             }
             PopulationGroup::Sybil(g) => {
                 c.at_least(key("owners"), g.owners.into(), 1);

@@ -2,7 +2,7 @@
 
 use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
-use crate::agents::{Ask, Kind, Rating, Strategy};
+use crate::agents::{Ask, Identity, Kind, Rating, Strategy};
 use crate::engine::{EventQueue, MAX_SECONDS, SimTime};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
@@ -13,7 +13,7 @@ use crate::market::slab::Lookup;
 use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
-use crate::metrics::{Invariant, KindSample, Sample, concentration};
+use crate::metrics::{Invariant, KindSample, RankingAccuracy, Sample, concentration};
 use crate::scenario::PopulationGroup;
 use crate::world::receipts::Receipt;
 use rand::Rng;
@@ -51,6 +51,7 @@ impl World {
             };
             per_kind[k].flags += stats.flags.iter().sum::<u64>();
             per_kind[k].payouts += stats.earnings;
+            per_kind[k].value_won += stats.value_won;
             if !bidder.active {
                 continue;
             }
@@ -77,7 +78,9 @@ impl World {
             counters: self.recorder.counters,
             per_kind,
             concentration: conc,
+            ranking: self.ranking_accuracy(),
         });
+        self.recorder.top_decile = self.top_decile();
         self.last_sample = Some(now);
         // A full recount of the ledger at every sample cross-checks the incremental totals.
         let recount = self.market.ledger().recompute_totals() == self.market.ledger().totals();
@@ -397,11 +400,21 @@ impl World {
             &self.config.clients,
             &mut self.streams.adversaries,
         );
-        let work =
-            behaviour::wash_duration(worker_identity.kind, nominal, &mut self.streams.adversaries);
-        let rating =
+        let work = behaviour::wash_duration(
+            worker_identity.kind,
+            &self.config.groups[worker_identity.group],
+            nominal,
+            &mut self.streams.adversaries,
+        );
+        let mut rating =
             behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group]);
-        let capability = worker_identity.capabilities.trailing_zeros();
+        let mut capability = worker_identity.capabilities.trailing_zeros();
+        let mut worker = worker;
+        if let Some(victim) = self.badmouthing_victim(&identity) {
+            worker = victim;
+            rating = behaviour::BADMOUTHING;
+            capability = self.population.get(victim).capabilities.trailing_zeros();
+        }
         let deadline = now + self.scenario.file().clients.deadline;
         let job = self.open_job(
             now,
@@ -631,6 +644,10 @@ impl World {
         let stats = &mut self.recorder.agents[opened.agent.index()];
         stats.jobs_won += 1;
         stats.value_won += opened.price.0;
+        let camouflage = self
+            .jobs
+            .get(job)
+            .is_some_and(|j| self.camouflage_defects(opened.agent, j.high_value));
         let identity = self.population.get(opened.agent);
         let group = &self.config.groups[identity.group];
         let j = self.jobs.get_mut(job).expect("live job");
@@ -644,7 +661,8 @@ impl World {
             j.delivered = identity.latent;
         } else {
             let reputation = self.market.reputation().reputation(opened.agent);
-            j.defect = behaviour::defects(identity, group, j.high_value, reputation);
+            j.defect = behaviour::defects(identity, group, j.high_value, reputation, now)
+                || camouflage;
             j.delivered = behaviour::delivered_quality(identity, group, j.defect, rng);
             j.work_seconds = if identity.kind == Kind::Gaming(Strategy::SelfReport) {
                 (group.report_seconds.sample(rng).round() as u64).min(MAX_SECONDS)
@@ -841,6 +859,7 @@ impl World {
             self.subtask_ended(now, parent, queue);
         }
         self.maybe_whitewash(now, j.agent, queue);
+        self.camouflage_whitewash(now, &j);
     }
 
     /// Records one contract transition attempt `from → to` as a check of
@@ -937,6 +956,7 @@ impl World {
         );
         self.recorder.counters.paid_out +=
             split.operator().0 + split.platform().0 + split.llm_reserve().0;
+        self.record_costs(j, &done);
         let stats = &mut self.recorder.agents[j.agent.index()];
         stats.earnings += split.operator().0;
         self.operator_payouts += split.operator().0;
@@ -953,6 +973,7 @@ impl World {
         if let Some(result) = self.market.slash(agent, condition) {
             if let Ok(event) = result {
                 self.recorder.counters.slashes += 1;
+                self.recorder.agents[agent.index()].costs.stake_lost += event.amount.0;
                 self.emit(now, || Receipt::Slash {
                     agent,
                     amount: event.amount,
@@ -1077,6 +1098,163 @@ impl World {
         let fresh = self.add_identity(owner, Kind::Sybil, group, colluder, None, now);
         if collude {
             self.schedule_wash(fresh, now, queue);
+        }
+    }
+}
+
+impl World {
+    // ----- measures (issue 11) ------------------------------------------------------------
+
+    /// For an unfair rater's wash job: with probability `badmouth_share`, an active honest
+    /// competitor to hire and rate low (the first honest identity among up to 16 drawn from
+    /// the pool of the rater's first capability; none if all 16 draws miss).
+    fn badmouthing_victim(&mut self, rater: &Identity) -> Option<AgentId> {
+        if rater.kind != Kind::Gaming(Strategy::UnfairRating) {
+            return None;
+        }
+        let share = self.config.groups[rater.group].badmouth_share;
+        if !self.streams.adversaries.random_bool(share) {
+            return None;
+        }
+        let pool = &self.population.pools[rater.capabilities.trailing_zeros() as usize];
+        if pool.is_empty() {
+            return None;
+        }
+        for _ in 0..16 {
+            let candidate = pool[self.streams.adversaries.random_range(0..pool.len())];
+            if self.population.bidders[candidate.index()].kind == Kind::Honest
+                && self.market.can_bid(candidate)
+            {
+                return Some(candidate);
+            }
+        }
+        None
+    }
+
+    /// The identity whose colluding client paid for a wash job `worker` did: the worker itself,
+    /// or (ring members hire each other, unfair raters hire honest agents) the first identity
+    /// of that client, from a client → identity table rebuilt when a client is missing.
+    fn wash_payer(&mut self, client: ClientId, worker: AgentId) -> AgentId {
+        if self.population.get(worker).colluding_client == Some(client) {
+            return worker;
+        }
+        let slot = client.0 as usize;
+        let payers = &mut self.recorder.wash_payers;
+        if payers.get(slot).copied().flatten().is_none() {
+            payers.clear();
+            for i in self.population.identities.iter().rev() {
+                if let Some(c) = i.colluding_client {
+                    let c = c.0 as usize;
+                    if payers.len() <= c {
+                        payers.resize(c + 1, None);
+                    }
+                    payers[c] = Some(i.id);
+                }
+            }
+        }
+        payers[slot].expect("every wash client belongs to an identity")
+    }
+
+    /// The 90th percentiles of R and of T over the live identities (none without any).
+    fn top_decile(&self) -> Option<(f64, f64)> {
+        let engine = self.market.reputation();
+        let live = self.population.bidders.iter().enumerate().filter(|(_, b)| b.active);
+        let (mut r, mut t): (Vec<f64>, Vec<f64>) = live
+            .map(|(index, _)| {
+                let id = AgentId(index as u32);
+                (engine.reputation(id), engine.trust(id))
+            })
+            .unzip();
+        if r.is_empty() {
+            return None;
+        }
+        let k = (r.len() * 9 / 10).min(r.len() - 1);
+        let r90 = *r.select_nth_unstable_by(k, f64::total_cmp).1;
+        let t90 = *t.select_nth_unstable_by(k, f64::total_cmp).1;
+        Some((r90, t90))
+    }
+
+    /// Whether a camouflage gamer defects on a contract: a high-value one, once its R and T
+    /// are both at or above the last sample's top-decile thresholds.
+    fn camouflage_defects(&self, agent: AgentId, high_value: bool) -> bool {
+        if self.population.bidders[agent.index()].kind != Kind::Gaming(Strategy::Camouflage) {
+            return false;
+        }
+        let engine = self.market.reputation();
+        high_value
+            && self
+                .recorder
+                .top_decile
+                .is_some_and(|(r, t)| engine.reputation(agent) >= r && engine.trust(agent) >= t)
+    }
+
+    /// A camouflage gamer abandons its identity once a defection has been completed and
+    /// registers a fresh one, honest again until it reaches the top decile.
+    fn camouflage_whitewash(&mut self, now: SimTime, j: &Job) {
+        let identity = self.population.get(j.agent);
+        if !j.defect
+            || identity.kind != Kind::Gaming(Strategy::Camouflage)
+            || !identity.active
+        {
+            return;
+        }
+        let (owner, group) = (identity.owner, identity.group);
+        self.population.deactivate(j.agent);
+        self.emit(now, || Receipt::Whitewash { agent: j.agent });
+        self.recorder.agents[j.agent.index()].whitewashed = true;
+        self.recorder.counters.whitewashes += 1;
+        let kind = Kind::Gaming(Strategy::Camouflage);
+        self.add_identity(owner, kind, group, None, None, now);
+    }
+
+    /// Ranking accuracy of R and T against true quality over the live identities.
+    fn ranking_accuracy(&self) -> RankingAccuracy {
+        let engine = self.market.reputation();
+        let live = self.population.bidders.iter().enumerate();
+        RankingAccuracy::of(live.filter(|(_, b)| b.active).map(|(index, b)| {
+            let id = AgentId(index as u32);
+            (
+                engine.reputation(id),
+                engine.trust(id),
+                b.quality,
+                b.kind == Kind::Honest,
+            )
+        }))
+    }
+
+    /// Adds a completed contract's costs to its agent's [`Costs`](crate::metrics::Costs):
+    /// work, wash fees, what its client lost; and the split's platform fees.
+    fn record_costs(&mut self, j: &Job, done: &Completed) {
+        let split = done.split;
+        self.recorder.platform_fees += split.platform().0 + split.llm_reserve().0;
+        let honest_quality = match self.recorder.honest_quality {
+            Some(q) => q,
+            None => {
+                let honest = self.population.bidders.iter().filter(|b| b.kind == Kind::Honest);
+                let (sum, n) = honest.fold((0.0, 0u64), |(s, n), b| (s + b.quality, n + 1));
+                let q = if n == 0 { 0.0 } else { sum / n as f64 };
+                *self.recorder.honest_quality.insert(q)
+            }
+        };
+        let identity = self.population.get(j.agent);
+        let cost_factor = self.config.groups[identity.group].cost_factor;
+        let delivered = self
+            .market
+            .reputation()
+            .weights()
+            .dot(&crate::market::QualityVector::clamped(j.delivered));
+        if j.wash.is_some() {
+            let payer = self.wash_payer(j.client, j.agent);
+            self.recorder.agents[payer.index()].costs.wash_fees += done.bill.0;
+            return;
+        }
+        let costs = &mut self.recorder.agents[j.agent.index()].costs;
+        if !j.defect {
+            costs.work += (j.budget.as_f64() * cost_factor).round() as u64;
+        }
+        if honest_quality > 0.0 && delivered < honest_quality {
+            let shortfall = (honest_quality - delivered) / honest_quality;
+            costs.client_loss += (done.bill.as_f64() * shortfall).round() as u64;
         }
     }
 }

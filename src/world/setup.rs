@@ -197,7 +197,9 @@ impl World {
             },
             weights,
         );
-        self.recorder.agents.push(AgentStats::default());
+        let mut stats = AgentStats::default();
+        stats.costs.identity = self.config.groups[group].identity_cost;
+        self.recorder.agents.push(stats);
         self.emit(now, || Receipt::Agent {
             agent: id,
             owner: owner.0,

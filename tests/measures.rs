@@ -59,7 +59,13 @@ fn attacker_profit_adds_up_against_ledger_and_stakes() {
     assert_eq!(wash, released);
     // Stake lost is what the staking book slashed into its pool.
     let lost: u64 = rec.agents.iter().map(|a| a.costs.stake_lost).sum();
-    let pool = o.market.stakes().expect("staking on").totals().slashed_pool.0;
+    let pool = o
+        .market
+        .stakes()
+        .expect("staking on")
+        .totals()
+        .slashed_pool
+        .0;
     assert_eq!(lost, pool);
     // Identity cost: 75 per sybil identity ever created (registrations and whitewashes).
     let sybils = o
@@ -90,7 +96,9 @@ fn attacker_profit_adds_up_against_ledger_and_stakes() {
     assert_eq!(type_revenue, revenue);
     let honest = per_type.iter().find(|(k, _)| *k == Kind::Honest).unwrap().1;
     // Clients lose to low-quality sybils, not (on average) to honest agents.
-    assert!(sybil.costs.client_loss * honest.value_won > honest.costs.client_loss * sybil.value_won);
+    assert!(
+        sybil.costs.client_loss * honest.value_won > honest.costs.client_loss * sybil.value_won
+    );
 }
 
 #[test]
@@ -117,7 +125,13 @@ fn identity_cost_defaults_to_zero_and_changes_nothing_else() {
             .collect()
     };
     assert_eq!(strip(&priced), strip(&base));
-    assert!(priced.recorder.agents.iter().any(|a| a.costs.identity == 75));
+    assert!(
+        priced
+            .recorder
+            .agents
+            .iter()
+            .any(|a| a.costs.identity == 75)
+    );
 }
 
 #[test]
@@ -156,7 +170,11 @@ fn run_writes_detection_and_economics_and_new_columns_agree_with_old_ones() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let read = |name: &str| -> (Vec<String>, Vec<Vec<String>>) {
         let mut r = csv::Reader::from_path(dir.join(name)).unwrap();
         let header = r.headers().unwrap().iter().map(String::from).collect();
@@ -172,7 +190,11 @@ fn run_writes_detection_and_economics_and_new_columns_agree_with_old_ones() {
     let last = trows.last().unwrap();
     let ts_value: u64 = ["honest", "sybil"]
         .iter()
-        .map(|t| last[col(&th, &format!("value_won_{t}"))].parse::<u64>().unwrap())
+        .map(|t| {
+            last[col(&th, &format!("value_won_{t}"))]
+                .parse::<u64>()
+                .unwrap()
+        })
         .sum();
     let (ah, arows) = read("agents.csv");
     let agents_value: u64 = arows
@@ -203,11 +225,140 @@ fn run_writes_detection_and_economics_and_new_columns_agree_with_old_ones() {
         suspicion[col(&dh, "auc")],
         srows[0][col(&sh, "auc_suspicion_sybil")]
     );
-    // Adversary floors are empty; the honest one is not.
+    // Floors of adversaries with manufactured scores are empty; the honest one is not.
     assert!(srows[0][col(&sh, "ewma_floor_sybil")].is_empty());
     assert!(!srows[0][col(&sh, "ewma_floor_honest")].is_empty());
     // Honest agents are ranked better than chance by R.
     let tau: f64 = srows[0][col(&sh, "kendall_r_honest")].parse().unwrap();
     assert!(tau > 0.2, "kendall_r_honest {tau}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Mean R of the `label` kind's live identities at the sample taken at `time`.
+fn mean_r_at(o: &Outcome, label: &str, time: u64) -> f64 {
+    let k = o
+        .recorder
+        .kinds
+        .iter()
+        .position(|k| k.label() == label)
+        .unwrap();
+    let sample = o.recorder.samples.iter().find(|s| s.time == time).unwrap();
+    sample.per_kind[k].mean_reputation
+}
+
+#[test]
+fn on_off_reputation_falls_in_cheating_phases_and_recovers_in_honest_ones() {
+    // Phases of on-off.toml: honest [0, 86400), cheating [86400, 108000), honest until
+    // 194400, cheating until 216000.
+    let o = run("scenarios/on-off.toml", &[]);
+    let (honest_end, cheat_end) = (
+        mean_r_at(&o, "on_off", 86_400),
+        mean_r_at(&o, "on_off", 108_000),
+    );
+    assert!(cheat_end < honest_end - 0.15, "{honest_end} → {cheat_end}");
+    let recovered = mean_r_at(&o, "on_off", 194_400);
+    assert!(recovered > cheat_end + 0.1, "{cheat_end} → {recovered}");
+    assert!(mean_r_at(&o, "on_off", 216_000) < recovered - 0.1);
+    // Honest agents never cheat: no such swings.
+    let h: Vec<f64> = [86_400, 108_000, 194_400, 216_000]
+        .iter()
+        .map(|&t| mean_r_at(&o, "honest", t))
+        .collect();
+    assert!(h.windows(2).all(|w| (w[0] - w[1]).abs() < 0.03), "{h:?}");
+}
+
+#[test]
+fn detector_aware_gamers_are_never_flagged_over_100_seeds() {
+    let (mut recorded, mut careless_flagged) = (0u64, 0u64);
+    for seed in 1..=100 {
+        let seed = format!("run.seed={seed}");
+        let o = run(
+            "scenarios/detector-aware.toml",
+            &[
+                &seed,
+                "run.horizon=43200",
+                "clients.count=60",
+                "clients.jobs_per_hour=40",
+                "population[0].count=20",
+                "population[1].count=4",
+                "population[2].count=2",
+            ],
+        );
+        let engine = o.market.reputation();
+        for i in &o.population.identities {
+            let stats = &o.recorder.agents[i.id.index()];
+            match i.kind.label() {
+                "detector_aware" => {
+                    assert_eq!(stats.flags, [0, 0, 0], "{seed}: agent {}", i.id);
+                    recorded += engine.recordings(i.id);
+                }
+                "perfect_streak" => careless_flagged += u64::from(stats.first_flag.is_some()),
+                _ => {}
+            }
+        }
+    }
+    // The evaders were exercised (wash recordings), and the same detectors caught careless
+    // gamers in the same runs.
+    assert!(recorded > 100 * 4 * 5, "{recorded} recordings");
+    assert!(
+        careless_flagged > 150,
+        "{careless_flagged} of 200 perfect streakers flagged"
+    );
+}
+
+#[test]
+fn unfair_raters_push_honest_reputation_down_and_their_partners_up() {
+    let share = |s: &str| {
+        let set = format!("population[1].badmouth_share={s}");
+        run("scenarios/unfair-raters.toml", &["run.horizon=86400", &set])
+    };
+    let (stuffing, badmouthing) = (share("0"), share("1"));
+    let end = |o: &Outcome, label: &str| {
+        let k = o
+            .recorder
+            .kinds
+            .iter()
+            .position(|k| k.label() == label)
+            .unwrap();
+        o.recorder.samples.last().unwrap().per_kind[k].mean_reputation
+    };
+    assert!(
+        end(&badmouthing, "honest") < end(&stuffing, "honest") - 0.05,
+        "{} vs {}",
+        end(&badmouthing, "honest"),
+        end(&stuffing, "honest")
+    );
+    assert!(end(&stuffing, "unfair_rating") > end(&badmouthing, "unfair_rating") + 0.2);
+    // Bad-mouthing jobs are paid by the raters and earned by honest agents.
+    let paid = |o: &Outcome| {
+        economics::per_type(o)
+            .into_iter()
+            .find(|(k, _)| k.label() == "unfair_rating")
+            .unwrap()
+            .1
+            .costs
+            .wash_fees
+    };
+    assert!(paid(&badmouthing) > 0);
+}
+
+#[test]
+fn camouflage_gamers_whitewash_only_when_a_high_value_job_comes() {
+    let o = run("scenarios/camouflage.toml", &["run.horizon=172800"]);
+    let camouflage = |o: &Outcome| {
+        o.population
+            .identities
+            .iter()
+            .filter(|i| i.kind.label() == "camouflage")
+            .count()
+    };
+    assert!(o.recorder.counters.whitewashes > 0);
+    assert_eq!(camouflage(&o) as u64, 10 + o.recorder.counters.whitewashes);
+    // No job reaches a value threshold of 1000 × the median budget: they stay honest.
+    let never = run(
+        "scenarios/camouflage.toml",
+        &["run.horizon=172800", "population[1].high_value_factor=1000"],
+    );
+    assert_eq!(never.recorder.counters.whitewashes, 0);
+    assert_eq!(camouflage(&never), 10);
 }

@@ -400,14 +400,22 @@ mod tests {
         let mut engine = ReputationEngine::new(config).unwrap();
         let agent = engine.register();
         for _ in 0..500 {
-            let q = rate(&[0.0; DIMENSIONS], wash_rating(kind, g), &NO_ERROR, &mut rng);
+            let q = rate(
+                &[0.0; DIMENSIONS],
+                wash_rating(kind, g),
+                &NO_ERROR,
+                &mut rng,
+            );
             let seconds = wash_duration(kind, g, 5, &mut rng);
             let recording = engine.record(agent, q, Some(seconds)).unwrap();
             assert!(recording.flags.is_empty(), "{:?}", recording.flags);
         }
         // Just outside: the variance is within a small factor of the threshold.
         let v = engine.score_variance(agent).unwrap();
-        assert!(v > config.inflation_variance && v < 5.0 * config.inflation_variance, "{v}");
+        assert!(
+            v > config.inflation_variance && v < 5.0 * config.inflation_variance,
+            "{v}"
+        );
     }
 
     #[test]

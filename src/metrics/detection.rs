@@ -52,7 +52,9 @@ impl Statistic {
         let engine = outcome.market.reputation();
         match self {
             Statistic::Suspicion => engine.suspicion(agent),
-            Statistic::ScoreVariance => engine.score_variance(agent).map_or(f64::NEG_INFINITY, |v| -v),
+            Statistic::ScoreVariance => engine
+                .score_variance(agent)
+                .map_or(f64::NEG_INFINITY, |v| -v),
             Statistic::RapidCyclingRate => detector_rate(outcome, agent, 1),
             Statistic::PerfectStreakRate => detector_rate(outcome, agent, 2),
         }
@@ -83,7 +85,12 @@ pub fn rocs(outcome: &Outcome) -> Vec<TypeRoc> {
     };
     let honest = ids(Kind::Honest);
     let mut out = Vec::new();
-    for &kind in outcome.recorder.kinds.iter().filter(|&&k| k != Kind::Honest) {
+    for &kind in outcome
+        .recorder
+        .kinds
+        .iter()
+        .filter(|&&k| k != Kind::Honest)
+    {
         let members = ids(kind);
         for statistic in Statistic::ALL {
             let score = |a: &AgentId| statistic.score(outcome, *a);

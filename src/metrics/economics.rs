@@ -71,7 +71,12 @@ pub fn per_type(outcome: &Outcome) -> Vec<(Kind, Economics)> {
         .iter()
         .map(|&kind| {
             let mut e = Economics::default();
-            for i in outcome.population.identities.iter().filter(|i| i.kind == kind) {
+            for i in outcome
+                .population
+                .identities
+                .iter()
+                .filter(|i| i.kind == kind)
+            {
                 e.add(&rec.agents[i.id.index()]);
             }
             (kind, e)
@@ -82,8 +87,7 @@ pub fn per_type(outcome: &Outcome) -> Vec<(Kind, Economics)> {
 /// Economics per owner `(owner id, true type of its identities, economics)`, by owner id.
 /// An owner's identities share one type (each `[[population]]` group creates its own owners).
 pub fn per_owner(outcome: &Outcome) -> Vec<(u32, Kind, Economics)> {
-    let mut owners: Vec<Option<(Kind, Economics)>> =
-        vec![None; outcome.population.owners as usize];
+    let mut owners: Vec<Option<(Kind, Economics)>> = vec![None; outcome.population.owners as usize];
     for i in &outcome.population.identities {
         let (_, e) = owners[i.owner.index()].get_or_insert((i.kind, Economics::default()));
         e.add(&outcome.recorder.agents[i.id.index()]);

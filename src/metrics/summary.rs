@@ -2,7 +2,7 @@
 //! `runs.csv`). Column names are snake_case; the README documents each.
 
 use super::{Invariant, Outcome, median};
-use crate::agents::Kind;
+use crate::agents::{Kind, Strategy};
 use crate::market::reputation::ewma_stationary_std;
 use crate::metrics::detection::{self, FPR_PIVOT, Statistic};
 use crate::metrics::{Concentration, concentration, economics};
@@ -89,12 +89,13 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
         let group = &file.population[members.first().map_or(0, |i| i.group)];
         let sigma = outcome.scenario.recorded_score_sd(group) * sum_w2.sqrt();
         push(format!("abs_error_{label}"), abs_error);
-        // The floor follows from honest clients' noisy ratings of honest work; an adversary's
-        // recorded scores are manufactured (wash ratings, self-reports, defections), so no
-        // stationary noise model applies: left empty.
+        // The floor follows from the noise of the type's own recorded scores: honest clients'
+        // ratings of honest work, or a self-reporter's own reports (all it records). Other
+        // adversaries' recordings mix manufactured wash ratings, defections and honest ratings,
+        // which no stationary noise model covers: left empty.
         push(
             format!("ewma_floor_{label}"),
-            if kind == Kind::Honest {
+            if matches!(kind, Kind::Honest | Kind::Gaming(Strategy::SelfReport)) {
                 Value::Float(ewma_stationary_std(sigma, lambda))
             } else {
                 Value::Missing
@@ -198,7 +199,12 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
 fn measures(outcome: &Outcome, conc: [Concentration; 2]) -> Vec<(String, Value)> {
     let opt = |v: Option<f64>| v.map_or(Value::Missing, Value::Float);
     let mut out: Vec<(String, Value)> = Vec::new();
-    let ranking = outcome.recorder.samples.last().map(|s| s.ranking).unwrap_or_default();
+    let ranking = outcome
+        .recorder
+        .samples
+        .last()
+        .map(|s| s.ranking)
+        .unwrap_or_default();
     for (name, v) in ranking.columns() {
         out.push((name, opt(v)));
     }
@@ -217,9 +223,15 @@ fn measures(outcome: &Outcome, conc: [Concentration; 2]) -> Vec<(String, Value)>
     }
     for (kind, e) in economics::per_type(outcome) {
         let label = kind.label();
-        out.push((format!("net_profit_{label}"), Value::Float(e.net_profit() as f64)));
+        out.push((
+            format!("net_profit_{label}"),
+            Value::Float(e.net_profit() as f64),
+        ));
         out.push((format!("return_on_cost_{label}"), opt(e.return_on_cost())));
-        out.push((format!("client_loss_{label}"), Value::Int(e.costs.client_loss)));
+        out.push((
+            format!("client_loss_{label}"),
+            Value::Int(e.costs.client_loss),
+        ));
     }
     out
 }

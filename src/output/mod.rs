@@ -31,13 +31,13 @@ pub mod run_dir;
 
 pub use run_dir::RunDir;
 
+use crate::agents::Kind;
 use crate::market::escrow::EscrowLedger;
 use crate::market::reputation::{Detector, ReputationEngine};
 use crate::market::{AgentId, ClientId};
 use crate::metrics::AgentStats;
-use crate::metrics::{Invariant, RankingAccuracy};
-use crate::agents::Kind;
 use crate::metrics::summary::summary;
+use crate::metrics::{Invariant, RankingAccuracy};
 use crate::metrics::{detection, economics};
 use crate::world::Outcome;
 use std::io;
@@ -289,7 +289,12 @@ fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::R
         header.push(format!("value_won_{}", k.label()));
     }
     header.extend(["payout_nakamoto", "payout_entropy"].map(String::from));
-    header.extend(RankingAccuracy::default().columns().into_iter().map(|(n, _)| n));
+    header.extend(
+        RankingAccuracy::default()
+            .columns()
+            .into_iter()
+            .map(|(n, _)| n),
+    );
     w.write_record(&header)?;
     for s in &o.recorder.samples {
         let c = &s.counters;

@@ -526,7 +526,7 @@ pub enum GamingStrategy {
     UnfairRating,
     /// Honest until its R and T are both in the top decile of live identities (as of the last
     /// sample), then defects on high-value jobs (`high_value_factor`), and whitewashes once a
-    /// defection is completed.
+    /// contract it defected on has ended.
     Camouflage,
 }
 

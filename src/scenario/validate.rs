@@ -369,7 +369,10 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
                 if let Some(share) = g.badmouth_share {
                     c.unit(key("badmouth_share"), share);
                 }
-                for (name, v) in [("honest_seconds", g.honest_seconds), ("cheat_seconds", g.cheat_seconds)] {
+                for (name, v) in [
+                    ("honest_seconds", g.honest_seconds),
+                    ("cheat_seconds", g.cheat_seconds),
+                ] {
                     if let Some(v) = v {
                         c.at_least(key(name), v, 1);
                     }

@@ -661,8 +661,8 @@ impl World {
             j.delivered = identity.latent;
         } else {
             let reputation = self.market.reputation().reputation(opened.agent);
-            j.defect = behaviour::defects(identity, group, j.high_value, reputation, now)
-                || camouflage;
+            j.defect =
+                behaviour::defects(identity, group, j.high_value, reputation, now) || camouflage;
             j.delivered = behaviour::delivered_quality(identity, group, j.defect, rng);
             j.work_seconds = if identity.kind == Kind::Gaming(Strategy::SelfReport) {
                 (group.report_seconds.sample(rng).round() as u64).min(MAX_SECONDS)
@@ -793,6 +793,7 @@ impl World {
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
+        self.camouflage_whitewash(now, &j);
     }
 
     fn complete(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
@@ -1158,7 +1159,12 @@ impl World {
     /// The 90th percentiles of R and of T over the live identities (none without any).
     fn top_decile(&self) -> Option<(f64, f64)> {
         let engine = self.market.reputation();
-        let live = self.population.bidders.iter().enumerate().filter(|(_, b)| b.active);
+        let live = self
+            .population
+            .bidders
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.active);
         let (mut r, mut t): (Vec<f64>, Vec<f64>) = live
             .map(|(index, _)| {
                 let id = AgentId(index as u32);
@@ -1188,14 +1194,12 @@ impl World {
                 .is_some_and(|(r, t)| engine.reputation(agent) >= r && engine.trust(agent) >= t)
     }
 
-    /// A camouflage gamer abandons its identity once a defection has been completed and
-    /// registers a fresh one, honest again until it reaches the top decile.
+    /// A camouflage gamer abandons its identity once a contract it defected on has ended
+    /// (completed, or cancelled: a disputed garbage delivery is refunded) and registers a
+    /// fresh one, honest again until it reaches the top decile.
     fn camouflage_whitewash(&mut self, now: SimTime, j: &Job) {
         let identity = self.population.get(j.agent);
-        if !j.defect
-            || identity.kind != Kind::Gaming(Strategy::Camouflage)
-            || !identity.active
-        {
+        if !j.defect || identity.kind != Kind::Gaming(Strategy::Camouflage) || !identity.active {
             return;
         }
         let (owner, group) = (identity.owner, identity.group);
@@ -1230,7 +1234,11 @@ impl World {
         let honest_quality = match self.recorder.honest_quality {
             Some(q) => q,
             None => {
-                let honest = self.population.bidders.iter().filter(|b| b.kind == Kind::Honest);
+                let honest = self
+                    .population
+                    .bidders
+                    .iter()
+                    .filter(|b| b.kind == Kind::Honest);
                 let (sum, n) = honest.fold((0.0, 0u64), |(s, n), b| (s + b.quality, n + 1));
                 let q = if n == 0 { 0.0 } else { sum / n as f64 };
                 *self.recorder.honest_quality.insert(q)

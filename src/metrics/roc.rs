@@ -135,7 +135,7 @@ mod tests {
             let last = roc.points.last().unwrap();
             prop_assert_eq!((last.fpr, last.tpr), (1.0, 1.0));
             // TPR at a pivot: the best true-positive rate of any threshold within the pivot.
-            let best = (0..=5).map(|t| f64::from(t)).chain([f64::INFINITY]).filter(|&t| {
+            let best = (0..=5).map(f64::from).chain([f64::INFINITY]).filter(|&t| {
                 neg.iter().filter(|&&s| s >= t).count() as f64 <= 0.25 * neg.len() as f64
             }).map(|t| pos.iter().filter(|&&s| s >= t).count() as f64 / pos.len() as f64)
               .fold(0.0, f64::max);

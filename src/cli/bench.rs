@@ -96,7 +96,12 @@ pub(crate) fn scenario_file(agents: u32, jobs: u64, seed: u64) -> ScenarioFile {
         GamingStrategy::ReputationFarming,
         GamingStrategy::ConfidenceInflation,
         GamingStrategy::SelfReport,
+        GamingStrategy::OnOff,
+        GamingStrategy::DetectorAware,
+        GamingStrategy::UnfairRating,
+        GamingStrategy::Camouflage,
     ];
+    let wash_strategies = strategies.iter().filter(|s| s.uses_wash_jobs()).count();
     let gaming_wash = 2.0;
     let sybil = SybilGroup {
         owners: sybil_owners,
@@ -116,7 +121,7 @@ pub(crate) fn scenario_file(agents: u32, jobs: u64, seed: u64) -> ScenarioFile {
 
     let mut file = ScenarioFile::default();
     let total_rate = JOBS_PER_IDENTITY_HOUR * f64::from(n);
-    let wash_rate = f64::from(per_strategy) * 3.0 * gaming_wash
+    let wash_rate = f64::from(per_strategy) * wash_strategies as f64 * gaming_wash
         + f64::from(sybil.owners * sybil.identities_per_owner) * sybil.wash_jobs_per_hour
         + f64::from(ring.rings * ring.size) * ring.wash_jobs_per_hour;
     file.run.seed = seed;

@@ -102,8 +102,9 @@ pub struct Costs {
     /// True cost of the market work delivered: round(`cost_factor` × budget) per completed
     /// market contract, 0 for a defection (garbage costs nothing) and for wash jobs.
     pub work: u64,
-    /// Bills of its wash jobs, paid by its colluding client (the owner's own money; the
-    /// operator share comes back as revenue, the platform and LLM-reserve shares are lost).
+    /// Bills of the wash jobs its colluding client paid for (the owner's own money): its own
+    /// (the operator share comes back as revenue, the platform and LLM-reserve shares are
+    /// lost), a ring partner's, or an honest agent's it bad-mouthed.
     pub wash_fees: u64,
     /// Stake lost to slashing.
     pub stake_lost: u64,

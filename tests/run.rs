@@ -346,6 +346,20 @@ fn every_shipped_scenario_runs_with_zero_invariant_violations() {
             path.display()
         );
         assert!(metric(&s, "jobs_completed") > 0.0, "{}", path.display());
+        // The default (`paper`) reputation model's outputs are byte for byte the committed
+        // reference results (issue 13; scripts/regen-results.sh writes them).
+        let reference = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("results/reference")
+            .join(path.file_stem().unwrap());
+        for (name, bytes) in files(&out_dir) {
+            let want = fs::read(reference.join(&name)).unwrap_or_default();
+            assert!(
+                bytes == want,
+                "{}: {name} differs from {} (regenerate with scripts/regen-results.sh)",
+                path.display(),
+                reference.display()
+            );
+        }
     }
 }
 

@@ -363,7 +363,8 @@ impl Rebuilt {
                     .ledger
                     .hold(client, hold, contract)
                     .map_err(|e| e.to_string())?;
-                self.escrows.insert(contract, (escrow, agent, (client, time)));
+                self.escrows
+                    .insert(contract, (escrow, agent, (client, time)));
                 let s = self.stat(agent)?;
                 s.jobs_won += 1;
                 s.value_won += price.0;

@@ -445,7 +445,12 @@ impl AgentState {
     /// `[R, T]` under the model: R is the paper's decayed average, or the model's score (the
     /// initial reputation while the model has none).
     #[inline]
-    fn signals(&self, config: &ReputationConfig, model: Option<&Model>, agent: AgentId) -> [f64; 2] {
+    fn signals(
+        &self,
+        config: &ReputationConfig,
+        model: Option<&Model>,
+        agent: AgentId,
+    ) -> [f64; 2] {
         let r = match model {
             Some(m) if self.n > 0 => m.as_dyn().score_or(agent, config.initial_reputation),
             _ => self.reputation(config),

@@ -16,9 +16,7 @@ use crate::market::marketplace::MarketConfig;
 use crate::market::order_book::{ClearingRule, RankingSignal};
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationConfig;
-use crate::market::reputation_model::{
-    BetaConfig, EigenTrustConfig, ModelConfig, PeerTrustConfig,
-};
+use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, ModelConfig, PeerTrustConfig};
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
 

@@ -206,7 +206,7 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
             Weights::uniform()
         }
     };
-        let share = r.eigentrust.clone().unwrap_or_default().pretrusted_share;
+    let share = r.eigentrust.clone().unwrap_or_default().pretrusted_share;
     c.check(
         (0.0..=1.0).contains(&share),
         "reputation.eigentrust.pretrusted_share",

@@ -62,7 +62,10 @@ impl BetaModel {
 
     /// Positive and negative evidence `(r, s)` of `agent`.
     pub fn evidence(&self, agent: AgentId) -> [f64; 2] {
-        self.evidence.get(agent.index()).copied().unwrap_or([0.0; 2])
+        self.evidence
+            .get(agent.index())
+            .copied()
+            .unwrap_or([0.0; 2])
     }
 }
 

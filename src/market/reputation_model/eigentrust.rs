@@ -134,6 +134,9 @@ pub struct EigenTrustModel {
     last: Option<u64>,
     changed: bool,
     recomputations: u64,
+    iterations: u64,
+    /// The last global trust vector, the warm start of the next recomputation.
+    vector: Option<GlobalTrust>,
 }
 
 impl EigenTrustModel {
@@ -147,6 +150,8 @@ impl EigenTrustModel {
             last: None,
             changed: false,
             recomputations: 0,
+            iterations: 0,
+            vector: None,
         }
     }
 
@@ -181,9 +186,16 @@ impl EigenTrustModel {
         self.recomputations
     }
 
-    /// The stationary global trust vector of the current graph (power iteration; see the
-    /// module docs). Pure: does not change the scores.
+    /// The stationary global trust vector of the current graph (power iteration from `p`; see
+    /// the module docs). Pure: does not change the scores.
     pub fn global_trust(&self) -> GlobalTrust {
+        self.global_trust_from(None)
+    }
+
+    /// As [`global_trust`](Self::global_trust), iterating from `start` (a previous vector,
+    /// padded with zeros for new nodes) instead of `p`: the fixed point is unique, so only the
+    /// number of iterations changes (a warm start after a few new ratings needs far fewer).
+    fn global_trust_from(&self, start: Option<&GlobalTrust>) -> GlobalTrust {
         let k = self.config.pretrusted_clients as usize;
         let nc = self
             .edges
@@ -213,7 +225,17 @@ impl EigenTrustModel {
             out_a[e.agent as usize] += e.count as f64;
         }
         let alpha = self.config.alpha;
-        let (mut tc, mut ta) = (pc.clone(), pa.clone());
+        let (mut tc, mut ta) = match start {
+            Some(s) if s.clients.len() <= nc && s.agents.len() <= na => {
+                let pad = |v: &[f64], n: usize| {
+                    let mut out = v.to_vec();
+                    out.resize(n, 0.0);
+                    out
+                };
+                (pad(&s.clients, nc), pad(&s.agents, na))
+            }
+            _ => (pc.clone(), pa.clone()),
+        };
         let (mut nc_v, mut na_v) = (vec![0.0; nc], vec![0.0; na]);
         let mut iterations = 0;
         loop {
@@ -258,9 +280,11 @@ impl EigenTrustModel {
         }
     }
 
-    /// Recomputes the global trust vector and every rated agent's score.
+    /// Recomputes the global trust vector (warm-started from the last one) and every rated
+    /// agent's score.
     pub fn recompute(&mut self) {
-        let t = self.global_trust();
+        let t = self.global_trust_from(self.vector.as_ref());
+        self.iterations += u64::from(t.iterations);
         let max = t.agents.iter().copied().fold(0.0, f64::max);
         let rated: Vec<bool> = {
             let mut r = vec![false; t.agents.len()];
@@ -278,6 +302,17 @@ impl EigenTrustModel {
         }
         self.recomputations += 1;
         self.changed = true;
+        self.vector = Some(t);
+    }
+
+    /// The global trust vector of the last recomputation.
+    pub fn vector(&self) -> Option<&GlobalTrust> {
+        self.vector.as_ref()
+    }
+
+    /// Power iterations summed over all recomputations.
+    pub fn iterations(&self) -> u64 {
+        self.iterations
     }
 }
 

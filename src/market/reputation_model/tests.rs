@@ -88,7 +88,10 @@ impl PeerTrustReference {
                 .collect();
             if !others.is_empty() {
                 let consensus = others.iter().sum::<f64>() / others.len() as f64;
-                self.disagreements.entry(c).or_default().push((x - consensus).abs());
+                self.disagreements
+                    .entry(c)
+                    .or_default()
+                    .push((x - consensus).abs());
             }
         }
         self.ratings.push((client, agent, x, cr));
@@ -172,13 +175,24 @@ fn et(alpha: f64, pretrusted: u32) -> EigenTrustModel {
 #[test]
 fn eigentrust_hand_solved_example() {
     let mut m = et(0.2, 1);
-    for (c, a, x) in [(0, 0, 0.9), (0, 0, 0.8), (0, 1, 0.7), (1, 1, 0.6), (1, 0, 0.2)] {
+    for (c, a, x) in [
+        (0, 0, 0.9),
+        (0, 0, 0.8),
+        (0, 1, 0.7),
+        (1, 1, 0.6),
+        (1, 0, 0.2),
+    ] {
         m.add(ClientId(c), AgentId(a), x);
     }
     let t = m.global_trust();
     let want_c = [85.0 / 209.0, 280.0 / 1881.0];
     let want_a = [136.0 / 627.0, 428.0 / 1881.0];
-    for (got, want) in t.clients.iter().zip(want_c).chain(t.agents.iter().zip(want_a)) {
+    for (got, want) in t
+        .clients
+        .iter()
+        .zip(want_c)
+        .chain(t.agents.iter().zip(want_a))
+    {
         assert!((got - want).abs() < 1e-12, "{got} vs {want}");
     }
     m.recompute();
@@ -191,7 +205,12 @@ fn eigentrust_hand_solved_example() {
 /// rating list and solves (I − (1−α)Mᵀ) t = α p by Gaussian elimination with partial pivoting.
 fn dense_reference(ratings: &[(u32, u32, f64)], alpha: f64, pretrusted: u32) -> GlobalTrust {
     let k = pretrusted as usize;
-    let nc = ratings.iter().map(|r| r.0 as usize + 1).max().unwrap_or(0).max(k);
+    let nc = ratings
+        .iter()
+        .map(|r| r.0 as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .max(k);
     let na = ratings.iter().map(|r| r.1 as usize + 1).max().unwrap_or(0);
     let n = nc + na;
     let mut p = vec![0.0; n];
@@ -220,19 +239,27 @@ fn dense_reference(ratings: &[(u32, u32, f64)], alpha: f64, pretrusted: u32) -> 
     }
     // A = I − (1−α) Mᵀ, b = α p.
     let mut a: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| f64::from(u8::from(i == j)) - (1.0 - alpha) * m[j][i]).collect())
+        .map(|i| {
+            (0..n)
+                .map(|j| f64::from(u8::from(i == j)) - (1.0 - alpha) * m[j][i])
+                .collect()
+        })
         .collect();
     let mut b: Vec<f64> = p.iter().map(|x| alpha * x).collect();
     for col in 0..n {
-        let piv = (col..n).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs())).unwrap();
+        let piv = (col..n)
+            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
+            .unwrap();
         a.swap(col, piv);
         b.swap(col, piv);
-        for row in col + 1..n {
-            let f = a[row][col] / a[col][col];
-            for j in col..n {
-                a[row][j] -= f * a[col][j];
+        let (pivot_rows, rest) = a.split_at_mut(col + 1);
+        let pivot = &pivot_rows[col];
+        for (k, row) in rest.iter_mut().enumerate() {
+            let f = row[col] / pivot[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot[col..]) {
+                *x -= f * p;
             }
-            b[row] -= f * b[col];
+            b[col + 1 + k] -= f * b[col];
         }
     }
     let mut t = vec![0.0; n];
@@ -248,7 +275,10 @@ fn dense_reference(ratings: &[(u32, u32, f64)], alpha: f64, pretrusted: u32) -> 
 }
 
 fn max_gap(x: &GlobalTrust, y: &GlobalTrust) -> f64 {
-    assert_eq!((x.clients.len(), x.agents.len()), (y.clients.len(), y.agents.len()));
+    assert_eq!(
+        (x.clients.len(), x.agents.len()),
+        (y.clients.len(), y.agents.len())
+    );
     x.clients
         .iter()
         .zip(&y.clients)
@@ -279,6 +309,29 @@ proptest! {
         prop_assert!(max_gap(&got, &want) < 1e-9, "gap {}", max_gap(&got, &want));
         let total: f64 = got.clients.iter().chain(&got.agents).sum();
         prop_assert!((total - 1.0).abs() < 1e-9);
+    }
+
+    /// A recomputation warm-started from the previous vector reaches the same stationary
+    /// vector as a cold one.
+    #[test]
+    fn eigentrust_warm_start_reaches_the_same_vector(
+        first in ratings(),
+        second in ratings(),
+        alpha in 0.05f64..=1.0,
+    ) {
+        let mut m = et(alpha, 1);
+        for &(c, a, x) in &first {
+            m.add(ClientId(c), AgentId(a), x);
+        }
+        m.recompute();
+        for &(c, a, x) in &second {
+            m.add(ClientId(c), AgentId(a), x);
+        }
+        m.recompute();
+        let all: Vec<_> = first.iter().chain(&second).copied().collect();
+        let want = dense_reference(&all, alpha, 1);
+        let got = m.vector().unwrap();
+        prop_assert!(max_gap(got, &want) < 1e-9, "gap {}", max_gap(got, &want));
     }
 
     /// The global trust vector does not depend on the order the ratings arrived in.
@@ -342,7 +395,9 @@ fn engine_ranks_by_the_model_score() {
     let mut e = ReputationEngine::new(config).unwrap();
     let a = e.register();
     assert_eq!((e.reputation(a), e.trust(a)), (0.5, 0.0));
-    let rec = e.record_by(a, q(0.8), Some(600), Some((ClientId(0), 0))).unwrap();
+    let rec = e
+        .record_by(a, q(0.8), Some(600), Some((ClientId(0), 0)))
+        .unwrap();
     // r = 0.8, s = 0.2: E = 1.8/3 = 0.6; one job of N_min = 5 seasons T to a fifth.
     let want = 1.8 / 3.0;
     assert!((rec.reputation - want).abs() < 1e-12);
@@ -382,12 +437,15 @@ fn engine_refreshes_all_agents_on_recomputation() {
     };
     let mut e = ReputationEngine::new(config).unwrap();
     let (a, b) = (e.register(), e.register());
-    e.record_by(a, q(0.9), None, Some((ClientId(0), 0))).unwrap();
+    e.record_by(a, q(0.9), None, Some((ClientId(0), 0)))
+        .unwrap();
     assert_eq!(e.reputation(a), 1.0);
-    e.record_by(b, q(0.9), None, Some((ClientId(0), 50))).unwrap();
+    e.record_by(b, q(0.9), None, Some((ClientId(0), 50)))
+        .unwrap();
     // No recomputation yet: b has no score and answers the initial 0.5.
     assert_eq!(e.reputation(b), 0.5);
-    e.record_by(b, q(0.9), None, Some((ClientId(0), 100))).unwrap();
+    e.record_by(b, q(0.9), None, Some((ClientId(0), 100)))
+        .unwrap();
     // c0 now trusts b twice as much as a: b is the best agent, a scores about half.
     assert_eq!(e.reputation(b), 1.0);
     assert!((e.reputation(a) - 0.5).abs() < 1e-9, "{}", e.reputation(a));

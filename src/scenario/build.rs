@@ -77,33 +77,47 @@ impl ReputationSection {
         }
     }
 
-    /// The model's config (issue 13); pre-trusted peers are the first
-    /// `⌈pretrusted_share × honest_clients⌉` clients (the world opens the honest ones first).
+    /// The model's config (issue 13).
     fn model_config(&self, honest_clients: u32) -> ModelConfig {
-        match self.model {
-            ReputationModelKind::Paper => ModelConfig::Paper,
-            ReputationModelKind::Beta => {
-                let b = self.beta.clone().unwrap_or_default();
+        self.model_configs(honest_clients)
+            .into_iter()
+            .find(|(kind, _)| *kind == self.model)
+            .map_or(ModelConfig::Paper, |(_, config)| config)
+    }
+
+    /// Every non-paper model's config, from its table or its defaults (each is validated,
+    /// chosen or not); pre-trusted peers are the first `⌈pretrusted_share × honest_clients⌉`
+    /// clients (the world opens the honest ones first).
+    pub(super) fn model_configs(
+        &self,
+        honest_clients: u32,
+    ) -> [(ReputationModelKind, ModelConfig); 3] {
+        let b = self.beta.clone().unwrap_or_default();
+        let e = self.eigentrust.clone().unwrap_or_default();
+        let p = self.peertrust.clone().unwrap_or_default();
+        let share = e.pretrusted_share.clamp(0.0, 1.0);
+        [
+            (
+                ReputationModelKind::Beta,
                 ModelConfig::Beta(BetaConfig {
                     forgetting: b.forgetting,
-                })
-            }
-            ReputationModelKind::Eigentrust => {
-                let e = self.eigentrust.clone().unwrap_or_default();
-                let share = e.pretrusted_share.clamp(0.0, 1.0);
+                }),
+            ),
+            (
+                ReputationModelKind::Eigentrust,
                 ModelConfig::EigenTrust(EigenTrustConfig {
                     alpha: e.alpha,
                     pretrusted_clients: (share * f64::from(honest_clients)).ceil() as u32,
                     interval: e.interval,
                     tolerance: e.tolerance,
                     satisfaction: e.satisfaction,
-                })
-            }
-            ReputationModelKind::Peertrust => {
-                let p = self.peertrust.clone().unwrap_or_default();
-                ModelConfig::PeerTrust(PeerTrustConfig { decay: p.decay })
-            }
-        }
+                }),
+            ),
+            (
+                ReputationModelKind::Peertrust,
+                ModelConfig::PeerTrust(PeerTrustConfig { decay: p.decay }),
+            ),
+        ]
     }
 }
 

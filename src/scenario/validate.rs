@@ -213,6 +213,16 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
         share,
         "a number in [0, 1]",
     );
+    // The models not chosen: their tables are checked all the same.
+    for (_, model) in r
+        .model_configs(f.clients.count)
+        .into_iter()
+        .filter(|(kind, _)| *kind != r.model)
+    {
+        for (field, value, allowed) in model.problems() {
+            c.check(false, format!("reputation.{field}"), value, allowed);
+        }
+    }
     for e in r.config(weights, f.clients.count).problems() {
         if let ReputationError::InvalidConfig {
             field,

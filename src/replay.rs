@@ -21,7 +21,7 @@ use crate::agents::Kind;
 use crate::engine::SimTime;
 use crate::market::escrow::{EscrowLedger, Settlement};
 use crate::market::reputation::ReputationEngine;
-use crate::market::{AgentId, ContractId, EscrowId};
+use crate::market::{AgentId, ClientId, ContractId, EscrowId};
 use crate::metrics::{AgentStats, Invariant};
 use crate::output::{self, Tables, receipts};
 use crate::scenario::Scenario;
@@ -315,10 +315,15 @@ struct Rebuilt {
     ledger: EscrowLedger,
     engine: ReputationEngine,
     split: crate::market::split::SplitPolicy,
-    escrows: BTreeMap<ContractId, (EscrowId, AgentId)>,
+    /// Per open contract: its escrow, agent, and the rater of its completion (client, opening
+    /// time), as the market records it (issue 13).
+    escrows: BTreeMap<ContractId, OpenContract>,
     identities: Vec<(AgentId, u32, &'static str)>,
     stats: Vec<AgentStats>,
 }
+
+/// An open contract's escrow, agent and the rater of its completion (client, opening time).
+type OpenContract = (EscrowId, AgentId, (ClientId, u64));
 
 impl Rebuilt {
     fn apply(&mut self, time: u64, receipt: Receipt) -> Result<(), String> {
@@ -358,7 +363,8 @@ impl Rebuilt {
                     .ledger
                     .hold(client, hold, contract)
                     .map_err(|e| e.to_string())?;
-                self.escrows.insert(contract, (escrow, agent));
+                self.escrows
+                    .insert(contract, (escrow, agent, (client, time)));
                 let s = self.stat(agent)?;
                 s.jobs_won += 1;
                 s.value_won += price.0;
@@ -372,7 +378,7 @@ impl Rebuilt {
                 seconds,
                 flags,
             } => {
-                let (escrow, agent) = self.take(contract)?;
+                let (escrow, agent, rater) = self.take(contract)?;
                 let outcome = self
                     .ledger
                     .settle(escrow, Settlement::Release { billed: bill })
@@ -388,7 +394,7 @@ impl Rebuilt {
                 }
                 let recording = self
                     .engine
-                    .record(agent, quality, seconds)
+                    .record_by(agent, quality, seconds, Some(rater))
                     .map_err(|e| e.to_string())?;
                 if recording.flags.bits() != flags {
                     return Err(format!(
@@ -406,7 +412,7 @@ impl Rebuilt {
                 }
             }
             Receipt::Cancel { contract, refund } => {
-                let (escrow, _) = self.take(contract)?;
+                let (escrow, ..) = self.take(contract)?;
                 let outcome = self
                     .ledger
                     .settle(escrow, Settlement::Refund)
@@ -426,7 +432,7 @@ impl Rebuilt {
         Ok(())
     }
 
-    fn take(&mut self, contract: ContractId) -> Result<(EscrowId, AgentId), String> {
+    fn take(&mut self, contract: ContractId) -> Result<OpenContract, String> {
         self.escrows
             .remove(&contract)
             .ok_or_else(|| format!("contract {contract} was never opened or is already settled"))

@@ -462,6 +462,8 @@ impl Marketplace {
     ) -> Result<Completed, MarketError> {
         let c = self.live_contract(contract)?;
         let (escrow, agent, hold) = (c.escrow(), c.agent(), c.hold());
+        // The rating is the client's, dated by the contract's opening (issue 13).
+        let rater = (c.client(), c.created_at());
         let bill = c.bill(usage);
         // Validate everything before changing anything.
         if !self.reputation.contains(agent) {
@@ -475,7 +477,7 @@ impl Marketplace {
         self.contracts.retire(contract)?;
         let recording = self
             .reputation
-            .record(agent, quality, completion_seconds)
+            .record_by(agent, quality, completion_seconds, Some(rater))
             .expect("a registered agent with a validated vector");
         let split = self.split.split(outcome.released);
         #[cfg(feature = "fault-injection")]

@@ -21,6 +21,7 @@ pub mod order_book;
 pub mod performance;
 pub mod quality;
 pub mod reputation;
+pub mod reputation_model;
 pub mod slab;
 pub mod split;
 pub mod staking;

@@ -35,11 +35,18 @@
 //! - R and T are clamped into [0, 1] at the end, so rounding (or weights summing to 1 ± 0.001)
 //!   can never push them out of range.
 //!
+//! Pluggable models (issue 13): with [`ReputationConfig::model`] other than
+//! [`ModelConfig::Paper`], R is the model's score instead of the decayed average (see
+//! [`crate::market::reputation_model`]); N, γ, the detectors and `T = R·(1−γ)·min(1, N/N_min)`
+//! are kept as above, and [`ReputationConfig::detectors`] switches the detectors (and so γ)
+//! off for any model.
+//!
 //! A whitewashed identity (SPEC §1, §8 last bullet) is simply a fresh [`AgentId`] with no
 //! history: its reputation is the initial 0.5 while its trust is 0.
 
-use crate::market::ids::AgentId;
+use crate::market::ids::{AgentId, ClientId};
 use crate::market::quality::{DIMENSIONS, QualityError, QualityVector, Weights};
+use crate::market::reputation_model::{Model, ModelConfig, Rating};
 use thiserror::Error;
 
 #[cfg(test)]
@@ -124,6 +131,10 @@ pub struct ReputationConfig {
     /// Perfect streak needs every dimension of the window at or above this, in [0, 1]
     /// (default 0.99).
     pub streak_threshold: f64,
+    /// Which model scores R (issue 13); default the paper's decayed average.
+    pub model: ModelConfig,
+    /// Whether the three detectors run (and so whether suspicion γ can rise); default true.
+    pub detectors: bool,
 }
 
 impl Default for ReputationConfig {
@@ -142,6 +153,8 @@ impl Default for ReputationConfig {
             rapid_threshold: 0.9,
             streak_len: 10,
             streak_threshold: 0.99,
+            model: ModelConfig::Paper,
+            detectors: true,
         }
     }
 }
@@ -241,6 +254,9 @@ impl ReputationConfig {
             self.streak_threshold,
             UNIT,
         );
+        for (field, value, allowed) in self.model.problems() {
+            bad(false, field, value, allowed);
+        }
         out
     }
 
@@ -415,14 +431,31 @@ impl AgentState {
         (num / self.weight_total).clamp(0.0, 1.0)
     }
 
-    /// T = R·(1−γ)·min(1, N/N_min), clamped into [0, 1]; 0 with no history.
+    /// T = R·(1−γ)·min(1, N/N_min) for the agent's R `reputation`, clamped into [0, 1]; 0
+    /// with no history.
     #[inline]
-    fn trust(&self, config: &ReputationConfig) -> f64 {
+    fn trust(&self, config: &ReputationConfig, reputation: f64) -> f64 {
         if self.n == 0 {
             return 0.0;
         }
         let seasoning = (self.n as f64 / f64::from(config.min_jobs)).min(1.0);
-        (self.reputation(config) * (1.0 - self.suspicion) * seasoning).clamp(0.0, 1.0)
+        (reputation * (1.0 - self.suspicion) * seasoning).clamp(0.0, 1.0)
+    }
+
+    /// `[R, T]` under the model: R is the paper's decayed average, or the model's score (the
+    /// initial reputation while the model has none).
+    #[inline]
+    fn signals(
+        &self,
+        config: &ReputationConfig,
+        model: Option<&Model>,
+        agent: AgentId,
+    ) -> [f64; 2] {
+        let r = match model {
+            Some(m) if self.n > 0 => m.as_dyn().score_or(agent, config.initial_reputation),
+            _ => self.reputation(config),
+        };
+        [r, self.trust(config, r)]
     }
 
     /// Sample variance (n−1 denominator) of all recorded values, if there are at least two.
@@ -481,6 +514,10 @@ impl AgentState {
         };
 
         let mut flags = Flags::EMPTY;
+        if !config.detectors {
+            // γ starts at 0 and, with no flag ever raised, stays there.
+            return flags;
+        }
         if self.n >= u64::from(config.min_recordings_for_inflation)
             && self
                 .value_variance()
@@ -518,6 +555,8 @@ impl AgentState {
 #[derive(Debug, Clone)]
 pub struct ReputationEngine {
     config: ReputationConfig,
+    /// The scoring model, `None` for the paper's engine.
+    model: Option<Model>,
     agents: Vec<AgentState>,
     /// `[R, T]` of each agent, computed from `agents` under `config` (see the module docs).
     signals: Vec<[f64; 2]>,
@@ -528,6 +567,7 @@ impl Default for ReputationEngine {
     fn default() -> Self {
         Self {
             config: ReputationConfig::default(),
+            model: None,
             agents: Vec::new(),
             signals: Vec::new(),
         }
@@ -540,6 +580,7 @@ impl ReputationEngine {
         config.validate()?;
         Ok(Self {
             config,
+            model: Model::new(config.model),
             agents: Vec::new(),
             signals: Vec::new(),
         })
@@ -572,10 +613,20 @@ impl ReputationEngine {
     /// do not depend on the weights.
     pub fn set_weights(&mut self, weights: Weights) {
         self.config.weights = weights;
-        let config = &self.config;
-        for (signal, state) in self.signals.iter_mut().zip(&self.agents) {
-            *signal = [state.reputation(config), state.trust(config)];
+        self.refresh_all();
+    }
+
+    /// Recomputes every cached `[R, T]`. O(agents).
+    fn refresh_all(&mut self) {
+        let (config, model) = (&self.config, self.model.as_ref());
+        for (i, (signal, state)) in self.signals.iter_mut().zip(&self.agents).enumerate() {
+            *signal = state.signals(config, model, AgentId(i as u32));
         }
+    }
+
+    /// The scoring model, `None` for the paper's engine (issue 13).
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
     }
 
     /// `[R, T]` of an agent with no history.
@@ -604,6 +655,9 @@ impl ReputationEngine {
         let id = AgentId(u32::try_from(self.agents.len()).expect("more than u32::MAX agents"));
         self.agents.push(AgentState::FRESH);
         self.signals.push(self.fresh_signals());
+        if let Some(m) = &mut self.model {
+            m.as_dyn_mut().ensure(id);
+        }
         id
     }
 
@@ -613,6 +667,9 @@ impl ReputationEngine {
         if agent.index() >= self.agents.len() {
             self.agents.resize(agent.index() + 1, AgentState::FRESH);
             self.signals.resize(agent.index() + 1, self.fresh_signals());
+            if let Some(m) = &mut self.model {
+                m.as_dyn_mut().ensure(agent);
+            }
         }
     }
 
@@ -625,12 +682,27 @@ impl ReputationEngine {
     /// Records one quality vector for `agent` (paper §8.5): updates the running sums, runs the
     /// three detectors on the history including this recording, updates suspicion, and returns
     /// the flags with γ, R and T after the update. `completion_seconds` feeds rapid cycling;
-    /// `None` (unknown duration) never counts as rapid. O(1); does not allocate.
+    /// `None` (unknown duration) never counts as rapid. A recording without a rater (a
+    /// warm-start prior); see [`record_by`](Self::record_by). O(1); does not allocate.
     pub fn record(
         &mut self,
         agent: AgentId,
         q: QualityVector,
         completion_seconds: Option<u64>,
+    ) -> Result<Recording, ReputationError> {
+        self.record_by(agent, q, completion_seconds, None)
+    }
+
+    /// As [`record`](Self::record), for a rating by `rater = (client, time)` (issue 13: the
+    /// models that weigh raters need them; the paper's engine ignores them). O(1), except
+    /// that a model's global recomputation (EigenTrust) also refreshes every agent's cached
+    /// `[R, T]`.
+    pub fn record_by(
+        &mut self,
+        agent: AgentId,
+        q: QualityVector,
+        completion_seconds: Option<u64>,
+        rater: Option<(ClientId, u64)>,
     ) -> Result<Recording, ReputationError> {
         let config = &self.config;
         let state = self
@@ -638,11 +710,27 @@ impl ReputationEngine {
             .get_mut(agent.index())
             .ok_or(ReputationError::UnknownAgent { agent })?;
         let flags = state.record(config, &q, completion_seconds);
-        let (reputation, trust) = (state.reputation(config), state.trust(config));
+        let suspicion = state.suspicion;
+        let score = config.weights.dot(&q).clamp(0.0, 1.0);
+        let global_change = self.model.as_mut().is_some_and(|m| {
+            let m = m.as_dyn_mut();
+            m.record(Rating {
+                client: rater.map(|(c, _)| c),
+                agent,
+                score,
+                time: rater.map_or(0, |(_, t)| t),
+            });
+            m.take_global_change()
+        });
+        if global_change {
+            self.refresh_all();
+        }
+        let [reputation, trust] =
+            self.agents[agent.index()].signals(&self.config, self.model.as_ref(), agent);
         self.signals[agent.index()] = [reputation, trust];
         Ok(Recording {
             flags,
-            suspicion: state.suspicion,
+            suspicion,
             reputation,
             trust,
         })
@@ -656,6 +744,9 @@ impl ReputationEngine {
             .get_mut(agent.index())
             .ok_or(ReputationError::UnknownAgent { agent })?;
         *state = AgentState::FRESH;
+        if let Some(m) = &mut self.model {
+            m.as_dyn_mut().reset(agent);
+        }
         self.signals[agent.index()] = self.fresh_signals();
         Ok(())
     }

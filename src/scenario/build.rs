@@ -4,7 +4,8 @@
 //! range check of its domain type.
 
 use super::{
-    Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationSection, Scenario,
+    Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationModelKind,
+    ReputationSection, Scenario,
 };
 use crate::agents::config::{Evasion, OnOff};
 use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, Strategy};
@@ -16,6 +17,7 @@ use crate::market::marketplace::MarketConfig;
 use crate::market::order_book::{ClearingRule, RankingSignal};
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationConfig;
+use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, ModelConfig, PeerTrustConfig};
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
 
@@ -67,7 +69,7 @@ impl super::ScenarioFile {
 impl ReputationSection {
     /// The engine's config with `weights` (already checked: [`Weights`] cannot be invalid);
     /// the constants that are not scenario keys keep [`ReputationConfig::default`].
-    pub(super) fn config(&self, weights: Weights) -> ReputationConfig {
+    pub(super) fn config(&self, weights: Weights, honest_clients: u32) -> ReputationConfig {
         ReputationConfig {
             weights,
             decay: self.decay,
@@ -80,8 +82,53 @@ impl ReputationSection {
             rapid_threshold: self.rapid_threshold,
             streak_len: self.streak_len,
             streak_threshold: self.streak_threshold,
+            model: self.model_config(honest_clients),
+            detectors: self.detectors,
             ..ReputationConfig::default()
         }
+    }
+
+    /// The model's config (issue 13).
+    fn model_config(&self, honest_clients: u32) -> ModelConfig {
+        self.model_configs(honest_clients)
+            .into_iter()
+            .find(|(kind, _)| *kind == self.model)
+            .map_or(ModelConfig::Paper, |(_, config)| config)
+    }
+
+    /// Every non-paper model's config, from its table or its defaults (each is validated,
+    /// chosen or not); pre-trusted peers are the first `⌈pretrusted_share × honest_clients⌉`
+    /// clients (the world opens the honest ones first).
+    pub(super) fn model_configs(
+        &self,
+        honest_clients: u32,
+    ) -> [(ReputationModelKind, ModelConfig); 3] {
+        let b = self.beta.clone().unwrap_or_default();
+        let e = self.eigentrust.clone().unwrap_or_default();
+        let p = self.peertrust.clone().unwrap_or_default();
+        let share = e.pretrusted_share.clamp(0.0, 1.0);
+        [
+            (
+                ReputationModelKind::Beta,
+                ModelConfig::Beta(BetaConfig {
+                    forgetting: b.forgetting,
+                }),
+            ),
+            (
+                ReputationModelKind::Eigentrust,
+                ModelConfig::EigenTrust(EigenTrustConfig {
+                    alpha: e.alpha,
+                    pretrusted_clients: (share * f64::from(honest_clients)).ceil() as u32,
+                    interval: e.interval,
+                    tolerance: e.tolerance,
+                    satisfaction: e.satisfaction,
+                }),
+            ),
+            (
+                ReputationModelKind::Peertrust,
+                ModelConfig::PeerTrust(PeerTrustConfig { decay: p.decay }),
+            ),
+        ]
     }
 }
 
@@ -112,7 +159,7 @@ impl Scenario {
             },
             split: SplitPolicy::new(m.operator_share_bps, m.platform_share_bps)
                 .expect("validated split"),
-            reputation: r.config(weights),
+            reputation: r.config(weights, file.clients.count),
             staking: s.enabled.then(|| {
                 (
                     StakingConfig {

@@ -7,6 +7,7 @@
 pub use super::dist::{DistSpec, EmpiricalSource};
 use crate::engine::MAX_SECONDS;
 use crate::market::reputation::ReputationConfig;
+use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, PeerTrustConfig};
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
 use schemars::JsonSchema;
@@ -177,6 +178,117 @@ pub struct ReputationSection {
     /// Perfect streak needs every dimension at or above this.
     #[schemars(range(min = 0, max = 1))]
     pub streak_threshold: f64,
+    /// Which model scores R (issue 13; README "Reputation models"). Absent: `paper`.
+    #[serde(skip_serializing_if = "ReputationModelKind::is_paper")]
+    pub model: ReputationModelKind,
+    /// Whether the three detectors (and so suspicion γ) run, under any model. Absent: true.
+    #[serde(skip_serializing_if = "is_true")]
+    pub detectors: bool,
+    /// `[reputation.beta]`: constants of the beta model. Absent: its defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beta: Option<BetaSection>,
+    /// `[reputation.eigentrust]`: constants of EigenTrust. Absent: its defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eigentrust: Option<EigenTrustSection>,
+    /// `[reputation.peertrust]`: constants of PeerTrust. Absent: its defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peertrust: Option<PeerTrustSection>,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// `reputation.model`: the model whose score is R (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReputationModelKind {
+    /// The paper's decayed average (SPEC §6).
+    #[default]
+    Paper,
+    /// The beta reputation system (Jøsang and Ismail 2002).
+    Beta,
+    /// EigenTrust (Kamvar, Schlosser and Garcia-Molina 2003).
+    Eigentrust,
+    /// PeerTrust (Xiong and Liu 2004): ratings weighted by rater credibility.
+    Peertrust,
+}
+
+impl ReputationModelKind {
+    fn is_paper(&self) -> bool {
+        *self == Self::Paper
+    }
+}
+
+/// `[reputation.beta]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct BetaSection {
+    /// Forgetting factor δ ∈ (0, 1] of old evidence per new rating.
+    #[schemars(extend("exclusiveMinimum" = 0), range(max = 1))]
+    pub forgetting: f64,
+}
+
+impl Default for BetaSection {
+    fn default() -> Self {
+        Self {
+            forgetting: BetaConfig::default().forgetting,
+        }
+    }
+}
+
+/// `[reputation.peertrust]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeerTrustSection {
+    /// Recency factor δ ∈ (0, 1] of an agent's older ratings per new rating.
+    #[schemars(extend("exclusiveMinimum" = 0), range(max = 1))]
+    pub decay: f64,
+}
+
+impl Default for PeerTrustSection {
+    fn default() -> Self {
+        Self {
+            decay: PeerTrustConfig::default().decay,
+        }
+    }
+}
+
+/// `[reputation.eigentrust]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct EigenTrustSection {
+    /// Weight α ∈ (0, 1] of the pre-trusted distribution.
+    #[schemars(extend("exclusiveMinimum" = 0), range(max = 1))]
+    pub alpha: f64,
+    /// Share in [0, 1] of the honest clients (`clients.count`) that are pre-trusted, rounded up;
+    /// 0: no pre-trusted peer (uniform teleport).
+    #[schemars(range(min = 0, max = 1))]
+    pub pretrusted_share: f64,
+    /// Simulated seconds between recomputations of the global trust vector.
+    #[schemars(range(min = 1))]
+    pub interval: u64,
+    /// Power iteration stops when the L1 change is below this.
+    pub tolerance: f64,
+    /// A rating ⟨w, q⟩ at or above this is satisfactory.
+    #[schemars(range(min = 0, max = 1))]
+    pub satisfaction: f64,
+}
+
+/// Default share of honest clients that EigenTrust pre-trusts.
+const PRETRUSTED_SHARE: f64 = 0.1;
+
+impl Default for EigenTrustSection {
+    fn default() -> Self {
+        let c = EigenTrustConfig::default();
+        Self {
+            alpha: c.alpha,
+            pretrusted_share: PRETRUSTED_SHARE,
+            interval: c.interval,
+            tolerance: c.tolerance,
+            satisfaction: c.satisfaction,
+        }
+    }
 }
 
 impl Default for ReputationSection {
@@ -195,6 +307,11 @@ impl Default for ReputationSection {
             rapid_threshold: c.rapid_threshold,
             streak_len: c.streak_len,
             streak_threshold: c.streak_threshold,
+            model: ReputationModelKind::Paper,
+            detectors: c.detectors,
+            beta: None,
+            eigentrust: None,
+            peertrust: None,
         }
     }
 }

@@ -206,7 +206,24 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
             Weights::uniform()
         }
     };
-    for e in r.config(weights).problems() {
+    let share = r.eigentrust.clone().unwrap_or_default().pretrusted_share;
+    c.check(
+        (0.0..=1.0).contains(&share),
+        "reputation.eigentrust.pretrusted_share",
+        share,
+        "a number in [0, 1]",
+    );
+    // The models not chosen: their tables are checked all the same.
+    for (_, model) in r
+        .model_configs(f.clients.count)
+        .into_iter()
+        .filter(|(kind, _)| *kind != r.model)
+    {
+        for (field, value, allowed) in model.problems() {
+            c.check(false, format!("reputation.{field}"), value, allowed);
+        }
+    }
+    for e in r.config(weights, f.clients.count).problems() {
         if let ReputationError::InvalidConfig {
             field,
             value,

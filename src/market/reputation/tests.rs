@@ -682,7 +682,12 @@ fn assert_agent_matches(
     // The cached R and T are bit for bit what the running state gives now.
     let state = e.state(id);
     prop_assert_eq!(r.to_bits(), state.reputation(&e.config).to_bits());
-    prop_assert_eq!(t.to_bits(), state.trust(&e.config).to_bits());
+    prop_assert_eq!(
+        t.to_bits(),
+        state
+            .trust(&e.config, state.reputation(&e.config))
+            .to_bits()
+    );
     let counts = e.flag_counts(id);
     prop_assert_eq!(Detector::ALL.map(|d| counts.get(d)), ra.flag_counts);
     Ok(())

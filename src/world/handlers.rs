@@ -3,7 +3,7 @@
 use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::{Ask, Kind, Rating, Strategy};
-use crate::engine::{EventQueue, MAX_SECONDS, SimTime};
+use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
 use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
@@ -118,7 +118,8 @@ impl World {
         }
         let file = self.scenario.file();
         let clients = &file.clients;
-        let rng = &mut self.streams.jobs;
+        let arrival = Key::arrival(self.ordinary_jobs);
+        let rng = &mut self.streams.keyed(Stream::JobAttributes, arrival);
         let client = ClientId(rng.random_range(0..self.honest_clients));
         let budget = self.config.clients.budget.sample(rng);
         let budget = Credits((budget.round() as u64).max(1));
@@ -135,7 +136,7 @@ impl World {
         if file.decomposition.share > 0.0 && rng.random_bool(file.decomposition.share) {
             self.post_dag(now, client, capability, budget, model, queue);
         } else {
-            self.post_market_job(now, client, capability, budget, model, None, queue);
+            self.post_market_job(now, client, capability, budget, model, None, arrival, queue);
         }
     }
 
@@ -150,7 +151,9 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let d = &self.scenario.file().decomposition;
-        let rng = &mut self.streams.jobs;
+        let rng = &mut self
+            .streams
+            .keyed(Stream::DagShape, Key::arrival(self.ordinary_jobs));
         let n = rng.random_range(2..=d.max_subtasks as usize);
         let specs: Vec<SubtaskSpec> = (0..n)
             .map(|i| SubtaskSpec {
@@ -205,6 +208,7 @@ impl World {
         );
         let budgets = (0..n).map(|i| dag.credits(i)).collect();
         let key = self.dags.insert(DagJob {
+            arrival: self.ordinary_jobs,
             client,
             capability,
             model,
@@ -225,9 +229,11 @@ impl World {
         let nodes = dag.levels[dag.level].clone();
         dag.outstanding = nodes.len();
         let (client, capability, model) = (dag.client, dag.capability, dag.model);
+        let arrival = dag.arrival;
         for node in nodes {
             let budget = self.dags.get(key).expect("live").budgets[node];
-            self.post_market_job(now, client, capability, budget, model, Some(key), queue);
+            let draws = Key::subtask(arrival, node);
+            self.post_market_job(now, client, capability, budget, model, Some(key), draws, queue);
         }
     }
 
@@ -251,12 +257,13 @@ impl World {
         budget: Credits,
         model: PricingModel,
         parent: Option<SlabKey>,
+        draws: Key,
         queue: &mut EventQueue<Event>,
     ) {
         let clients = &self.scenario.file().clients;
         let (deadline, k) = (now + clients.deadline, clients.proposals_per_job as usize);
         let nominal =
-            behaviour::nominal_duration(budget, &self.config.clients, &mut self.streams.jobs);
+            behaviour::nominal_duration(budget, &self.config.clients, &mut self.streams.keyed(Stream::Nominal, draws));
         let high_value = budget.as_f64() >= self.high_value_threshold;
         let job = self.open_job(
             now,
@@ -270,8 +277,10 @@ impl World {
                 high_value,
                 wash: None,
                 parent,
+                key: draws,
             },
         );
+        let mut bids = self.streams.keyed(Stream::Bids, draws);
         // Invite up to `proposals_per_job` distinct active agents with the capability.
         let pool = &self.population.pools[capability as usize];
         let mut invited = std::mem::take(&mut self.invited);
@@ -286,16 +295,13 @@ impl World {
             let mean = self.operator_payouts as f64 / self.population.identities.len() as f64;
             let mut refusals = 0;
             while invited.len() < k {
-                let a = pool[self.streams.bids.random_range(0..pool.len())];
+                let a = pool[bids.random_range(0..pool.len())];
                 if invited.contains(&a) {
                     continue;
                 }
                 if alpha > 0.0 && mean > 0.0 && refusals < 20 * k {
                     let relative = self.recorder.agents[a.index()].earnings as f64 / mean;
-                    if !self
-                        .streams
-                        .bids
-                        .random_bool(1.0 / (1.0 + alpha * relative))
+                    if !bids.random_bool(1.0 / (1.0 + alpha * relative))
                     {
                         refusals += 1;
                         continue;
@@ -329,7 +335,7 @@ impl World {
                     high_value,
                     reputation,
                 },
-                &mut self.streams.bids,
+                &mut bids,
             );
             if self.submit(now, job, agent, ask, queue) {
                 break; // continuous market matched
@@ -353,6 +359,8 @@ impl World {
             return;
         }
         let group = self.scenario.file().population[identity.group].clone();
+        let draws = Key::wash(agent.index() as u64, now);
+        let mut rng = self.streams.keyed(Stream::Wash, draws);
         let (client, worker) = match identity.ring {
             // A ring member's client hires another member of its ring.
             Some(ring) => {
@@ -365,7 +373,7 @@ impl World {
                 if others.is_empty() {
                     return;
                 }
-                let worker = others[self.streams.adversaries.random_range(0..others.len())];
+                let worker = others[rng.random_range(0..others.len())];
                 (
                     identity
                         .colluding_client
@@ -392,13 +400,8 @@ impl World {
             .max(1),
         );
         let worker_identity = self.population.get(worker);
-        let nominal = behaviour::nominal_duration(
-            budget,
-            &self.config.clients,
-            &mut self.streams.adversaries,
-        );
-        let work =
-            behaviour::wash_duration(worker_identity.kind, nominal, &mut self.streams.adversaries);
+        let nominal = behaviour::nominal_duration(budget, &self.config.clients, &mut rng);
+        let work = behaviour::wash_duration(worker_identity.kind, nominal, &mut rng);
         let rating =
             behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group]);
         let capability = worker_identity.capabilities.trailing_zeros();
@@ -415,6 +418,7 @@ impl World {
                 high_value: false,
                 wash: Some((worker, rating)),
                 parent: None,
+                key: draws,
             },
         );
         let ask = Ask {
@@ -439,6 +443,7 @@ impl World {
             high_value,
             wash,
             parent,
+            key,
         } = spec;
         let task = match self
             .market
@@ -469,6 +474,7 @@ impl World {
             work_seconds: 0,
             delivered: [0.0; DIMENSIONS],
             defect: false,
+            key,
             parent,
         })
     }
@@ -638,7 +644,7 @@ impl World {
         j.agent = opened.agent;
         j.price = opened.price;
         j.started_at = now;
-        let rng = &mut self.streams.work;
+        let rng = &mut self.streams.keyed(Stream::Work, j.key);
         if j.wash.is_some() {
             j.work_seconds = j.nominal;
             j.delivered = identity.latent;
@@ -666,6 +672,7 @@ impl World {
         let j = self.jobs.get(job).expect("live job");
         let contract = j.contract.expect("delivered jobs have a contract");
         let wash = j.wash.is_some();
+        let mut rng = self.streams.keyed(Stream::ReviewDelay, j.key);
         let from = self.contract_state(contract);
         #[cfg(feature = "fault-injection")]
         let skip = self.market.fault() == Some(crate::market::fault::Fault::ForbiddenTransition);
@@ -685,9 +692,9 @@ impl World {
             }
         }
         let delay = if wash {
-            self.streams.reviews.random_range(1..=5)
+            rng.random_range(1..=5)
         } else {
-            let delay = self.config.clients.review.sample(&mut self.streams.reviews);
+            let delay = self.config.clients.review.sample(&mut rng);
             (delay.round() as u64).min(MAX_SECONDS)
         };
         queue.schedule(now + delay, Event::Reviewed(job));
@@ -705,7 +712,8 @@ impl World {
         }
         let clients = &self.scenario.file().clients;
         let observed_mean = j.observed_mean();
-        let u: f64 = self.streams.reviews.random();
+        let key = j.key;
+        let u: f64 = self.streams.keyed(Stream::Dispute, key).random();
         let automatic = self.config.clients.disputes_at_once(observed_mean);
         if automatic || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
@@ -726,7 +734,7 @@ impl World {
                 .config
                 .clients
                 .dispute
-                .sample(&mut self.streams.reviews);
+                .sample(&mut self.streams.keyed(Stream::DisputeDelay, key));
             let delay = (delay.round() as u64).min(MAX_SECONDS);
             queue.schedule(now + delay, Event::DisputeResolved(job));
         } else if u < clients.p_dispute + clients.p_cancel {
@@ -748,7 +756,7 @@ impl World {
         let upheld = !automatic
             && self
                 .streams
-                .reviews
+                .keyed(Stream::Upheld, j.key)
                 .random_bool(self.scenario.file().clients.p_dispute_upheld);
         if upheld {
             self.complete(now, job, queue);
@@ -782,29 +790,30 @@ impl World {
         let contract = j.contract.expect("contract");
         let identity = self.population.get(j.agent);
         let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
+        let mut rng = self.streams.keyed(Stream::Rating, j.key);
         let quality = match j.wash {
             Some((_, rating)) => behaviour::rate(
                 &j.delivered,
                 rating,
                 &self.config.clients.rating_error,
-                &mut self.streams.reviews,
+                &mut rng,
             ),
             // A self-reporting gamer's own report is what gets recorded.
             None if self_report => behaviour::self_report(
                 &self.config.groups[identity.group],
-                &mut self.streams.reviews,
+                &mut rng,
             ),
             None => behaviour::rate(
                 &j.delivered,
                 Rating::Honest,
                 &self.config.clients.rating_error,
-                &mut self.streams.reviews,
+                &mut rng,
             ),
         };
         let tokens = j.work_seconds * TOKENS_PER_SECOND;
         let usage = Usage {
             seconds: j.work_seconds,
-            tokens: tokens + self.streams.reviews.random_range(0..=tokens / 5),
+            tokens: tokens + rng.random_range(0..=tokens / 5),
         };
         // A self-reporter's report is also what dates its completion.
         let completion_seconds = if self_report {

@@ -245,7 +245,9 @@ impl World {
                 .streams
                 .keyed(Stream::WashSchedule, Key::identity(agent.index() as u64, now)),
         );
-        let at = now + (gap.round() as u64).min(MAX_SECONDS);
+        // At least 1 s later: the draw is keyed by (agent, now), so a second wash at the same
+        // time would draw the same gap again, forever.
+        let at = now + (gap.round() as u64).clamp(1, MAX_SECONDS);
         if at < self.scenario.file().run.horizon {
             queue.schedule(at, Event::WashJob { agent });
         }

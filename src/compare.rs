@@ -70,7 +70,11 @@ fn var(x: &[f64]) -> f64 {
 
 /// Compares `a[i]`, `b[i]` (same seed) and `b_independent[i]` (B on an independent seed);
 /// seeds where any of the three is missing are left out. `None` when no seed has all three.
-pub fn compare(a: &[Option<f64>], b: &[Option<f64>], b_independent: &[Option<f64>]) -> Option<Comparison> {
+pub fn compare(
+    a: &[Option<f64>],
+    b: &[Option<f64>],
+    b_independent: &[Option<f64>],
+) -> Option<Comparison> {
     let mut xa = Vec::new();
     let mut xb = Vec::new();
     let mut xi = Vec::new();
@@ -91,7 +95,8 @@ pub fn compare(a: &[Option<f64>], b: &[Option<f64>], b_independent: &[Option<f64
     let se2 = (va + vi) / n as f64;
     // Welch–Satterthwaite degrees of freedom (equal n); with both variances 0 the CI is 0.
     let nu = if se2 > 0.0 {
-        se2 * se2 / ((va / n as f64).powi(2) / (n - 1) as f64 + (vi / n as f64).powi(2) / (n - 1) as f64)
+        se2 * se2
+            / ((va / n as f64).powi(2) / (n - 1) as f64 + (vi / n as f64).powi(2) / (n - 1) as f64)
     } else {
         (n - 1) as f64
     };

@@ -54,7 +54,9 @@ fn read_compare(dir: &PathBuf) -> HashMap<String, HashMap<String, String>> {
 }
 
 fn num(row: &HashMap<String, String>, col: &str) -> f64 {
-    row[col].parse().unwrap_or_else(|_| panic!("{col} = {:?}", row[col]))
+    row[col]
+        .parse()
+        .unwrap_or_else(|_| panic!("{col} = {:?}", row[col]))
 }
 
 /// Two variants differing only in a key that has no effect under their clearing rule
@@ -148,7 +150,10 @@ fn a_clearing_rule_variant_keeps_the_arrival_stream() {
         all.push((posts(&dir), summary));
     }
     assert!(all[0].0.len() > 50, "{} posts", all[0].0.len());
-    assert_eq!(all[0].0, all[1].0, "posted jobs differ between clearing rules");
+    assert_eq!(
+        all[0].0, all[1].0,
+        "posted jobs differ between clearing rules"
+    );
     assert_ne!(all[0].1, all[1].1, "the clearing rule changed nothing");
     let out = root.join("cmp");
     ok(&[

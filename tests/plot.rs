@@ -246,7 +246,15 @@ fn a_sensitivity_sweep_is_drawn_as_bars_of_its_indices() {
         .unwrap();
         let dir = root.join(design);
         let d = dir.to_str().unwrap();
-        ok(&["sweep", file.to_str().unwrap(), "--out", d, "--quiet", "--jobs", "2"]);
+        ok(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            d,
+            "--quiet",
+            "--jobs",
+            "2",
+        ]);
         let out = root.join(format!("{design}-plots"));
         let o = out.to_str().unwrap();
         let refused = marketsim(&["plot", d, "--out", o]);

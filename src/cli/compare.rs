@@ -93,9 +93,8 @@ pub(super) fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         "--seeds {}: at least 2 seeds are needed for a confidence interval",
         args.seeds.text
     );
-    let with = |extra: &[String]| -> Vec<String> {
-        args.overrides.iter().chain(extra).cloned().collect()
-    };
+    let with =
+        |extra: &[String]| -> Vec<String> { args.overrides.iter().chain(extra).cloned().collect() };
     let a = Scenario::load(&args.a, &with(&args.overrides_a))?;
     let b = Scenario::load(&args.b, &with(&args.overrides_b))?;
     atomic::create_dir_all(&args.out)?;
@@ -126,7 +125,13 @@ pub(super) fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let mut csv = COLUMNS.join(",") + "\n";
     let mut table = format!(
         "{:<34} {:>12} {:>12} {:>12}  {:<27} {:<27} {:>8}\n",
-        "metric", "mean A", "mean B", "B − A", "95% CI paired (CRN)", "95% CI independent", "var red"
+        "metric",
+        "mean A",
+        "mean B",
+        "B − A",
+        "95% CI paired (CRN)",
+        "95% CI independent",
+        "var red"
     );
     for (m, name) in names.iter().enumerate() {
         let Some(c) = compare::compare(

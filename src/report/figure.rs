@@ -497,10 +497,7 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &BarPanel) ->
     });
     let x = Axis::fitted(&p.value_label, known.chain([0.0]), Some(0.0)).with_min_span(0.01);
     // Category i sits at y = n − 1 − i, so the first is at the top.
-    let y = Axis::categorical(
-        "",
-        p.categories.iter().rev().cloned().collect::<Vec<_>>(),
-    );
+    let y = Axis::categorical("", p.categories.iter().rev().cloned().collect::<Vec<_>>());
     let (x0, x1) = x.range;
     let (y0, y1) = y.range;
     let mut chart = ChartBuilder::on(area)

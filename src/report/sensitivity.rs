@@ -218,7 +218,8 @@ mod tests {
         dir
     }
 
-    const HEADER: &str = "metric,index,parameter,parameter_2,value,conf,ci_low,ci_high,noise_share\n";
+    const HEADER: &str =
+        "metric,index,parameter,parameter_2,value,conf,ci_low,ci_high,noise_share\n";
 
     #[test]
     fn sobol_bars_ranked_by_st_with_intervals_s2_ignored() {
@@ -246,7 +247,11 @@ mod tests {
     fn morris_keeps_the_top_parameters_and_says_how_many_are_left_out() {
         let mut csv = HEADER.to_string();
         for p in 0..(TOP + 3) {
-            csv += &format!("fill_rate,mu_star,k{p},,{p},0.5,{},{},\n", p as f64 - 0.5, p as f64 + 0.5);
+            csv += &format!(
+                "fill_rate,mu_star,k{p},,{p},0.5,{},{},\n",
+                p as f64 - 0.5,
+                p as f64 + 0.5
+            );
             csv += &format!("fill_rate,sigma,k{p},,1,,,,\n");
         }
         let dir = dir_with("morris", &csv);
@@ -265,7 +270,10 @@ mod tests {
         let dir = dir_with("missing", HEADER);
         std::fs::remove_file(dir.join(SENSITIVITY_FILE)).unwrap();
         let e = figures(&dir, "morris").unwrap_err().to_string();
-        assert!(e.contains("sensitivity.csv") && e.contains("marketsim analyze"), "{e}");
+        assert!(
+            e.contains("sensitivity.csv") && e.contains("marketsim analyze"),
+            "{e}"
+        );
         assert!(figures(&dir, "file").unwrap().is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }

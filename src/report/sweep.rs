@@ -18,11 +18,11 @@
 //! fixed override, not a varied parameter.
 
 use super::ReportError;
-use super::sensitivity;
 use super::figure::{
     Axis, Band, Dash, Figure, HeatPanel, LegendEntry, Line, LinePanel, Marker, PALETTE, Panel,
     Swatch, layered,
 };
+use super::sensitivity;
 use super::table::Table;
 use std::path::Path;
 

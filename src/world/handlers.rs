@@ -233,7 +233,16 @@ impl World {
         for node in nodes {
             let budget = self.dags.get(key).expect("live").budgets[node];
             let draws = Key::subtask(arrival, node);
-            self.post_market_job(now, client, capability, budget, model, Some(key), draws, queue);
+            self.post_market_job(
+                now,
+                client,
+                capability,
+                budget,
+                model,
+                Some(key),
+                draws,
+                queue,
+            );
         }
     }
 
@@ -262,8 +271,11 @@ impl World {
     ) {
         let clients = &self.scenario.file().clients;
         let (deadline, k) = (now + clients.deadline, clients.proposals_per_job as usize);
-        let nominal =
-            behaviour::nominal_duration(budget, &self.config.clients, &mut self.streams.keyed(Stream::Nominal, draws));
+        let nominal = behaviour::nominal_duration(
+            budget,
+            &self.config.clients,
+            &mut self.streams.keyed(Stream::Nominal, draws),
+        );
         let high_value = budget.as_f64() >= self.high_value_threshold;
         let job = self.open_job(
             now,
@@ -301,8 +313,7 @@ impl World {
                 }
                 if alpha > 0.0 && mean > 0.0 && refusals < 20 * k {
                     let relative = self.recorder.agents[a.index()].earnings as f64 / mean;
-                    if !bids.random_bool(1.0 / (1.0 + alpha * relative))
-                    {
+                    if !bids.random_bool(1.0 / (1.0 + alpha * relative)) {
                         refusals += 1;
                         continue;
                     }
@@ -799,10 +810,9 @@ impl World {
                 &mut rng,
             ),
             // A self-reporting gamer's own report is what gets recorded.
-            None if self_report => behaviour::self_report(
-                &self.config.groups[identity.group],
-                &mut rng,
-            ),
+            None if self_report => {
+                behaviour::self_report(&self.config.groups[identity.group], &mut rng)
+            }
             None => behaviour::rate(
                 &j.delivered,
                 Rating::Honest,

@@ -240,11 +240,10 @@ impl World {
         let Some(interval) = &self.config.groups[identity.group].wash_interval else {
             return;
         };
-        let gap = interval.sample(
-            &mut self
-                .streams
-                .keyed(Stream::WashSchedule, Key::identity(agent.index() as u64, now)),
-        );
+        let gap = interval.sample(&mut self.streams.keyed(
+            Stream::WashSchedule,
+            Key::identity(agent.index() as u64, now),
+        ));
         // At least 1 s later: the draw is keyed by (agent, now), so a second wash at the same
         // time would draw the same gap again, forever.
         let at = now + (gap.round() as u64).clamp(1, MAX_SECONDS);

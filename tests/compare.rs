@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_marketsim");
@@ -34,7 +34,7 @@ fn ok(args: &[&str]) -> Output {
 }
 
 /// `compare.csv` as metric → column → cell.
-fn read_compare(dir: &PathBuf) -> HashMap<String, HashMap<String, String>> {
+fn read_compare(dir: &Path) -> HashMap<String, HashMap<String, String>> {
     let text = fs::read_to_string(dir.join("compare.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -108,7 +108,7 @@ fn an_inert_key_gives_zero_difference_on_every_metric_for_every_seed() {
 }
 
 /// The (client, budget) of every posted job, in posting order, from a run's receipts.
-fn posts(dir: &PathBuf) -> Vec<String> {
+fn posts(dir: &Path) -> Vec<String> {
     fs::read_to_string(dir.join("receipts.log"))
         .unwrap()
         .lines()

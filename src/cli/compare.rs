@@ -119,8 +119,9 @@ pub(super) fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             .collect()
     });
     let names: Vec<String> = runs[0].0.iter().map(|(m, _)| m.clone()).collect();
-    let column = |pick: fn(&(Vec<_>, Vec<_>, Vec<_>)) -> &Vec<(String, Option<f64>)>, m: usize| {
-        runs.iter().map(|r| pick(r)[m].1).collect::<Vec<_>>()
+    // Variant v (0 = A, 1 = B, 2 = B on independent seeds) of metric m, seed by seed.
+    let column = |v: usize, m: usize| -> Vec<Option<f64>> {
+        runs.iter().map(|(a, b, bi)| [a, b, bi][v][m].1).collect()
     };
     let mut csv = COLUMNS.join(",") + "\n";
     let mut table = format!(
@@ -134,11 +135,7 @@ pub(super) fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         "var red"
     );
     for (m, name) in names.iter().enumerate() {
-        let Some(c) = compare::compare(
-            &column(|r| &r.0, m),
-            &column(|r| &r.1, m),
-            &column(|r| &r.2, m),
-        ) else {
+        let Some(c) = compare::compare(&column(0, m), &column(1, m), &column(2, m)) else {
             continue;
         };
         let row = [

@@ -514,7 +514,7 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &BarPanel) ->
         .x_desc(&x.label)
         .axis_desc_style((FONT, AXIS_PX))
         .label_style((FONT, TICK_PX))
-        .x_labels(6)
+        .x_labels(4)
         .y_labels(n * 2 + 1)
         .x_label_formatter(&fx)
         .y_label_formatter(&fy)

@@ -23,7 +23,7 @@ start=$SECONDS
 # Everything under results/reference/ is generated: start from nothing so that no stale file
 # survives a renamed scenario.
 rm -rf "$OUT"
-mkdir -p "$OUT/variants" "$OUT/sweeps"
+mkdir -p "$OUT/variants" "$OUT/sweeps" "$OUT/compare"
 
 # run NAME SCENARIO [--set KEY=VALUE]...: one run into $OUT/NAME.
 run() {
@@ -66,7 +66,21 @@ for sweep in scenarios/sweeps/*.toml; do
   "$BIN" sweep "$sweep" --out "$OUT/sweeps/$name" --quiet --jobs 2
   # The per-run records are folded into runs.csv / runs.parquet; keep the repository small.
   rm -rf "$OUT/sweeps/$name/runs"
+  # A sensitivity sweep (sobol, morris) is analysed (sensitivity.csv / .parquet) and charted
+  # from its indices; its runs table (one row per run, thousands of runs) is not committed:
+  # summary.csv has every point's mean, which is what the analysis reads.
+  if grep -Eq '^design *= *"(sobol|morris)"' "$sweep"; then
+    "$BIN" analyze "$OUT/sweeps/$name"
+    rm -f "$OUT/sweeps/$name/runs.csv" "$OUT/sweeps/$name/runs.parquet"
+  fi
   "$BIN" plot "$OUT/sweeps/$name"
 done
+
+# Common random numbers (README "Comparing two variants"): sybil-whitewash ranked by R (A)
+# against by T (B), 20 seeds of one simulated day, paired and independent-seed CIs.
+echo "-- compare sybil-ranking"
+"$BIN" compare scenarios/sybil-whitewash.toml scenarios/sybil-whitewash.toml \
+  --set-b market.ranking=trust --seeds 1..21 --set run.horizon=86400 \
+  --out "$OUT/compare/sybil-ranking" --jobs 2 > /dev/null
 
 echo "regen-results: $(find "$OUT" -type f | wc -l) files, $(du -sh "$OUT" | cut -f1), $((SECONDS - start)) s"

@@ -14,6 +14,7 @@
 //! sensitivity  global sensitivity analysis: Sobol' and Morris designs and estimators (pure)
 //! sweep      parameter sweeps: designs, parallel durable runs, shards, polars aggregation
 //! report     charts (plotters) and index.html from a run's or a sweep's results directory
+//! compare    paired statistics of two variants on common random numbers (pure)
 //! cli        the `marketsim` command line
 //! ```
 //!
@@ -23,6 +24,7 @@
 
 pub mod agents;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod market;
 pub mod metrics;

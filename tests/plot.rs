@@ -220,6 +220,79 @@ fn every_sweep_chart_renders_for_every_shipped_sweep() {
     fs::remove_dir_all(&root).unwrap();
 }
 
+/// A sensitivity sweep (sobol or morris) is charted from `sensitivity.csv`: one bar chart per
+/// group of headline metrics and no metric-vs-parameter charts, in a few hundred kilobytes;
+/// before `marketsim analyze` the plot is refused, saying so, and writes nothing.
+#[test]
+fn a_sensitivity_sweep_is_drawn_as_bars_of_its_indices() {
+    let root = scratch("sensitivity");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gaming-mix.toml");
+    let params = "[[param]]\nkey = \"reputation.decay\"\nlinear = { from = 0.8, to = 0.99 }\n\
+                  [[param]]\nkey = \"reputation.suspicion_step\"\nlinear = { from = 0.05, to = 0.3 }\n\
+                  [[param]]\nkey = \"market.bidding_window\"\nlinear = { from = 300.0, to = 1200.0 }\ninteger = true\n\
+                  [[param]]\nkey = \"run.horizon\"\nvalues = [10800]\n";
+    for (design, keys) in [
+        ("sobol", "points = 8\nsecond_order = false\n"),
+        ("morris", "trajectories = 4\nlevels = 4\n"),
+    ] {
+        let file = root.join(format!("{design}.toml"));
+        fs::write(
+            &file,
+            format!(
+                "scenario = \"{}\"\nseed = 1\ndesign = \"{design}\"\n{keys}replicates = 2\n{params}",
+                scenario.display()
+            ),
+        )
+        .unwrap();
+        let dir = root.join(design);
+        let d = dir.to_str().unwrap();
+        ok(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            d,
+            "--quiet",
+            "--jobs",
+            "2",
+        ]);
+        let out = root.join(format!("{design}-plots"));
+        let o = out.to_str().unwrap();
+        let refused = marketsim(&["plot", d, "--out", o]);
+        assert_eq!(refused.status.code(), Some(2), "{design}");
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            err.contains("sensitivity.csv") && err.contains("marketsim analyze"),
+            "{err}"
+        );
+        assert!(!out.exists(), "{design}: a refused plot wrote {o}");
+        ok(&["analyze", d, "--resamples", "100"]);
+        ok(&["plot", d, "--out", o]);
+        let mut charts: Vec<String> = names(&out)
+            .into_iter()
+            .filter_map(|n| n.strip_suffix(".png").map(String::from))
+            .collect();
+        charts.sort();
+        assert_eq!(
+            charts,
+            [
+                "sensitivity_detection",
+                "sensitivity_market",
+                "sensitivity_value_share"
+            ],
+            "{design}"
+        );
+        let refs: Vec<&str> = charts.iter().map(String::as_str).collect();
+        check_pngs(&out, &refs);
+        check_index(&out, &refs, "png");
+        let bytes: u64 = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        assert!(bytes < 4_000_000, "{design}: {bytes} bytes of charts");
+    }
+    fs::remove_dir_all(&root).unwrap();
+}
+
 /// A finished small run to break in the error tests.
 fn small_run(name: &str) -> PathBuf {
     let dir = scratch(name);

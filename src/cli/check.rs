@@ -61,20 +61,20 @@ pub(super) struct CheckArgs {
 
 /// A non-empty half-open range of seeds `start..end`, with the text it was given as.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct SeedRange {
-    start: u64,
-    end: u64,
-    text: String,
+pub(super) struct SeedRange {
+    pub(super) start: u64,
+    pub(super) end: u64,
+    pub(super) text: String,
 }
 
 impl SeedRange {
-    fn len(&self) -> u64 {
+    pub(super) fn len(&self) -> u64 {
         self.end - self.start
     }
 }
 
 /// Parses `A..B` (half-open), `A..=B` (inclusive) or `N` (one seed).
-fn parse_seeds(text: &str) -> Result<SeedRange, String> {
+pub(super) fn parse_seeds(text: &str) -> Result<SeedRange, String> {
     const FORM: &str =
         "expected A..B (half-open, B excluded), A..=B (B included) or N, e.g. 0..1000";
     let number = |s: &str| {

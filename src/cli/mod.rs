@@ -7,6 +7,7 @@
 mod analyze;
 mod bench;
 mod check;
+mod compare;
 mod plot;
 mod replay;
 mod run;
@@ -46,6 +47,8 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Charts and an HTML page (index.html) from a run's or a sweep's results directory.
     Plot(plot::PlotArgs),
+    /// Compare two scenario variants seed by seed on common random numbers.
+    Compare(compare::CompareArgs),
     /// Sobol' or Morris sensitivity indices of a finished sobol or morris sweep.
     Analyze(analyze::AnalyzeArgs),
     /// Describe the scenario file format: every key (`keys`) or a JSON Schema (`schema`).
@@ -58,6 +61,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Check(args) => check::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Sweep(args) => sweep::sweep(args),

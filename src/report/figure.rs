@@ -220,11 +220,30 @@ pub(crate) struct HeatPanel {
     pub scale: (f64, f64),
 }
 
+/// One series of a [`BarPanel`]: a bar per category, `(value, low, high)` (a whisker from
+/// low to high where both are known; a NaN value draws no bar).
+#[derive(Debug, Clone)]
+pub(crate) struct BarSeries {
+    pub colour: RGBColor,
+    pub bars: Vec<(f64, Option<f64>, Option<f64>)>,
+}
+
+/// Horizontal bars: one row per category (the first at the top), one bar per series in it.
+#[derive(Debug, Clone)]
+pub(crate) struct BarPanel {
+    pub title: String,
+    /// Description of the value axis, with units.
+    pub value_label: String,
+    pub categories: Vec<String>,
+    pub series: Vec<BarSeries>,
+}
+
 /// One panel of a figure.
 #[derive(Debug, Clone)]
 pub(crate) enum Panel {
     Lines(LinePanel),
     Heat(HeatPanel),
+    Bars(BarPanel),
 }
 
 /// What a legend entry's swatch shows.
@@ -343,6 +362,7 @@ impl Figure {
             match panel {
                 Panel::Lines(p) => draw_lines(area, p)?,
                 Panel::Heat(p) => draw_heat(area, p)?,
+                Panel::Bars(p) => draw_bars(area, p)?,
             }
         }
         draw_legend(&legend, &self.legend)
@@ -463,6 +483,77 @@ fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &LinePanel) 
                 m.colour.filled(),
             )))
             .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &BarPanel) -> DrawResult {
+    let n = p.categories.len();
+    let known = p.series.iter().flat_map(|s| {
+        s.bars
+            .iter()
+            .flat_map(|&(v, lo, hi)| [Some(v), lo, hi])
+            .flatten()
+    });
+    let x = Axis::fitted(&p.value_label, known.chain([0.0]), Some(0.0)).with_min_span(0.01);
+    // Category i sits at y = n − 1 − i, so the first is at the top.
+    let y = Axis::categorical("", p.categories.iter().rev().cloned().collect::<Vec<_>>());
+    let (x0, x1) = x.range;
+    let (y0, y1) = y.range;
+    let mut chart = ChartBuilder::on(area)
+        .caption(&p.title, (FONT, PANEL_TITLE_PX))
+        .margin(14)
+        .x_label_area_size(64)
+        .y_label_area_size(300)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    let fx = |v: &f64| tick_label(&x, *v);
+    let fy = |v: &f64| tick_label(&y, *v);
+    chart
+        .configure_mesh()
+        .x_desc(&x.label)
+        .axis_desc_style((FONT, AXIS_PX))
+        .label_style((FONT, TICK_PX))
+        .x_labels(4)
+        .y_labels(n * 2 + 1)
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(0xE4, 0xE4, 0xE4))
+        .draw()
+        .map_err(err)?;
+    let k = p.series.len().max(1) as f64;
+    let height = 0.8 / k;
+    for (s, series) in p.series.iter().enumerate() {
+        for (i, &(v, lo, hi)) in series.bars.iter().enumerate() {
+            if !v.is_finite() {
+                continue;
+            }
+            let top = (n - 1 - i) as f64 + 0.4 - s as f64 * height;
+            let (b, t) = (top - height * 0.9, top);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, b), (v, t)],
+                    series.colour.filled(),
+                )))
+                .map_err(err)?;
+            if let (Some(lo), Some(hi)) = (lo, hi) {
+                let mid = (b + t) / 2.0;
+                let dy = height * 0.3;
+                let whiskers = [
+                    vec![(lo, mid), (hi, mid)],
+                    vec![(lo, mid - dy), (lo, mid + dy)],
+                    vec![(hi, mid - dy), (hi, mid + dy)],
+                ];
+                chart
+                    .draw_series(
+                        whiskers
+                            .into_iter()
+                            .map(|w| PathElement::new(w, stroke(BLACK, 2))),
+                    )
+                    .map_err(err)?;
+            }
+        }
     }
     Ok(())
 }

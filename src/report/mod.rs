@@ -16,6 +16,7 @@
 mod figure;
 mod html;
 mod run;
+mod sensitivity;
 mod sweep;
 mod table;
 

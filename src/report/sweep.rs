@@ -10,6 +10,10 @@
 //! - `heatmap_<group>`: when exactly two parameters vary and both are numeric, the mean over
 //!   the grid of their values.
 //!
+//! A sobol, morris or file design varies every parameter at every point, so these charts would
+//! need a panel per parameter and show nothing readable: such a sweep is drawn from its
+//! sensitivity indices instead ([`super::sensitivity`]).
+//!
 //! A parameter given a single value (such as the shipped sweeps' shortened `run.horizon`) is a
 //! fixed override, not a varied parameter.
 
@@ -18,6 +22,7 @@ use super::figure::{
     Axis, Band, Dash, Figure, HeatPanel, LegendEntry, Line, LinePanel, Marker, PALETTE, Panel,
     Swatch, layered,
 };
+use super::sensitivity;
 use super::table::Table;
 use std::path::Path;
 
@@ -25,16 +30,16 @@ use std::path::Path;
 pub(crate) const SWEEP_INPUTS: [&str; 2] = ["sweep.resolved.toml", "summary.csv"];
 
 /// A group of headline metrics drawn as one figure.
-struct Group {
-    name: &'static str,
-    title: &'static str,
+pub(crate) struct Group {
+    pub(crate) name: &'static str,
+    pub(crate) title: &'static str,
     /// Metric names are those of `summary.csv` (without `_mean`) accepted by this predicate.
-    accepts: fn(&str) -> bool,
+    pub(crate) accepts: fn(&str) -> bool,
     /// Shares on a fixed 0–1 scale (comparable across panels), or a scale fitted per panel.
     unit_range: bool,
 }
 
-const GROUPS: [Group; 3] = [
+pub(crate) const GROUPS: [Group; 3] = [
     Group {
         name: "detection",
         title: "Detection: share of identities flagged at least once",
@@ -119,6 +124,9 @@ impl Param {
 /// A sweep's summary, read and checked.
 #[derive(Debug)]
 pub(crate) struct SweepSummary {
+    dir: std::path::PathBuf,
+    /// The design (`grid`, `random`, `lhs`, `sobol`, `morris`, `file`).
+    design: String,
     pub(crate) summary: Table,
     params: Vec<Param>,
     /// Headline metrics present, per group (same order as [`GROUPS`]).
@@ -128,7 +136,7 @@ pub(crate) struct SweepSummary {
 impl SweepSummary {
     /// Reads and checks the sweep in `dir`.
     pub(crate) fn load(dir: &Path) -> Result<Self, ReportError> {
-        let keys = param_keys(&dir.join(SWEEP_INPUTS[0]))?;
+        let (design, keys) = param_keys(&dir.join(SWEEP_INPUTS[0]))?;
         let summary = Table::read(&dir.join(SWEEP_INPUTS[1]))?;
         summary.required_numbers("point_id")?;
         let mut params = Vec::new();
@@ -165,6 +173,8 @@ impl SweepSummary {
             }
         }
         Ok(Self {
+            dir: dir.to_path_buf(),
+            design,
             summary,
             params,
             metrics,
@@ -188,6 +198,9 @@ impl SweepSummary {
 
     /// Every chart of the sweep, in the order `index.html` shows them.
     pub(crate) fn figures(&self) -> Result<Vec<Figure>, ReportError> {
+        if sensitivity::is_sensitivity_design(&self.design) {
+            return sensitivity::figures(&self.dir, &self.design);
+        }
         let mut figures = Vec::new();
         for (g, metrics) in GROUPS.iter().zip(&self.metrics) {
             if metrics.is_empty() {
@@ -415,8 +428,9 @@ impl SweepSummary {
     }
 }
 
-/// The `key` of every `[[param]]` of `sweep.resolved.toml`, in order.
-fn param_keys(path: &Path) -> Result<Vec<String>, ReportError> {
+/// The `design` (default `grid`) and the `key` of every `[[param]]` of `sweep.resolved.toml`,
+/// in order.
+fn param_keys(path: &Path) -> Result<(String, Vec<String>), ReportError> {
     let bad = |reason: String| ReportError::BadFile {
         file: path.to_path_buf(),
         reason,
@@ -432,7 +446,12 @@ fn param_keys(path: &Path) -> Result<Vec<String>, ReportError> {
         .get("param")
         .and_then(toml::Value::as_array)
         .ok_or_else(|| bad("no [[param]] entries".into()))?;
-    params
+    let design = doc
+        .get("design")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("grid")
+        .to_string();
+    let keys = params
         .iter()
         .enumerate()
         .map(|(i, p)| {
@@ -441,7 +460,8 @@ fn param_keys(path: &Path) -> Result<Vec<String>, ReportError> {
                 .map(String::from)
                 .ok_or_else(|| bad(format!("param[{i}].key is missing")))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((design, keys))
 }
 
 #[cfg(test)]

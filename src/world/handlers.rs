@@ -3,7 +3,7 @@
 use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::{Ask, Identity, Kind, Rating, Strategy};
-use crate::engine::{EventQueue, MAX_SECONDS, SimTime};
+use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
 use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
@@ -121,7 +121,8 @@ impl World {
         }
         let file = self.scenario.file();
         let clients = &file.clients;
-        let rng = &mut self.streams.jobs;
+        let arrival = Key::arrival(self.ordinary_jobs);
+        let rng = &mut self.streams.keyed(Stream::JobAttributes, arrival);
         let client = ClientId(rng.random_range(0..self.honest_clients));
         let budget = self.config.clients.budget.sample(rng);
         let budget = Credits((budget.round() as u64).max(1));
@@ -138,7 +139,7 @@ impl World {
         if file.decomposition.share > 0.0 && rng.random_bool(file.decomposition.share) {
             self.post_dag(now, client, capability, budget, model, queue);
         } else {
-            self.post_market_job(now, client, capability, budget, model, None, queue);
+            self.post_market_job(now, client, capability, budget, model, None, arrival, queue);
         }
     }
 
@@ -153,7 +154,9 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let d = &self.scenario.file().decomposition;
-        let rng = &mut self.streams.jobs;
+        let rng = &mut self
+            .streams
+            .keyed(Stream::DagShape, Key::arrival(self.ordinary_jobs));
         let n = rng.random_range(2..=d.max_subtasks as usize);
         let specs: Vec<SubtaskSpec> = (0..n)
             .map(|i| SubtaskSpec {
@@ -208,6 +211,7 @@ impl World {
         );
         let budgets = (0..n).map(|i| dag.credits(i)).collect();
         let key = self.dags.insert(DagJob {
+            arrival: self.ordinary_jobs,
             client,
             capability,
             model,
@@ -228,9 +232,20 @@ impl World {
         let nodes = dag.levels[dag.level].clone();
         dag.outstanding = nodes.len();
         let (client, capability, model) = (dag.client, dag.capability, dag.model);
+        let arrival = dag.arrival;
         for node in nodes {
             let budget = self.dags.get(key).expect("live").budgets[node];
-            self.post_market_job(now, client, capability, budget, model, Some(key), queue);
+            let draws = Key::subtask(arrival, node);
+            self.post_market_job(
+                now,
+                client,
+                capability,
+                budget,
+                model,
+                Some(key),
+                draws,
+                queue,
+            );
         }
     }
 
@@ -254,12 +269,16 @@ impl World {
         budget: Credits,
         model: PricingModel,
         parent: Option<SlabKey>,
+        draws: Key,
         queue: &mut EventQueue<Event>,
     ) {
         let clients = &self.scenario.file().clients;
         let (deadline, k) = (now + clients.deadline, clients.proposals_per_job as usize);
-        let nominal =
-            behaviour::nominal_duration(budget, &self.config.clients, &mut self.streams.jobs);
+        let nominal = behaviour::nominal_duration(
+            budget,
+            &self.config.clients,
+            &mut self.streams.keyed(Stream::Nominal, draws),
+        );
         let high_value = budget.as_f64() >= self.high_value_threshold;
         let job = self.open_job(
             now,
@@ -273,8 +292,10 @@ impl World {
                 high_value,
                 wash: None,
                 parent,
+                key: draws,
             },
         );
+        let mut bids = self.streams.keyed(Stream::Bids, draws);
         // Invite up to `proposals_per_job` distinct active agents with the capability.
         let pool = &self.population.pools[capability as usize];
         let mut invited = std::mem::take(&mut self.invited);
@@ -289,17 +310,13 @@ impl World {
             let mean = self.operator_payouts as f64 / self.population.identities.len() as f64;
             let mut refusals = 0;
             while invited.len() < k {
-                let a = pool[self.streams.bids.random_range(0..pool.len())];
+                let a = pool[bids.random_range(0..pool.len())];
                 if invited.contains(&a) {
                     continue;
                 }
                 if alpha > 0.0 && mean > 0.0 && refusals < 20 * k {
                     let relative = self.recorder.agents[a.index()].earnings as f64 / mean;
-                    if !self
-                        .streams
-                        .bids
-                        .random_bool(1.0 / (1.0 + alpha * relative))
-                    {
+                    if !bids.random_bool(1.0 / (1.0 + alpha * relative)) {
                         refusals += 1;
                         continue;
                     }
@@ -332,7 +349,7 @@ impl World {
                     high_value,
                     reputation,
                 },
-                &mut self.streams.bids,
+                &mut bids,
             );
             if self.submit(now, job, agent, ask, queue) {
                 break; // continuous market matched
@@ -356,6 +373,8 @@ impl World {
             return;
         }
         let group = self.scenario.file().population[identity.group].clone();
+        let draws = Key::wash(agent.index() as u64, now);
+        let mut rng = self.streams.keyed(Stream::Wash, draws);
         let (client, worker) = match identity.ring {
             // A ring member's client hires another member of its ring.
             Some(ring) => {
@@ -368,7 +387,7 @@ impl World {
                 if others.is_empty() {
                     return;
                 }
-                let worker = others[self.streams.adversaries.random_range(0..others.len())];
+                let worker = others[rng.random_range(0..others.len())];
                 (
                     identity
                         .colluding_client
@@ -395,22 +414,18 @@ impl World {
             .max(1),
         );
         let worker_identity = self.population.get(worker);
-        let nominal = behaviour::nominal_duration(
-            budget,
-            &self.config.clients,
-            &mut self.streams.adversaries,
-        );
+        let nominal = behaviour::nominal_duration(budget, &self.config.clients, &mut rng);
         let work = behaviour::wash_duration(
             worker_identity.kind,
             &self.config.groups[worker_identity.group],
             nominal,
-            &mut self.streams.adversaries,
+            &mut rng,
         );
         let mut rating =
             behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group]);
         let mut capability = worker_identity.capabilities.trailing_zeros();
         let mut worker = worker;
-        if let Some(victim) = self.badmouthing_victim(&identity) {
+        if let Some(victim) = self.badmouthing_victim(&identity, &mut rng) {
             worker = victim;
             rating = behaviour::BADMOUTHING;
             capability = self.population.get(victim).capabilities.trailing_zeros();
@@ -428,6 +443,7 @@ impl World {
                 high_value: false,
                 wash: Some((worker, rating)),
                 parent: None,
+                key: draws,
             },
         );
         let ask = Ask {
@@ -452,6 +468,7 @@ impl World {
             high_value,
             wash,
             parent,
+            key,
         } = spec;
         let task = match self
             .market
@@ -482,6 +499,7 @@ impl World {
             work_seconds: 0,
             delivered: [0.0; DIMENSIONS],
             defect: false,
+            key,
             parent,
         })
     }
@@ -655,7 +673,7 @@ impl World {
         j.agent = opened.agent;
         j.price = opened.price;
         j.started_at = now;
-        let rng = &mut self.streams.work;
+        let rng = &mut self.streams.keyed(Stream::Work, j.key);
         if j.wash.is_some() {
             j.work_seconds = j.nominal;
             j.delivered = identity.latent;
@@ -684,6 +702,7 @@ impl World {
         let j = self.jobs.get(job).expect("live job");
         let contract = j.contract.expect("delivered jobs have a contract");
         let wash = j.wash.is_some();
+        let mut rng = self.streams.keyed(Stream::ReviewDelay, j.key);
         let from = self.contract_state(contract);
         #[cfg(feature = "fault-injection")]
         let skip = self.market.fault() == Some(crate::market::fault::Fault::ForbiddenTransition);
@@ -703,9 +722,9 @@ impl World {
             }
         }
         let delay = if wash {
-            self.streams.reviews.random_range(1..=5)
+            rng.random_range(1..=5)
         } else {
-            let delay = self.config.clients.review.sample(&mut self.streams.reviews);
+            let delay = self.config.clients.review.sample(&mut rng);
             (delay.round() as u64).min(MAX_SECONDS)
         };
         queue.schedule(now + delay, Event::Reviewed(job));
@@ -723,7 +742,8 @@ impl World {
         }
         let clients = &self.scenario.file().clients;
         let observed_mean = j.observed_mean();
-        let u: f64 = self.streams.reviews.random();
+        let key = j.key;
+        let u: f64 = self.streams.keyed(Stream::Dispute, key).random();
         let automatic = self.config.clients.disputes_at_once(observed_mean);
         if automatic || u < clients.p_dispute {
             let contract = j.contract.expect("contract");
@@ -744,7 +764,7 @@ impl World {
                 .config
                 .clients
                 .dispute
-                .sample(&mut self.streams.reviews);
+                .sample(&mut self.streams.keyed(Stream::DisputeDelay, key));
             let delay = (delay.round() as u64).min(MAX_SECONDS);
             queue.schedule(now + delay, Event::DisputeResolved(job));
         } else if u < clients.p_dispute + clients.p_cancel {
@@ -766,7 +786,7 @@ impl World {
         let upheld = !automatic
             && self
                 .streams
-                .reviews
+                .keyed(Stream::Upheld, j.key)
                 .random_bool(self.scenario.file().clients.p_dispute_upheld);
         if upheld {
             self.complete(now, job, queue);
@@ -801,29 +821,29 @@ impl World {
         let contract = j.contract.expect("contract");
         let identity = self.population.get(j.agent);
         let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
+        let mut rng = self.streams.keyed(Stream::Rating, j.key);
         let quality = match j.wash {
             Some((_, rating)) => behaviour::rate(
                 &j.delivered,
                 rating,
                 &self.config.clients.rating_error,
-                &mut self.streams.reviews,
+                &mut rng,
             ),
             // A self-reporting gamer's own report is what gets recorded.
-            None if self_report => behaviour::self_report(
-                &self.config.groups[identity.group],
-                &mut self.streams.reviews,
-            ),
+            None if self_report => {
+                behaviour::self_report(&self.config.groups[identity.group], &mut rng)
+            }
             None => behaviour::rate(
                 &j.delivered,
                 Rating::Honest,
                 &self.config.clients.rating_error,
-                &mut self.streams.reviews,
+                &mut rng,
             ),
         };
         let tokens = j.work_seconds * TOKENS_PER_SECOND;
         let usage = Usage {
             seconds: j.work_seconds,
-            tokens: tokens + self.streams.reviews.random_range(0..=tokens / 5),
+            tokens: tokens + rng.random_range(0..=tokens / 5),
         };
         // A self-reporter's report is also what dates its completion.
         let completion_seconds = if self_report {
@@ -1108,13 +1128,14 @@ impl World {
 
     /// For an unfair rater's wash job: with probability `badmouth_share`, an active honest
     /// competitor to hire and rate low (the first honest identity among up to 16 drawn from
-    /// the pool of the rater's first capability; none if all 16 draws miss).
-    fn badmouthing_victim(&mut self, rater: &Identity) -> Option<AgentId> {
+    /// the pool of the rater's first capability; none if all 16 draws miss). Draws from the
+    /// wash job's own keyed generator `rng` (common random numbers).
+    fn badmouthing_victim(&self, rater: &Identity, rng: &mut impl Rng) -> Option<AgentId> {
         if rater.kind != Kind::Gaming(Strategy::UnfairRating) {
             return None;
         }
         let share = self.config.groups[rater.group].badmouth_share;
-        if !self.streams.adversaries.random_bool(share) {
+        if !rng.random_bool(share) {
             return None;
         }
         let pool = &self.population.pools[rater.capabilities.trailing_zeros() as usize];
@@ -1122,7 +1143,7 @@ impl World {
             return None;
         }
         for _ in 0..16 {
-            let candidate = pool[self.streams.adversaries.random_range(0..pool.len())];
+            let candidate = pool[rng.random_range(0..pool.len())];
             if self.population.bidders[candidate.index()].kind == Kind::Honest
                 && self.market.can_bid(candidate)
             {

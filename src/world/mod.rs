@@ -26,7 +26,7 @@ pub use handlers::detector_index;
 pub use setup::{FAULT_ENV, injected_fault};
 
 use crate::agents::{ClientConfig, GroupConfig, Population, Rating};
-use crate::engine::{EventQueue, Model, SimTime, Streams};
+use crate::engine::{EventQueue, Key, Model, SimTime, Streams};
 use crate::market::contract::PricingModel;
 use crate::market::marketplace::Marketplace;
 use crate::market::slab::{Slab, SlabKey};
@@ -82,6 +82,8 @@ struct Job {
     defect: bool,
     /// The decomposed job this is a subtask of.
     parent: Option<SlabKey>,
+    /// Whose random numbers this job's draws use (`engine::streams`).
+    key: Key,
 }
 
 impl Job {
@@ -103,11 +105,14 @@ struct JobSpec {
     high_value: bool,
     wash: Option<(AgentId, Rating)>,
     parent: Option<SlabKey>,
+    key: Key,
 }
 
 /// A decomposed job, matched level by level (SPEC §5).
 #[derive(Debug, Clone)]
 struct DagJob {
+    /// The arrival number that posted it (keys its subtasks' draws).
+    arrival: u64,
     client: ClientId,
     capability: u32,
     model: PricingModel,

@@ -3,7 +3,7 @@
 use super::{Configs, Event, World};
 use crate::agents::population::{capability_mask, latent_quality};
 use crate::agents::{Arrivals, Identity, Kind, Population};
-use crate::engine::{EventQueue, MAX_SECONDS, SimTime, Streams};
+use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream, Streams};
 #[cfg(feature = "fault-injection")]
 use crate::market::marketplace::MarketConfig;
 use crate::market::marketplace::Marketplace;
@@ -175,12 +175,12 @@ impl World {
         ring: Option<u32>,
         now: SimTime,
     ) -> AgentId {
-        let capabilities = capability_mask(
-            self.scenario.file().clients.capabilities,
-            &mut self.streams.population,
-        );
-        let latent = latent_quality(&self.config.groups[group], &mut self.streams.population);
         let id = self.market.register_agent();
+        let rng = &mut self
+            .streams
+            .keyed(Stream::Identity, Key::identity(id.index() as u64, 0));
+        let capabilities = capability_mask(self.scenario.file().clients.capabilities, rng);
+        let latent = latent_quality(&self.config.groups[group], rng);
         let weights = self.market.reputation().weights();
         self.population.push(
             Identity {
@@ -211,7 +211,7 @@ impl World {
     pub(super) fn schedule_next_arrival(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
         let at = match &self.config.clients.arrivals {
             Arrivals::Gaps(gaps) => {
-                let gap = gaps.sample(&mut self.streams.jobs);
+                let gap = gaps.sample(self.streams.arrivals());
                 // Rounding each gap would bias the rate once gaps are under a second
                 // (E[round(gap)] ≪ E[gap]); rounding the running sum does not. `now` is the
                 // rounded previous arrival.
@@ -242,8 +242,13 @@ impl World {
         let Some(interval) = &self.config.groups[identity.group].wash_interval else {
             return;
         };
-        let gap = interval.sample(&mut self.streams.adversaries);
-        let at = now + (gap.round() as u64).min(MAX_SECONDS);
+        let gap = interval.sample(&mut self.streams.keyed(
+            Stream::WashSchedule,
+            Key::identity(agent.index() as u64, now),
+        ));
+        // At least 1 s later: the draw is keyed by (agent, now), so a second wash at the same
+        // time would draw the same gap again, forever.
+        let at = now + (gap.round() as u64).clamp(1, MAX_SECONDS);
         if at < self.scenario.file().run.horizon {
             queue.schedule(at, Event::WashJob { agent });
         }

@@ -17,7 +17,7 @@ fn run(file: &str, overrides: &[&str]) -> Outcome {
 }
 
 /// Sybils that collude (wash jobs), whitewash, pay for identities and are slashed.
-const SYBIL_SHORT: [&str; 10] = [
+const SYBIL_SHORT: [&str; 11] = [
     "run.horizon=172800",
     "clients.count=200",
     "clients.jobs_per_hour=60",
@@ -27,6 +27,8 @@ const SYBIL_SHORT: [&str; 10] = [
     "population[1].collude=true",
     "population[1].wash_jobs_per_hour=2",
     "population[1].identity_cost=75",
+    // Colluding sybils keep a high trust; this threshold makes them whitewash all the same.
+    "population[1].whitewash_trust=0.6",
     "staking.enabled=true",
 ];
 

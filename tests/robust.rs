@@ -5,41 +5,14 @@
 use std::fs;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_marketsim");
-
-/// A fresh, empty temporary directory unique to this test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("marketsim-robust-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
-
-fn marketsim(args: &[&str]) -> Output {
-    command(args).output().expect("binary runs")
-}
+mod common;
+use common::{command, marketsim, ok, scratch};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = marketsim(args);
-    assert!(
-        out.status.success(),
-        "marketsim {args:?} failed: {}",
-        text(&out.stderr)
-    );
-    out
 }
 
 /// Refused with exit 2 and a message containing every needle.

@@ -2,34 +2,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_marketsim");
-
-/// A fresh, empty temporary directory unique to this test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("marketsim-it-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn marketsim(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
-
-fn run_ok(args: &[&str]) {
-    let out = marketsim(args);
-    assert!(
-        out.status.success(),
-        "marketsim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+mod common;
+use common::{marketsim, ok, scratch};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -96,13 +72,13 @@ fn same_scenario_and_seed_give_the_same_bytes_and_another_seed_does_not() {
             dir.to_str().unwrap(),
         ];
         args.extend(SHORT);
-        run_ok(&args);
+        ok(&args);
     }
     assert_eq!(files(&a), files(&b));
     assert_ne!(files(&a), files(&c));
     // The resolved scenario reproduces the run byte for byte.
     let r = d.join("r");
-    run_ok(&[
+    ok(&[
         "run",
         a.join("scenario.resolved.toml").to_str().unwrap(),
         "-q",
@@ -124,14 +100,14 @@ fn set_equals_editing_the_file() {
         .replace("owners = 5", "owners = 3");
     fs::write(&edited, text).unwrap();
     let (a, b) = (d.join("a"), d.join("b"));
-    run_ok(&[
+    ok(&[
         "run",
         edited.to_str().unwrap(),
         "-q",
         "--out",
         a.to_str().unwrap(),
     ]);
-    run_ok(&[
+    ok(&[
         "run",
         "scenarios/sybil-whitewash.toml",
         "-q",
@@ -243,11 +219,11 @@ fn a_non_empty_results_directory_is_refused_without_force() {
         "my precious results"
     );
     fs::remove_file(d.join("notes.txt")).unwrap();
-    run_ok(&args);
+    ok(&args);
     let first = files(&d);
     assert!(d.join("summary.csv").exists());
     args.extend(["--seed", "2"]);
-    run_ok(&args);
+    ok(&args);
     assert_ne!(files(&d), first, "the previous run was replaced");
     assert_eq!(
         files(&d).len(),
@@ -271,7 +247,7 @@ fn replay_rebuilds_the_run_and_catches_tampering() {
         "staking.enabled=true",
     ];
     args.extend(SHORT);
-    run_ok(&args);
+    ok(&args);
     let out = marketsim(&["replay", run.to_str().unwrap()]);
     assert!(
         out.status.success(),
@@ -324,7 +300,7 @@ fn every_shipped_scenario_runs_with_zero_invariant_violations() {
     let mut compared = 0;
     for path in names {
         let out_dir = d.join(path.file_stem().unwrap());
-        run_ok(&[
+        ok(&[
             "run",
             path.to_str().unwrap(),
             "-q",
@@ -376,7 +352,7 @@ fn every_shipped_scenario_runs_with_zero_invariant_violations() {
 #[test]
 fn paper_walkthrough_picks_the_lowest_cost_functional_not_the_papers_text() {
     let d = scratch("walkthrough");
-    run_ok(&[
+    ok(&[
         "run",
         "scenarios/paper-walkthrough.toml",
         "-q",
@@ -423,7 +399,7 @@ fn call_and_continuous_winners_on_the_same_book_are_counted() {
             d.to_str().unwrap(),
         ];
         args.extend(sets);
-        run_ok(&args);
+        ok(&args);
     }
     let (a, b) = (summary(&agree), summary(&differ));
     assert_eq!(metric(&a, "call_clearings"), 1.0);
@@ -434,7 +410,7 @@ fn call_and_continuous_winners_on_the_same_book_are_counted() {
     assert_eq!(metric(&b, "call_price_premium"), 700.0);
     // Under the continuous rule nothing is counted.
     let cont = scratch("rules-continuous");
-    run_ok(&[
+    ok(&[
         "run",
         "scenarios/paper-walkthrough.toml",
         "-q",
@@ -449,7 +425,7 @@ fn call_and_continuous_winners_on_the_same_book_are_counted() {
 #[test]
 fn honest_reputation_error_is_of_the_order_of_the_ewma_floor() {
     let d = scratch("floor");
-    run_ok(&[
+    ok(&[
         "run",
         "scenarios/baseline.toml",
         "-q",
@@ -484,7 +460,7 @@ fn a_perfect_streak_gamer_is_flagged_on_its_tenth_perfect_recording() {
     )
     .unwrap();
     let out_dir = d.join("out");
-    run_ok(&[
+    ok(&[
         "run",
         scenario.to_str().unwrap(),
         "-q",

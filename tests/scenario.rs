@@ -9,24 +9,9 @@ use rand::SeedableRng;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_marketsim");
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("marketsim-scen-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn marketsim(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
+mod common;
+use common::{marketsim, scratch};
 
 fn load(text: &str, overrides: &[&str]) -> Result<Scenario, ScenarioError> {
     load_at(text, Path::new("test.toml"), overrides)

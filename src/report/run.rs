@@ -523,13 +523,7 @@ fn true_quality(path: &Path) -> Result<BTreeMap<String, f64>, ReportError> {
         file: path.to_path_buf(),
         reason,
     };
-    if !path.is_file() {
-        return Err(ReportError::MissingFile(path.to_path_buf()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    let doc: toml::Table = text
-        .parse()
-        .map_err(|e| bad(format!("not a scenario file: {e}")))?;
+    let doc = super::table::read_toml(path, "scenario file")?;
     let groups = doc
         .get("population")
         .and_then(toml::Value::as_array)

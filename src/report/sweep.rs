@@ -435,13 +435,7 @@ fn param_keys(path: &Path) -> Result<(String, Vec<String>), ReportError> {
         file: path.to_path_buf(),
         reason,
     };
-    if !path.is_file() {
-        return Err(ReportError::MissingFile(path.to_path_buf()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    let doc: toml::Table = text
-        .parse()
-        .map_err(|e| bad(format!("not a sweep file: {e}")))?;
+    let doc = super::table::read_toml(path, "sweep file")?;
     let params = doc
         .get("param")
         .and_then(toml::Value::as_array)

@@ -126,6 +126,19 @@ impl Table {
     }
 }
 
+/// Reads `path` as a TOML document (`what` names the kind of file expected, for the error).
+pub(crate) fn read_toml(path: &Path, what: &str) -> Result<toml::Table, ReportError> {
+    if !path.is_file() {
+        return Err(ReportError::MissingFile(path.to_path_buf()));
+    }
+    let bad = |reason: String| ReportError::BadFile {
+        file: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    text.parse().map_err(|e| bad(format!("not a {what}: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,65 @@ pub struct GlobalTrust {
     pub iterations: u32,
 }
 
+/// One edge of a trust graph: node `from` passes the share `num / den` of its trust to `to`
+/// (`den` is the sum of `from`'s outgoing `num`s, so each node's shares sum to 1: the paper's
+/// normalised local trust c_ij, eq. 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrustEdge {
+    /// The truster.
+    pub from: usize,
+    /// The trusted node.
+    pub to: usize,
+    /// Numerator of c_from,to.
+    pub num: f64,
+    /// Denominator of c_from,to.
+    pub den: f64,
+}
+
+/// EigenTrust's power iteration on any sparse trust graph (Kamvar et al. 2003, Algorithm 2):
+/// from `t`, repeat `t ← (1 − α)·(Cᵀ t + d·p) + α·p`, where `d` is the trust held by nodes with
+/// no outgoing edge (inactive peers, redistributed by `p`), until the L1 change is below
+/// `tolerance`. Returns the vector and the number of iterations (at least one). With α = 0,
+/// no inactive node and an infinite tolerance it is one step of `t ← Cᵀ t`.
+pub fn power_iteration(
+    edges: &[TrustEdge],
+    p: &[f64],
+    alpha: f64,
+    tolerance: f64,
+    mut t: Vec<f64>,
+) -> (Vec<f64>, u32) {
+    let n = p.len();
+    debug_assert_eq!(t.len(), n);
+    let mut active = vec![false; n];
+    for e in edges {
+        active[e.from] = true;
+    }
+    let mut next = vec![0.0; n];
+    let mut iterations = 0;
+    loop {
+        iterations += 1;
+        let dangling: f64 = t
+            .iter()
+            .zip(&active)
+            .filter(|(_, a)| !**a)
+            .map(|(t, _)| t)
+            .sum();
+        next.fill(0.0);
+        for e in edges {
+            next[e.to] += t[e.from] * e.num / e.den;
+        }
+        let mut diff = 0.0;
+        for (new, (old, p)) in next.iter_mut().zip(t.iter().zip(p)) {
+            *new = (1.0 - alpha) * (*new + dangling * p) + alpha * p;
+            diff += (*new - old).abs();
+        }
+        std::mem::swap(&mut t, &mut next);
+        if diff < tolerance || iterations == u32::MAX {
+            return (t, iterations);
+        }
+    }
+}
+
 /// EigenTrust state: the sparse local-trust graph and the last global trust vector.
 #[derive(Debug, Clone)]
 pub struct EigenTrustModel {
@@ -224,55 +283,41 @@ impl EigenTrustModel {
             out_c[e.client as usize] += e.local.max(0) as f64;
             out_a[e.agent as usize] += e.count as f64;
         }
-        let alpha = self.config.alpha;
-        let (mut tc, mut ta) = match start {
-            Some(s) if s.clients.len() <= nc && s.agents.len() <= na => {
-                let pad = |v: &[f64], n: usize| {
-                    let mut out = v.to_vec();
-                    out.resize(n, 0.0);
-                    out
-                };
-                (pad(&s.clients, nc), pad(&s.agents, na))
+        // Nodes: clients `0..nc`, then agents `nc..nc + na`; each rated pair gives one edge
+        // each way (in rating order, which fixes the summation order).
+        let mut edges = Vec::with_capacity(2 * self.edges.len());
+        for e in &self.edges {
+            let (c, a) = (e.client as usize, e.agent as usize);
+            if e.local > 0 {
+                edges.push(TrustEdge {
+                    from: c,
+                    to: nc + a,
+                    num: e.local as f64,
+                    den: out_c[c],
+                });
             }
-            _ => (pc.clone(), pa.clone()),
-        };
-        let (mut nc_v, mut na_v) = (vec![0.0; nc], vec![0.0; na]);
-        let mut iterations = 0;
-        loop {
-            iterations += 1;
-            let dangling: f64 = tc
-                .iter()
-                .zip(&out_c)
-                .chain(ta.iter().zip(&out_a))
-                .filter(|(_, o)| **o == 0.0)
-                .map(|(t, _)| t)
-                .sum();
-            nc_v.fill(0.0);
-            na_v.fill(0.0);
-            for e in &self.edges {
-                let (c, a) = (e.client as usize, e.agent as usize);
-                if e.local > 0 {
-                    na_v[a] += tc[c] * e.local as f64 / out_c[c];
-                }
-                if e.count > 0 {
-                    nc_v[c] += ta[a] * e.count as f64 / out_a[a];
-                }
-            }
-            let mut diff = 0.0;
-            for (new, (old, p)) in nc_v
-                .iter_mut()
-                .chain(na_v.iter_mut())
-                .zip(tc.iter().chain(&ta).zip(pc.iter().chain(&pa)))
-            {
-                *new = (1.0 - alpha) * (*new + dangling * p) + alpha * p;
-                diff += (*new - old).abs();
-            }
-            std::mem::swap(&mut tc, &mut nc_v);
-            std::mem::swap(&mut ta, &mut na_v);
-            if diff < self.config.tolerance || iterations == u32::MAX {
-                break;
-            }
+            edges.push(TrustEdge {
+                from: nc + a,
+                to: c,
+                num: e.count as f64,
+                den: out_a[a],
+            });
         }
+        let p: Vec<f64> = pc.into_iter().chain(pa).collect();
+        let t0 = match start {
+            Some(s) if s.clients.len() <= nc && s.agents.len() <= na => {
+                let mut t = s.clients.clone();
+                t.resize(nc, 0.0);
+                t.extend_from_slice(&s.agents);
+                t.resize(nc + na, 0.0);
+                t
+            }
+            _ => p.clone(),
+        };
+        let (mut t, iterations) =
+            power_iteration(&edges, &p, self.config.alpha, self.config.tolerance, t0);
+        let ta = t.split_off(nc);
+        let tc = t;
         GlobalTrust {
             clients: tc,
             agents: ta,

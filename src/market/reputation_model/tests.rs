@@ -450,3 +450,42 @@ fn engine_refreshes_all_agents_on_recomputation() {
     assert_eq!(e.reputation(b), 1.0);
     assert!((e.reputation(a) - 0.5).abs() < 1e-9, "{}", e.reputation(a));
 }
+
+/// The published five-peer example of the EigenTrust book (eigen-books.gitbook.io, "Algorithm"):
+/// opinions `op[i][j]` (each row sums to 1), scores s = [1000, 2000, 500, 300, 200]. One step
+/// of `s ← Cᵀ s` gives the book's [490, 300, 790, 840, 1580]; iterated to convergence it gives
+/// the stationary vector, solved here exactly in fractions (total trust 4000 is conserved):
+/// s = [1293750, 693250, 1851250, 1321000, 1172750] / 1583.
+#[test]
+fn eigentrust_published_five_peer_example() {
+    use crate::market::reputation_model::eigentrust::{TrustEdge, power_iteration};
+    let op = [
+        [0.0, 0.2, 0.3, 0.5, 0.0],
+        [0.1, 0.0, 0.1, 0.1, 0.7],
+        [0.4, 0.1, 0.0, 0.2, 0.3],
+        [0.1, 0.1, 0.7, 0.0, 0.1],
+        [0.3, 0.1, 0.4, 0.2, 0.0],
+    ];
+    let edges: Vec<TrustEdge> = (0..5)
+        .flat_map(|i| (0..5).map(move |j| (i, j)))
+        .filter(|&(i, j)| op[i][j] > 0.0)
+        .map(|(from, to)| TrustEdge {
+            from,
+            to,
+            num: op[from][to],
+            den: 1.0,
+        })
+        .collect();
+    let p = [0.2; 5];
+    let s0 = vec![1000.0, 2000.0, 500.0, 300.0, 200.0];
+    let (one, n) = power_iteration(&edges, &p, 0.0, f64::INFINITY, s0.clone());
+    assert_eq!(n, 1);
+    for (got, want) in one.iter().zip([490.0, 300.0, 790.0, 840.0, 1580.0]) {
+        assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+    }
+    let (t, _) = power_iteration(&edges, &p, 0.0, 1e-12, s0);
+    let exact = [1293750.0, 693250.0, 1851250.0, 1321000.0, 1172750.0].map(|x| x / 1583.0);
+    for (got, want) in t.iter().zip(exact) {
+        assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+    }
+}

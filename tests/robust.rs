@@ -681,3 +681,29 @@ fn errors_name_the_path_once_and_say_what_was_expected() {
         &["too few", "fewer than 100 identities"],
     );
 }
+
+/// A reader that stops early (`marketsim check … | head`) cuts the output; it is not a panic
+/// (exit 101) nor an error.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut child = command(&[
+        "check",
+        "scenarios/paper-walkthrough.toml",
+        "--seeds",
+        "0..200",
+        "--quiet",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("binary runs");
+    // Close the read end before the report is written (200 seeds take far longer than this).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

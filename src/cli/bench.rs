@@ -27,6 +27,7 @@ use crate::scenario::{
 };
 use crate::world;
 use clap::{Args, ValueEnum};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -182,36 +183,46 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let after = memory();
     let c = &outcome.recorder.counters;
     let identities = outcome.population.identities.len();
-    println!(
+    let mut out = String::new();
+    writeln!(
+        out,
         "scenario    agents {} (start) {} (end, whitewashed included), seed {}, clearing {:?}",
         args.agents, identities, args.seed, args.clearing
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "            horizon {horizon} s, ordinary jobs/hour {rate:.1}, proposals/job {}",
         outcome.scenario.file().clients.proposals_per_job
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "jobs        posted {} matched {} completed {} cancelled {} unfilled {}",
         c.posted, c.matched, c.completed, c.cancelled, c.unfilled
-    );
-    println!("events      {}", outcome.events);
-    println!("wall        {wall:.3} s");
-    println!(
+    )?;
+    writeln!(out, "events      {}", outcome.events)?;
+    writeln!(out, "wall        {wall:.3} s")?;
+    writeln!(
+        out,
         "throughput  {:.0} job lifecycles/s, {:.0} events/s",
         c.completed as f64 / wall,
         outcome.events as f64 / wall
-    );
+    )?;
     match (before, after) {
-        (Some((_, rss_before)), Some((peak, _))) => println!(
+        (Some((_, rss_before)), Some((peak, _))) => writeln!(
+            out,
             "memory      peak RSS {:.1} MiB; growth during the run {:.1} MiB = {:.0} bytes per identity",
             peak as f64 / MIB,
             peak.saturating_sub(rss_before) as f64 / MIB,
             peak.saturating_sub(rss_before) as f64 / identities.max(1) as f64
-        ),
-        _ => println!("memory      peak RSS unavailable (needs Linux /proc/self/status)"),
+        )?,
+        _ => writeln!(
+            out,
+            "memory      peak RSS unavailable (needs Linux /proc/self/status)"
+        )?,
     }
     let violations = outcome.recorder.invariants.total_violations();
-    println!("invariants  {violations} violations");
+    writeln!(out, "invariants  {violations} violations")?;
+    super::print(&out)?;
     Ok(if violations == 0 {
         ExitCode::SUCCESS
     } else {

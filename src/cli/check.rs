@@ -493,7 +493,7 @@ pub(super) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         env,
         tally,
     };
-    print!("{}", report.text());
+    super::print(&report.text())?;
     if let Some(path) = args.junit.as_deref() {
         atomic::write_file(path, report.junit().as_bytes())
             .context("cannot write the JUnit report (--junit)")?;

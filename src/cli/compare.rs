@@ -174,7 +174,7 @@ pub(super) fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         );
     }
     atomic::write_file(&target, csv.as_bytes())?;
-    print!("{table}");
+    super::print(&table)?;
     eprintln!(
         "{n} seeds ({}), B also on seeds {}..{} for the independent CI -> {}",
         args.seeds.text,

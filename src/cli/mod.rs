@@ -72,6 +72,16 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Writes `text` to stdout. A reader that stops early (`marketsim check … | head`) is not an
+/// error: the output is simply cut, instead of the panic `print!` raises on a closed pipe.
+fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 /// The error and its causes, outermost first, joined by ": ", each said once: a cause whose
 /// text its parent's message already contains (an error that both shows and returns its
 /// source) is not repeated.

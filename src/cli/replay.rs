@@ -18,15 +18,14 @@ pub(super) struct ReplayArgs {
 pub(super) fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let report = replay::replay(&args.dir)?;
     if report.problems.is_empty() {
-        println!(
-            "{} receipts replayed: ledger.csv and agents.csv rebuilt identically",
+        super::print(&format!(
+            "{} receipts replayed: ledger.csv and agents.csv rebuilt identically\n",
             report.receipts
-        );
+        ))?;
         Ok(ExitCode::SUCCESS)
     } else {
-        for p in &report.problems {
-            println!("{p}");
-        }
+        let text: String = report.problems.iter().map(|p| format!("{p}\n")).collect();
+        super::print(&text)?;
         Ok(ExitCode::from(1))
     }
 }

@@ -3,7 +3,6 @@
 
 use crate::scenario::keys;
 use clap::{Args, Subcommand};
-use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -27,9 +26,6 @@ pub(super) fn run(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
         ScenarioCommand::Keys => keys::keys_table(),
         ScenarioCommand::Schema => serde_json::to_string_pretty(&keys::schema())? + "\n",
     };
-    // A reader that stops early (`| head`) is not an error.
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    super::print(&text)?;
+    Ok(ExitCode::SUCCESS)
 }

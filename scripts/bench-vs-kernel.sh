@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# marketsim's CPU time per job against the speed-of-light kernel (issue 15, docs/performance.md).
+#
+#   scripts/bench-vs-kernel.sh [PAIRS]            (default PAIRS=5)
+#
+# Environment:
+#   MARKETSIM   a release marketsim binary (default: builds target/release/marketsim)
+#   KERNEL_DIR  the kernel's sources (default: ../shared/anchors/speed-of-light)
+#   SIZES       "IDENTITIES:JOBS ..." (default: "10000:1000000 100000:3000000")
+#
+# For each size it runs `marketsim bench` and the kernel PAIRS times, alternating the two so that
+# both see the same load on a shared machine, and compares CPU time (user + system, from
+# /usr/bin/time), not wall time. It prints one row per size: the median CPU seconds of each,
+# the median of the per-pair ratios, and marketsim's median lifecycles per CPU second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PAIRS=${1:-5}
+KERNEL_DIR=${KERNEL_DIR:-../shared/anchors/speed-of-light}
+SIZES=${SIZES:-"10000:1000000 100000:3000000"}
+
+if ! [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "bench-vs-kernel: PAIRS must be a positive integer, got '$PAIRS'" >&2
+  exit 2
+fi
+if [ ! -f "$KERNEL_DIR/Cargo.toml" ]; then
+  echo "bench-vs-kernel: no kernel at $KERNEL_DIR (set KERNEL_DIR)" >&2
+  exit 2
+fi
+if [ ! -x /usr/bin/time ]; then
+  echo "bench-vs-kernel: /usr/bin/time is needed to measure CPU time (apt-get install time)" >&2
+  exit 2
+fi
+
+if [ -z "${MARKETSIM:-}" ]; then
+  cargo build --release --locked --quiet
+  MARKETSIM=target/release/marketsim
+fi
+# The kernel's directory may be read-only: build it under our own target directory.
+cargo build --release --quiet --manifest-path "$KERNEL_DIR/Cargo.toml" \
+  --target-dir target/speed-of-light
+KERNEL=target/speed-of-light/release/speed-of-light
+
+# cpu CMD...: runs CMD, prints its user + system CPU seconds.
+cpu() {
+  local log
+  log=$(mktemp)
+  /usr/bin/time -f '%U %S' -o "$log" "$@" > /dev/null
+  awk '{ printf "%.3f\n", $1 + $2 }' "$log"
+  rm -f "$log"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "| identities | jobs | marketsim CPU s | kernel CPU s | ratio (median of $PAIRS pairs) | lifecycles per CPU s |"
+echo "|---:|---:|---:|---:|---:|---:|"
+for size in $SIZES; do
+  ids=${size%%:*}
+  jobs=${size##*:}
+  ms=() ks=() ratios=()
+  for ((i = 0; i < PAIRS; i++)); do
+    m=$(cpu "$MARKETSIM" bench --agents "$ids" --jobs "$jobs" --seed 1)
+    k=$(cpu "$KERNEL" "$jobs" "$ids")
+    ms+=("$m")
+    ks+=("$k")
+    ratios+=("$(awk -v m="$m" -v k="$k" 'BEGIN { printf "%.3f", m / k }')")
+  done
+  m=$(printf '%s\n' "${ms[@]}" | median)
+  k=$(printf '%s\n' "${ks[@]}" | median)
+  r=$(printf '%s\n' "${ratios[@]}" | median)
+  rate=$(awk -v m="$m" -v j="$jobs" 'BEGIN { printf "%.0f", j / m }')
+  echo "| $ids | $jobs | $m | $k | $r | $rate |"
+done

@@ -148,3 +148,16 @@ fn scenarios_that_could_blow_up_the_solver_are_refused_naming_the_key() {
     let e = refusal(&["decomposition.scope_discount=1.5"]);
     assert!(e.contains("decomposition.scope_discount"), "{e}");
 }
+
+#[test]
+fn without_bundles_or_economies_of_scope_level_by_level_matching_is_optimal() {
+    for set in [
+        "decomposition.max_bundle_size=1",
+        "decomposition.scope_discount=0",
+    ] {
+        let s = small(&[set]);
+        assert_eq!(metric(&s, "dag_efficiency_sequential"), 1.0, "{set}");
+        assert_eq!(metric(&s, "dag_subtasks_bundled"), 0.0, "{set}");
+        assert_eq!(metric(&s, "invariant_violations"), 0.0, "{set}");
+    }
+}

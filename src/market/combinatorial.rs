@@ -67,6 +67,8 @@ pub struct Award {
     pub agent: AgentId,
     /// Subtasks won (bit s = subtask s).
     pub subtasks: u64,
+    /// The winning bundles that make them up (OR bids: one or more, disjoint), in bid order.
+    pub bundles: Vec<u64>,
     /// Sum of the asks of its winning bundle bids: what first price would pay it.
     pub ask: Credits,
     /// Its VCG payment, `ask ≤ payment ≤ Σ reserves of its subtasks`.
@@ -176,18 +178,15 @@ pub fn clear(job: &JobBids, max_size: u32) -> Result<Clearing, AuctionError> {
         .payments
         .iter()
         .map(|p| {
-            let ask: u64 = outcome
-                .winners
-                .iter()
-                .filter(|w| w.bidder == p.bidder)
-                .map(|w| bids[w.index].1.0)
-                .sum();
+            let mine = outcome.winners.iter().filter(|w| w.bidder == p.bidder);
+            let ask: u64 = mine.clone().map(|w| bids[w.index].1.0).sum();
             let payment = reserve(job.reserves, p.items) - p.payment.0;
             let won: Vec<usize> = subtasks(p.items).collect();
             let weights: Vec<Credits> = won.iter().map(|&s| job.reserves[s]).collect();
             Award {
                 agent: p.bidder,
                 subtasks: p.items,
+                bundles: mine.map(|w| w.items).collect(),
                 ask: Credits(ask),
                 payment: Credits(payment),
                 parts: won

@@ -122,13 +122,15 @@ impl World {
         d.first_price_payments += clearing.first_price_payments();
         let mut out = vec![None; n];
         for award in &clearing.awards {
-            let won = award.subtasks.count_ones();
             let reserve: u64 = award.parts.iter().map(|&(s, _)| budgets[s].0).sum();
             d.welfare_chosen += reserve - award.ask.0;
-            d.subtasks_awarded += u64::from(won);
-            if won >= 2 {
-                d.subtasks_bundled += u64::from(won);
-            }
+            d.subtasks_awarded += u64::from(award.subtasks.count_ones());
+            d.subtasks_bundled += award
+                .bundles
+                .iter()
+                .map(|b| u64::from(b.count_ones()))
+                .filter(|&m| m >= 2)
+                .sum::<u64>();
             let i = invited
                 .iter()
                 .position(|&a| a == award.agent)

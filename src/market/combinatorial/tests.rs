@@ -41,6 +41,7 @@ fn worked_example_pair_beats_level_by_level() {
         vec![Award {
             agent: AgentId(7),
             subtasks: 0b11,
+            bundles: vec![0b11],
             ask: Credits(104),
             payment: Credits(130),
             parts: vec![(0, Credits(65)), (1, Credits(65))],
@@ -194,6 +195,8 @@ proptest! {
         let mut realised = 0u64;
         for a in &c.awards {
             prop_assert_eq!(used & a.subtasks, 0, "overlapping awards");
+            prop_assert_eq!(a.bundles.iter().fold(0, |m, b| m | b), a.subtasks);
+            prop_assert_eq!(a.bundles.iter().map(|b| b.count_ones()).sum::<u32>(), a.subtasks.count_ones());
             used |= a.subtasks;
             let r = reserve(&reserves, a.subtasks);
             realised += r - a.ask.0;

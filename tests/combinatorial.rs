@@ -161,3 +161,9 @@ fn without_bundles_or_economies_of_scope_level_by_level_matching_is_optimal() {
         assert_eq!(metric(&s, "invariant_violations"), 0.0, "{set}");
     }
 }
+
+#[test]
+fn same_seed_same_clearing_another_seed_another() {
+    assert_eq!(small(&[]), small(&[]));
+    assert_ne!(small(&[]), small(&["run.seed=2"]));
+}

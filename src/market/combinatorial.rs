@@ -138,7 +138,7 @@ pub fn bundles_per_agent(n: u32, max_size: u32) -> u64 {
 
 /// Every bundle bid of the job, in agent order then bundle-mask order, with its ask: the
 /// forward amount is `value(S) = Σ r_s − ask(S) > 0` (module docs).
-pub fn bundle_bids(job: &JobBids, max_size: u32) -> Vec<(BundleBid, Credits)> {
+fn bundle_bids(job: &JobBids, max_size: u32) -> Vec<(BundleBid, Credits)> {
     let n = job.reserves.len();
     let mut out = Vec::new();
     for a in job.agents {

@@ -63,6 +63,10 @@ fn combinatorial_clearing_is_exact_pays_at_least_first_price_and_conserves_credi
     assert!(m("dag_vcg_payments") >= m("dag_first_price_payments"));
     assert!(m("dag_vcg_over_first_price") >= 1.0);
     assert!(m("dag_subtasks_bundled") > 0.0);
+    // A bundle spans 2 subtasks here (`max_bundle_size = 2`), and some span two levels.
+    assert_eq!(m("dag_subtasks_bundled"), 2.0 * m("dag_bundles_won"));
+    assert!(m("dag_bundles_cross_level") > 0.0);
+    assert!(m("dag_bundles_cross_level") < m("dag_bundles_won"));
     assert!(m("dag_subtasks_awarded") >= m("dag_subtasks_bundled"));
 }
 

@@ -103,6 +103,11 @@ pub struct DagStats {
     pub subtasks_awarded: u64,
     /// Of those, subtasks won as part of a bundle of two or more.
     pub subtasks_bundled: u64,
+    /// Winning bundles of two or more subtasks.
+    pub bundles_won: u64,
+    /// Of those, bundles whose subtasks lie in different DAG levels (the winner commits at
+    /// posting to work that starts only after other subtasks end).
+    pub bundles_cross_level: u64,
     /// Awards that lapsed: the winner had left (whitewashed) or could no longer bid (stake)
     /// when its subtask's level started; the subtask then goes unfilled.
     pub awards_lapsed: u64,

@@ -248,6 +248,11 @@ fn dag_columns(d: &super::DagStats) -> Vec<(String, Value)> {
             "dag_subtasks_bundled".into(),
             Value::Int(d.subtasks_bundled),
         ),
+        ("dag_bundles_won".into(), Value::Int(d.bundles_won)),
+        (
+            "dag_bundles_cross_level".into(),
+            Value::Int(d.bundles_cross_level),
+        ),
         ("dag_awards_lapsed".into(), Value::Int(d.awards_lapsed)),
     ]
 }

@@ -120,17 +120,25 @@ impl World {
         d.welfare_sequential += clearing.sequential_welfare;
         d.vcg_payments += clearing.vcg_payments();
         d.first_price_payments += clearing.first_price_payments();
+        let mut level_of = vec![0; n];
+        for (l, nodes) in levels.iter().enumerate() {
+            for &s in nodes {
+                level_of[s] = l;
+            }
+        }
         let mut out = vec![None; n];
         for award in &clearing.awards {
             let reserve: u64 = award.parts.iter().map(|&(s, _)| budgets[s].0).sum();
             d.welfare_chosen += reserve - award.ask.0;
             d.subtasks_awarded += u64::from(award.subtasks.count_ones());
-            d.subtasks_bundled += award
-                .bundles
-                .iter()
-                .map(|b| u64::from(b.count_ones()))
-                .filter(|&m| m >= 2)
-                .sum::<u64>();
+            for &bundle in award.bundles.iter().filter(|b| b.count_ones() >= 2) {
+                d.bundles_won += 1;
+                d.subtasks_bundled += u64::from(bundle.count_ones());
+                let first = level_of[bundle.trailing_zeros() as usize];
+                if (0..n).any(|s| bundle & (1 << s) != 0 && level_of[s] != first) {
+                    d.bundles_cross_level += 1;
+                }
+            }
             let i = invited
                 .iter()
                 .position(|&a| a == award.agent)

@@ -89,6 +89,16 @@ impl ClientConfig {
     }
 }
 
+/// The bidding side of combinatorial clearing of decomposed jobs (issue 12,
+/// `market::combinatorial`); built only when `decomposition.clearing = "combinatorial"`.
+#[derive(Debug, Clone)]
+pub struct BundleConfig {
+    /// Largest bundle an agent bids on, in subtasks.
+    pub max_bundle_size: u32,
+    /// An agent's economies-of-scope discount δ (drawn once per identity, clamped into [0, 1]).
+    pub scope_discount: Dist,
+}
+
 /// One `[[population]]` group's constants and distributions.
 #[derive(Debug, Clone)]
 pub struct GroupConfig {

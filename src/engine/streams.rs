@@ -17,7 +17,9 @@
 //!   │ Rating        per market job: arrival n's job       key (n, 0)       │
 //!   │               its DAG subtask i                     key (n, i + 1)   │
 //!   │               a wash job of agent a posted at t     key (WASH|a, t)  │
+//!   │ BundleBids    per combinatorial DAG arrival n: bidders, asks (n, 0)  │
 //!   │ Identity      per identity a: capabilities, latent quality (a, 0)    │
+//!   │ ScopeDiscount per identity a: its bundle discount          (a, 0)    │
 //!   │ WashSchedule  per identity a scheduling at time t   (a, t)           │
 //!   └──────────────────────────────────────────────────────────────────────┘
 //! ```
@@ -75,6 +77,11 @@ pub enum Stream {
     Wash = 13,
     /// A decomposed arrival's subtask count and dependencies.
     DagShape = 14,
+    /// Under combinatorial clearing, which agents a decomposed arrival invites and what they
+    /// ask per subtask (key (n, 0)).
+    BundleBids = 15,
+    /// An identity's economies-of-scope discount for bundle bids (key (a, 0)).
+    ScopeDiscount = 16,
 }
 
 /// Whom a keyed draw is for: two numbers, built by the constructors below.

@@ -25,9 +25,10 @@
 //! procurement entry point [`procure_keyed`]: the smallest key). Units: all amounts are
 //! [`Credits`].
 //!
-//! The combinatorial auction ([`combinatorial_vcg`]) takes single-minded bundle bids over at most
-//! [`MAX_BUNDLE_ITEMS`] distinct items, finds a welfare-maximising allocation exactly by dynamic
-//! programming over item subsets and charges VCG payments.
+//! The combinatorial auction ([`combinatorial_vcg`]) takes bundle bids over at most
+//! [`MAX_BUNDLE_ITEMS`] distinct items (a bidder may place several: OR bids), finds a
+//! welfare-maximising allocation exactly by dynamic programming over item subsets and charges
+//! each winning bidder its VCG payment.
 
 use crate::market::{AgentId, Credits};
 use thiserror::Error;
@@ -100,12 +101,6 @@ pub enum AuctionError {
     EmptyBundle {
         /// Position of the offending bid.
         index: usize,
-    },
-    /// A bidder placed two bundle bids; bidders must be single-minded (one bundle each).
-    #[error("bidder {bidder} placed more than one bundle bid")]
-    DuplicateBidder {
-        /// The offending bidder.
-        bidder: AgentId,
     },
     /// The bid amounts sum to more than `u64::MAX` credits.
     #[error("bundle bid amounts overflow u64")]
@@ -365,11 +360,13 @@ pub const MAX_BUNDLE_ITEMS: u32 = 20;
 /// Most bundle bids a combinatorial auction accepts (SPEC §7); bids are indexed by `u8`.
 pub const MAX_BUNDLE_BIDS: usize = 64;
 
-/// A single-minded bundle bid (SPEC §7, seed 002 `collect_bundle_bids`): `bidder` values the
-/// whole set `items` (bit i = item i) at `amount`, and any subset at nothing.
+/// A bundle bid (SPEC §7, seed 002 `collect_bundle_bids`): `bidder` values the whole set
+/// `items` (bit i = item i) at `amount`, and any proper subset at nothing. A bidder may place
+/// several bids; they are OR bids: it may win any number of disjoint ones, valued at the sum of
+/// their amounts (one bid per bidder is the single-minded case of seed 002).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BundleBid {
-    /// Who bids; at most one bundle bid per bidder.
+    /// Who bids.
     pub bidder: AgentId,
     /// The bundle, as a bitmask over item numbers 0..64.
     pub items: u64,
@@ -377,7 +374,7 @@ pub struct BundleBid {
     pub amount: Credits,
 }
 
-/// A winning bundle bid and its VCG payment (SPEC §7, seed 002 `calculate_vcg_payments`).
+/// A winning bundle bid (SPEC §7, seed 002 `solve_winner_determination_problem`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BundleWin {
     /// Position of the bid in the input slice.
@@ -386,8 +383,19 @@ pub struct BundleWin {
     pub bidder: AgentId,
     /// The bundle won.
     pub items: u64,
-    /// VCG payment: (best welfare of the others without this bidder) − (welfare of the others
-    /// in the chosen allocation); `0 ≤ payment ≤ amount`.
+}
+
+/// What one winning bidder pays (SPEC §7, seed 002 `calculate_vcg_payments`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VcgPayment {
+    /// The winning bidder.
+    pub bidder: AgentId,
+    /// Every item it won (the union of its winning bundles).
+    pub items: u64,
+    /// Sum of the amounts of its winning bids.
+    pub value: Credits,
+    /// VCG payment: (best welfare without any bid of this bidder) − (welfare of the others in
+    /// the chosen allocation); `0 ≤ payment ≤ value`.
     pub payment: Credits,
 }
 
@@ -398,6 +406,8 @@ pub struct VcgOutcome {
     pub welfare: Credits,
     /// The winning bids, in input order.
     pub winners: Vec<BundleWin>,
+    /// One payment per winning bidder, in the order of its first winning bid.
+    pub payments: Vec<VcgPayment>,
 }
 
 /// The exact welfare-maximisation solver over compressed item masks.
@@ -405,6 +415,7 @@ struct Solver {
     /// Bundle of each bid, compressed to the items that appear in some bid.
     masks: Vec<u32>,
     amounts: Vec<u64>,
+    bidders: Vec<AgentId>,
     /// Bid indices grouped by lowest item, input order within a group.
     order: Vec<u8>,
     /// `order[group[i]..group[i+1]]` are the bids whose lowest item is `i`.
@@ -417,13 +428,14 @@ struct Solver {
 }
 
 impl Solver {
-    /// Fills `best` (and `choice`) with bid `excluded` removed; returns the full-set welfare.
+    /// Fills `best` (and `choice`) with every bid of `excluded` removed; returns the full-set
+    /// welfare.
     ///
     /// Recurrence: the lowest item of `mask` is either unsold or sold to a bid whose lowest item
     /// it is and whose bundle lies inside `mask`. Candidates are tried in the order "unsold",
     /// then bids in input order, and only a strictly better one replaces the incumbent — the
     /// deterministic tie rule. O(2^items · bids).
-    fn solve(&mut self, excluded: Option<usize>) -> u64 {
+    fn solve(&mut self, excluded: Option<AgentId>) -> u64 {
         let full = (1usize << self.items) - 1;
         for mask in 1..=full {
             let low = mask.trailing_zeros() as usize;
@@ -431,7 +443,7 @@ impl Solver {
             let mut pick = 0u8;
             for &b in &self.order[self.group[low]..self.group[low + 1]] {
                 let bundle = self.masks[b as usize] as usize;
-                if Some(b as usize) == excluded || bundle & !mask != 0 {
+                if Some(self.bidders[b as usize]) == excluded || bundle & !mask != 0 {
                     continue;
                 }
                 // Cannot overflow: the sum of all amounts was checked to fit in u64.
@@ -486,7 +498,8 @@ fn compress(mask: u64, union: u64) -> u32 {
 ///
 /// Winner determination is exact: dynamic programming over subsets of the items that appear in
 /// some bid, O(2^k · m) time and O(2^k) memory for k distinct items and m bids, run once for the
-/// allocation and once more per winner for its VCG payment. Limits: k ≤ [`MAX_BUNDLE_ITEMS`],
+/// allocation and once more per winning bidder for its VCG payment (so at most
+/// O(2^k · m · (m + 1)) in all). Limits: k ≤ [`MAX_BUNDLE_ITEMS`],
 /// m ≤ [`MAX_BUNDLE_BIDS`], otherwise a typed error. Among allocations of equal welfare the
 /// solver prefers, item by item from the lowest, leaving the item unsold, then the earliest bid
 /// (so zero-value bids never win). Allocates its tables per call (not a hot-path mechanism).
@@ -499,9 +512,6 @@ pub fn combinatorial_vcg(bids: &[BundleBid]) -> Result<VcgOutcome, AuctionError>
     for (index, bid) in bids.iter().enumerate() {
         if bid.items == 0 {
             return Err(AuctionError::EmptyBundle { index });
-        }
-        if bids[..index].iter().any(|b| b.bidder == bid.bidder) {
-            return Err(AuctionError::DuplicateBidder { bidder: bid.bidder });
         }
         union |= bid.items;
         total = total
@@ -526,6 +536,7 @@ pub fn combinatorial_vcg(bids: &[BundleBid]) -> Result<VcgOutcome, AuctionError>
     let mut solver = Solver {
         masks,
         amounts: bids.iter().map(|b| b.amount.0).collect(),
+        bidders: bids.iter().map(|b| b.bidder).collect(),
         order,
         group,
         items,
@@ -533,23 +544,40 @@ pub fn combinatorial_vcg(bids: &[BundleBid]) -> Result<VcgOutcome, AuctionError>
         choice: vec![0; table],
     };
     let welfare = solver.solve(None);
-    let chosen = solver.winners();
-    let winners = chosen
+    let winners: Vec<BundleWin> = solver
+        .winners()
         .into_iter()
-        .map(|index| {
-            let others_in_chosen = welfare - bids[index].amount.0;
-            let others_without = solver.solve(Some(index));
-            debug_assert!(others_without >= others_in_chosen && others_without <= welfare);
-            BundleWin {
-                index,
-                bidder: bids[index].bidder,
-                items: bids[index].items,
-                payment: Credits(others_without.saturating_sub(others_in_chosen)),
-            }
+        .map(|index| BundleWin {
+            index,
+            bidder: bids[index].bidder,
+            items: bids[index].items,
         })
         .collect();
+    let mut payments: Vec<VcgPayment> = Vec::new();
+    for w in &winners {
+        let amount = bids[w.index].amount.0;
+        match payments.iter_mut().find(|p| p.bidder == w.bidder) {
+            Some(p) => {
+                p.items |= w.items;
+                p.value.0 += amount;
+            }
+            None => payments.push(VcgPayment {
+                bidder: w.bidder,
+                items: w.items,
+                value: Credits(amount),
+                payment: Credits::ZERO,
+            }),
+        }
+    }
+    for p in &mut payments {
+        let others_in_chosen = welfare - p.value.0;
+        let others_without = solver.solve(Some(p.bidder));
+        debug_assert!(others_without >= others_in_chosen && others_without <= welfare);
+        p.payment = Credits(others_without.saturating_sub(others_in_chosen));
+    }
     Ok(VcgOutcome {
         welfare: Credits(welfare),
         winners,
+        payments,
     })
 }

@@ -361,6 +361,35 @@ impl Marketplace {
         }
     }
 
+    /// Awards `task` to `terms.agent` at `terms.price` and opens the contract at once,
+    /// whatever the clearing rule: the winner and price were chosen outside the book
+    /// (combinatorial clearing of decomposed jobs, `market::combinatorial`). Errors: the
+    /// client cannot fund the budget ceiling (`Unfunded`), a price above the ceiling, an
+    /// unknown agent or a closed task; nothing changes then.
+    pub fn award(
+        &mut self,
+        task: TaskId,
+        terms: ProposalTerms,
+        now: u64,
+    ) -> Result<Opened, MarketError> {
+        if !self.reputation.contains(terms.agent) {
+            return Err(ReputationError::UnknownAgent { agent: terms.agent }.into());
+        }
+        self.check_funding(task)?;
+        let spec = ProposalSpec {
+            agent: terms.agent,
+            estimated_credits: terms.price,
+            estimated_duration: terms.duration,
+            confidence: terms.confidence,
+            timestamp: now,
+        };
+        let mut tally = Tally::default();
+        let m = self
+            .book
+            .award_observed(task, spec, |p| tally.see(p.status()))?;
+        Ok(self.open(m, terms.model, terms.duration, tally, now))
+    }
+
     /// Opens the contract of a match and holds its escrow (cannot fail: funding was checked).
     fn open(
         &mut self,

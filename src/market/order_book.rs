@@ -432,6 +432,29 @@ impl OrderBook {
         spec: ProposalSpec,
         observer: impl FnMut(&Proposal),
     ) -> Result<Submitted, OrderBookError> {
+        let (id, _) = self.insert(task, spec)?;
+        let book = self
+            .tasks
+            .get_mut(task.0)
+            .ok_or(OrderBookError::UnknownTask(task))?;
+        let mut matched = None;
+        if self.rule == ClearingRule::Continuous
+            && let Some((index, price)) = continuous_choice(book)
+        {
+            matched = Some(self.accept(task, index, price, observer));
+        }
+        Ok(Submitted {
+            proposal: id,
+            matched,
+        })
+    }
+
+    /// Adds a pending proposal to the live `task`; returns its id and position.
+    fn insert(
+        &mut self,
+        task: TaskId,
+        spec: ProposalSpec,
+    ) -> Result<(ProposalId, usize), OrderBookError> {
         self.live(task)?;
         if !(0.0..=1.0).contains(&spec.confidence) {
             return Err(OrderBookError::InvalidConfidence(spec.confidence));
@@ -455,19 +478,29 @@ impl OrderBook {
             .best
             .is_none_or(|b| proposal.price_time_key() < book.proposals[b].price_time_key());
         book.proposals.push(proposal);
+        let index = book.proposals.len() - 1;
         if is_best {
-            book.best = Some(book.proposals.len() - 1);
+            book.best = Some(index);
         }
-        let mut matched = None;
-        if self.rule == ClearingRule::Continuous
-            && let Some((index, price)) = continuous_choice(book)
-        {
-            matched = Some(self.accept(task, index, price, observer));
+        Ok((id, index))
+    }
+
+    /// Awards an open task to one proposal at its ask, whatever the book's rule: the proposal
+    /// is submitted and accepted at once and every other pending one rejected (paper §4.6).
+    /// For a winner and price chosen outside the book (combinatorial clearing of decomposed
+    /// jobs, `market::combinatorial`). Errors: unknown or closed task, invalid confidence, an
+    /// ask above the budget ceiling (`NoEligibleProposal`); on error the book is unchanged.
+    pub fn award_observed(
+        &mut self,
+        task: TaskId,
+        spec: ProposalSpec,
+        observer: impl FnMut(&Proposal),
+    ) -> Result<Match, OrderBookError> {
+        if spec.estimated_credits > self.live(task)?.demand.budget_ceiling {
+            return Err(OrderBookError::NoEligibleProposal(task));
         }
-        Ok(Submitted {
-            proposal: id,
-            matched,
-        })
+        let (_, index) = self.insert(task, spec)?;
+        Ok(self.accept(task, index, spec.estimated_credits, observer))
     }
 
     /// Closes the bidding window of an open task and accepts the winner under the book's rule

@@ -77,6 +77,42 @@ pub struct Counters {
     pub call_price_premium: u64,
 }
 
+/// Decomposed jobs (SPEC §5) and their combinatorial clearing (issue 12), cumulative. Welfare
+/// is Σ over assigned subtasks of (reserve − declared ask), credits (`market::combinatorial`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DagStats {
+    /// Decomposed jobs whose last level has ended.
+    pub jobs: u64,
+    /// Of those, jobs whose every subtask was matched to a contract.
+    pub cleared: u64,
+    /// Of those, jobs none of whose subtasks was matched.
+    pub unfilled: u64,
+    /// Combinatorial clearings (one per decomposed job posted under that rule).
+    pub auctions: u64,
+    /// Σ over clearings of the best welfare the bids allow (the exact optimum).
+    pub welfare_optimal: u64,
+    /// Σ welfare of the assignment the combinatorial rule chose.
+    pub welfare_chosen: u64,
+    /// Σ welfare level-by-level matching reaches on the same bids.
+    pub welfare_sequential: u64,
+    /// Σ VCG payments of the chosen assignments, credits.
+    pub vcg_payments: u64,
+    /// Σ of what first price (pay-your-bid) would pay for the same assignments.
+    pub first_price_payments: u64,
+    /// Subtasks awarded by the combinatorial rule.
+    pub subtasks_awarded: u64,
+    /// Of those, subtasks won as part of a bundle of two or more.
+    pub subtasks_bundled: u64,
+    /// Winning bundles of two or more subtasks.
+    pub bundles_won: u64,
+    /// Of those, bundles whose subtasks lie in different DAG levels (the winner commits at
+    /// posting to work that starts only after other subtasks end).
+    pub bundles_cross_level: u64,
+    /// Awards that lapsed: the winner had left (whitewashed) or could no longer bid (stake)
+    /// when its subtask's level started; the subtask then goes unfilled.
+    pub awards_lapsed: u64,
+}
+
 /// Per-identity statistics.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AgentStats {
@@ -156,6 +192,8 @@ pub struct Recorder {
     pub kinds: Vec<Kind>,
     /// Job counters.
     pub counters: Counters,
+    /// Decomposed jobs and combinatorial clearing.
+    pub dags: DagStats,
     /// One entry per identity, indexed by agent id.
     pub agents: Vec<AgentStats>,
     /// Contract cycle latency (post → completion), seconds.

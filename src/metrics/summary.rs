@@ -190,7 +190,71 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
         ),
     );
     out.extend(measures);
+    out.extend(dag_columns(&rec.dags));
     out
+}
+
+/// The columns of decomposed jobs and their combinatorial clearing (issue 12), after every
+/// older column. Welfare and payments are summed over clearings; efficiencies are ratios of
+/// the sums (missing without a clearing of positive optimal welfare).
+fn dag_columns(d: &super::DagStats) -> Vec<(String, Value)> {
+    let ratio = |a: u64, b: u64| {
+        if b == 0 {
+            Value::Missing
+        } else {
+            Value::Float(a as f64 / b as f64)
+        }
+    };
+    vec![
+        ("dag_jobs".into(), Value::Int(d.jobs)),
+        ("dag_jobs_cleared".into(), Value::Int(d.cleared)),
+        (
+            "dag_jobs_partial".into(),
+            Value::Int(d.jobs - d.cleared - d.unfilled),
+        ),
+        ("dag_jobs_unfilled".into(), Value::Int(d.unfilled)),
+        ("dag_auctions".into(), Value::Int(d.auctions)),
+        ("dag_welfare_optimal".into(), Value::Int(d.welfare_optimal)),
+        (
+            "dag_welfare_combinatorial".into(),
+            Value::Int(d.welfare_chosen),
+        ),
+        (
+            "dag_welfare_sequential".into(),
+            Value::Int(d.welfare_sequential),
+        ),
+        (
+            "dag_efficiency_combinatorial".into(),
+            ratio(d.welfare_chosen, d.welfare_optimal),
+        ),
+        (
+            "dag_efficiency_sequential".into(),
+            ratio(d.welfare_sequential, d.welfare_optimal),
+        ),
+        ("dag_vcg_payments".into(), Value::Int(d.vcg_payments)),
+        (
+            "dag_first_price_payments".into(),
+            Value::Int(d.first_price_payments),
+        ),
+        (
+            "dag_vcg_over_first_price".into(),
+            ratio(d.vcg_payments, d.first_price_payments),
+        ),
+        (
+            "dag_subtasks_awarded".into(),
+            Value::Int(d.subtasks_awarded),
+        ),
+        (
+            "dag_subtasks_bundled".into(),
+            Value::Int(d.subtasks_bundled),
+        ),
+        ("dag_bundles_won".into(), Value::Int(d.bundles_won)),
+        (
+            "dag_bundles_cross_level".into(),
+            Value::Int(d.bundles_cross_level),
+        ),
+        ("dag_awards_lapsed".into(), Value::Int(d.awards_lapsed)),
+    ]
 }
 
 /// The columns added by issue 11, after every older column (so older columns keep their

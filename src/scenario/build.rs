@@ -4,10 +4,10 @@
 //! range check of its domain type.
 
 use super::{
-    Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationModelKind,
+    Clearing, DagClearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationModelKind,
     ReputationSection, Scenario,
 };
-use crate::agents::config::{Evasion, OnOff};
+use crate::agents::config::{BundleConfig, Evasion, OnOff};
 use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, Strategy};
 use crate::engine::Dist;
 use crate::market::Credits;
@@ -219,6 +219,18 @@ impl Scenario {
             }),
             auto_dispute_below: c.auto_dispute_threshold(),
         }
+    }
+
+    /// The bundle-bidding config under `decomposition.clearing = "combinatorial"`, else `None`;
+    /// each absent key gets the default its doc states.
+    pub fn bundle_config(&self) -> Option<BundleConfig> {
+        let d = &self.file().decomposition;
+        (d.clearing == Some(DagClearing::Combinatorial)).then(|| BundleConfig {
+            max_bundle_size: d
+                .max_bundle_size
+                .unwrap_or(super::validate::DEFAULT_MAX_BUNDLE_SIZE),
+            scope_discount: self.dist_or(&d.scope_discount, || Dist::uniform(0.0, 0.4)),
+        })
     }
 
     /// Each `[[population]]` group's config, in file order.

@@ -517,6 +517,36 @@ pub struct DecompositionSection {
     /// Probability that a subtask depends on each earlier subtask.
     #[schemars(range(min = 0, max = 1))]
     pub dependency_probability: f64,
+    /// How a decomposed job's subtasks are matched (issue 12): `sequential` (level by level,
+    /// each subtask its own demand under `market.clearing`) or `combinatorial` (at posting,
+    /// invited agents bid on bundles of subtasks; exact winner determination, VCG payments;
+    /// contracts still open level by level). Absent: sequential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clearing: Option<DagClearing>,
+    /// Combinatorial clearing: the largest bundle an agent bids on, in subtasks. Every agent
+    /// bids on every subset of at most this many subtasks, so with `clients.proposals_per_job`
+    /// and `max_subtasks` it must keep a job's bundle bids within 64. Absent: 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_bundle_size: Option<u32>,
+    /// Combinatorial clearing: an agent's economies-of-scope discount δ in [0, 1], the share
+    /// of each ask that is set-up work done once per bundle (a bundle of m subtasks is asked
+    /// at its asks' sum less ⌊δ·(m − 1)/m·sum⌋); drawn once per agent. A distribution.
+    /// Absent: `{ uniform = [0, 0.4] }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_discount: Option<DistSpec>,
+}
+
+/// How a decomposed job's subtasks are matched (issue 12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DagClearing {
+    /// Level by level: each subtask is its own demand, cleared by `market.clearing` when its
+    /// level starts (SPEC §5).
+    Sequential,
+    /// At posting, by an exact combinatorial auction over bundle bids with VCG payments
+    /// (`market::combinatorial`).
+    Combinatorial,
 }
 
 impl Default for DecompositionSection {
@@ -525,6 +555,9 @@ impl Default for DecompositionSection {
             share: 0.0,
             max_subtasks: 5,
             dependency_probability: 0.3,
+            clearing: None,
+            max_bundle_size: None,
+            scope_discount: None,
         }
     }
 }

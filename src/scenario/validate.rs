@@ -2,8 +2,10 @@
 
 use super::dist::{Columns, DistSpec, Support};
 use super::limits::colluding_clients;
-use super::{GamingStrategy, PopulationGroup, Problem, ScenarioFile};
+use super::{DagClearing, GamingStrategy, PopulationGroup, Problem, ScenarioFile};
 use crate::engine::MAX_SECONDS;
+use crate::market::auction::MAX_BUNDLE_BIDS;
+use crate::market::combinatorial;
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationError;
 
@@ -59,6 +61,9 @@ impl Checks {
         );
     }
 }
+
+/// Default of `decomposition.max_bundle_size`.
+pub(crate) const DEFAULT_MAX_BUNDLE_SIZE: u32 = 2;
 
 /// Most credits all clients together may start with: 2^62, a quarter of `u64::MAX`, so that
 /// the ledger's totals and every sum of credits a run keeps (payouts, contract value won, which
@@ -117,6 +122,12 @@ pub(super) fn dist_keys(
         "rating_error",
         &mut cl.rating_error,
         Support::Any,
+    );
+    key(
+        "decomposition",
+        "scope_discount",
+        &mut f.decomposition.scope_discount,
+        Support::Unit,
     );
     for (i, group) in f.population.iter_mut().enumerate() {
         let prefix = format!("population[{i}]");
@@ -326,6 +337,40 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
         "decomposition.dependency_probability",
         d.dependency_probability,
     );
+    // Combinatorial clearing of decomposed jobs (issue 12): its keys are read only then.
+    let bundle = d.max_bundle_size.unwrap_or(DEFAULT_MAX_BUNDLE_SIZE);
+    c.at_least("decomposition.max_bundle_size", bundle.into(), 1);
+    if d.clearing == Some(DagClearing::Combinatorial) {
+        let max = combinatorial::MAX_SUBTASKS;
+        c.check(
+            d.max_subtasks <= max,
+            "decomposition.max_subtasks",
+            d.max_subtasks,
+            &format!(
+                "an integer in 2..={max} with decomposition.clearing = \"combinatorial\" (the \
+                 exact solver's table has 2^subtasks entries)"
+            ),
+        );
+        let per_agent = combinatorial::bundles_per_agent(d.max_subtasks, bundle);
+        let worst = u64::from(cl.proposals_per_job).saturating_mul(per_agent);
+        c.check(
+            worst <= MAX_BUNDLE_BIDS as u64,
+            "decomposition.max_bundle_size",
+            bundle,
+            &format!(
+                "a size that keeps a job's bundle bids within {MAX_BUNDLE_BIDS}: \
+                 clients.proposals_per_job × (subsets of at most max_bundle_size of \
+                 decomposition.max_subtasks subtasks) = {} × {per_agent} = {worst}",
+                cl.proposals_per_job
+            ),
+        );
+        c.check(
+            m.anti_concentration == 0.0,
+            "market.anti_concentration",
+            m.anti_concentration,
+            "0 with decomposition.clearing = \"combinatorial\" (its invitations are uniform)",
+        );
+    }
 
     c.check(
         !f.population.is_empty(),

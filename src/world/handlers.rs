@@ -209,7 +209,8 @@ impl World {
             now,
             || "levels do not cover the DAG in edge order".into(),
         );
-        let budgets = (0..n).map(|i| dag.credits(i)).collect();
+        let budgets: Vec<Credits> = (0..n).map(|i| dag.credits(i)).collect();
+        let awards = self.clear_dag(self.ordinary_jobs, capability, &budgets, &levels);
         let key = self.dags.insert(DagJob {
             arrival: self.ordinary_jobs,
             client,
@@ -219,6 +220,8 @@ impl World {
             budgets,
             level: 0,
             outstanding: 0,
+            awards,
+            matched: 0,
         });
         self.post_dag_level(now, key, queue);
     }
@@ -226,7 +229,8 @@ impl World {
     fn post_dag_level(&mut self, now: SimTime, key: SlabKey, queue: &mut EventQueue<Event>) {
         let dag = self.dags.get_mut(key).expect("live DAG job");
         if dag.level >= dag.levels.len() {
-            self.dags.remove(key);
+            let done = self.dags.remove(key).expect("live DAG job");
+            self.dag_finished(&done);
             return;
         }
         let nodes = dag.levels[dag.level].clone();
@@ -234,6 +238,10 @@ impl World {
         let (client, capability, model) = (dag.client, dag.capability, dag.model);
         let arrival = dag.arrival;
         for node in nodes {
+            if self.config.bundles.is_some() {
+                self.award_subtask(now, key, node, queue);
+                continue;
+            }
             let budget = self.dags.get(key).expect("live").budgets[node];
             let draws = Key::subtask(arrival, node);
             self.post_market_job(
@@ -457,7 +465,7 @@ impl World {
 
     /// Posts the demand of a new job and starts tracking it (the job is never refused: its
     /// client exists and its budget is positive).
-    fn open_job(&mut self, now: SimTime, spec: JobSpec) -> SlabKey {
+    pub(super) fn open_job(&mut self, now: SimTime, spec: JobSpec) -> SlabKey {
         let JobSpec {
             client,
             capabilities,
@@ -617,7 +625,12 @@ impl World {
     }
 
     /// The demand ends unmatched: cancel it, end the job.
-    fn demand_failed(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
+    pub(super) fn demand_failed(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
         let j = self.jobs.remove(job).expect("live job");
         self.market
             .cancel_demand(j.task)
@@ -630,7 +643,7 @@ impl World {
 
     // ----- contracts --------------------------------------------------------------------
 
-    fn contract_opened(
+    pub(super) fn contract_opened(
         &mut self,
         now: SimTime,
         job: SlabKey,
@@ -638,6 +651,9 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         self.recorder.counters.matched += 1;
+        if let Some(parent) = self.jobs.get(job).and_then(|j| j.parent) {
+            self.dag_subtask_matched(parent);
+        }
         self.recorder.invariants.check(
             Invariant::AutoRejection,
             opened.accepted == 1

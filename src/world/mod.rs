@@ -17,6 +17,7 @@
 //! posted and the queue drains: every contract reaches a terminal state, so no escrow is left
 //! held.
 
+mod combinatorial;
 mod handlers;
 pub mod receipts;
 mod setup;
@@ -120,6 +121,11 @@ struct DagJob {
     budgets: Vec<Credits>,
     level: usize,
     outstanding: usize,
+    /// Combinatorial clearing: each subtask's award, decided at posting (empty under the
+    /// sequential rule).
+    awards: Vec<Option<combinatorial::SubtaskAward>>,
+    /// Subtasks matched to a contract so far.
+    matched: usize,
 }
 
 /// The clients' and groups' configs, built once per run by the scenario layer.
@@ -128,6 +134,8 @@ struct Configs {
     clients: ClientConfig,
     /// Each population group's, by group index.
     groups: Vec<GroupConfig>,
+    /// Bundle bidding, under combinatorial clearing of decomposed jobs.
+    bundles: Option<crate::agents::config::BundleConfig>,
 }
 
 /// The market world: market core, population, randomness, jobs in flight and observations.

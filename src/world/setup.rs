@@ -51,6 +51,7 @@ impl World {
             config: Configs {
                 clients: scenario.client_config(),
                 groups: scenario.group_configs(),
+                bundles: scenario.bundle_config(),
             },
             high_value_threshold: high_value_threshold(&scenario),
             last_sample: None,

@@ -540,3 +540,41 @@ proptest! {
         }
     }
 }
+
+/// An award (combinatorial clearing) accepts its proposal at its ask under any rule, rejects
+/// the pending ones, and closes the task; an ask above the ceiling changes nothing.
+#[test]
+fn award_accepts_at_the_ask_whatever_the_rule() {
+    let vickrey = ClearingRule::Auction(ProcurementRule::Vickrey);
+    let mut book = OrderBook::new(vickrey).unwrap();
+    let task = book.post_demand(demand(5000)).unwrap();
+    for p in proposals_9_2() {
+        book.submit_proposal(task, p).unwrap();
+    }
+    let before = snapshot(&book);
+    assert_eq!(
+        book.award_observed(task, proposal(QA_AGENT, 5001, 60, 0.9, 20), |_| {}),
+        Err(OrderBookError::NoEligibleProposal(task))
+    );
+    assert_eq!(snapshot(&book), before);
+    let mut seen = Vec::new();
+    let m = book
+        .award_observed(task, proposal(QA_AGENT, 4900, 60, 0.9, 20), |p| {
+            seen.push((p.agent(), p.status()))
+        })
+        .unwrap();
+    // A lone Vickrey ask would be paid the ceiling; an award is paid exactly its ask.
+    assert_eq!((m.agent, m.price, m.rejected), (QA_AGENT, Credits(4900), 3));
+    assert_eq!(
+        seen.iter()
+            .filter(|(_, s)| *s == ProposalStatus::Accepted)
+            .count(),
+        1
+    );
+    assert_eq!(seen.len(), 4);
+    assert_eq!(book.depth(task), Ok((0, 0)));
+    assert_eq!(
+        book.award_observed(task, proposal(QA_AGENT, 1, 60, 0.9, 21), |_| {}),
+        Err(OrderBookError::ClosedTask(task))
+    );
+}

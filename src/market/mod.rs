@@ -9,6 +9,7 @@
 //!   hash-map iteration order can reach a result.
 
 pub mod auction;
+pub mod collusion;
 pub mod contract;
 pub mod decompose;
 pub mod escrow;

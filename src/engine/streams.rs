@@ -19,6 +19,7 @@
 //!   │               a wash job of agent a posted at t     key (WASH|a, t)  │
 //!   │ Identity      per identity a: capabilities, latent quality (a, 0)    │
 //!   │ WashSchedule  per identity a scheduling at time t   (a, t)           │
+//!   │ CoverBids     per market job (n, i) and designated agent a: (n, a·2³² | i) │
 //!   └──────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
@@ -75,6 +76,9 @@ pub enum Stream {
     Wash = 13,
     /// A decomposed arrival's subtask count and dependencies.
     DagShape = 14,
+    /// Which partners cover a designated bid and their markups (key: the job's key with the
+    /// designated agent's index in the high half of its second number).
+    CoverBids = 21,
 }
 
 /// Whom a keyed draw is for: two numbers, built by the constructors below.

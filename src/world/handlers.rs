@@ -109,6 +109,7 @@ impl World {
             .check(Invariant::Conservation, conserved, end, || {
                 "final totals".into()
             });
+        self.finish_collusion();
     }
 
     // ----- posting jobs -----------------------------------------------------------------
@@ -351,7 +352,9 @@ impl World {
                 },
                 &mut bids,
             );
-            if self.submit(now, job, agent, ask, queue) {
+            if self.submit(now, job, agent, ask, queue)
+                || self.cover_bids(now, job, agent, ask, &invited, queue)
+            {
                 break; // continuous market matched
             }
         }
@@ -505,7 +508,7 @@ impl World {
     }
 
     /// Submits one proposal; returns whether it opened a contract (continuous market).
-    fn submit(
+    pub(super) fn submit(
         &mut self,
         now: SimTime,
         job: SlabKey,
@@ -522,6 +525,7 @@ impl World {
             model: j.model,
         };
         let task = j.task;
+        self.observe_bid(now, job, agent, ask.price);
         match self.market.submit(task, terms, now) {
             Ok(Some(opened)) => {
                 self.contract_opened(now, job, opened, queue);

@@ -17,6 +17,7 @@
 //! posted and the queue drains: every contract reaches a terminal state, so no escrow is left
 //! held.
 
+mod collusion;
 mod handlers;
 pub mod receipts;
 mod setup;
@@ -160,6 +161,8 @@ pub struct World {
     last_sample: Option<SimTime>,
     /// Where receipts go, when `--events` asked for them.
     receipts: Option<Box<dyn ReceiptSink>>,
+    /// Bid-stream collusion detectors and cover bidding.
+    collusion: collusion::Collusion,
 }
 
 impl World {

@@ -7,9 +7,9 @@ use marketsim::agents::behaviour::{Ask, cover_ask};
 use marketsim::agents::config::Cover;
 use marketsim::market::Credits;
 use marketsim::market::collusion::BidDetector;
+use marketsim::metrics::Outcome;
 use marketsim::metrics::detection::{self, Statistic};
 use marketsim::metrics::summary::{Value, summary};
-use marketsim::metrics::Outcome;
 use marketsim::scenario::Scenario;
 use rand::SeedableRng;
 use std::path::Path;
@@ -36,7 +36,10 @@ const DAY: &str = "run.horizon=86400";
 fn the_detectors_only_observe() {
     // `--set collusion.window=60` adds a `[collusion]` table: detectors on, nothing else.
     let off = run("scenarios/collusion-ring.toml", &[DAY]);
-    let on = run("scenarios/collusion-ring.toml", &[DAY, "collusion.window=60"]);
+    let on = run(
+        "scenarios/collusion-ring.toml",
+        &[DAY, "collusion.window=60"],
+    );
     assert!(off.recorder.bid_detection.is_none());
     assert!(on.recorder.bid_detection.is_some());
     assert_eq!(off.recorder.agents, on.recorder.agents);
@@ -45,7 +48,11 @@ fn the_detectors_only_observe() {
     let names = |o: &Outcome| -> Vec<String> { summary(o).into_iter().map(|c| c.0).collect() };
     let (a, b) = (names(&off), names(&on));
     assert_eq!(a[..], b[..a.len()], "older columns keep their positions");
-    assert!(b[a.len()..].iter().all(|n| n.contains("synchronised_bids") || n.contains("price_coordination")));
+    assert!(
+        b[a.len()..]
+            .iter()
+            .all(|n| n.contains("synchronised_bids") || n.contains("price_coordination"))
+    );
 }
 
 #[test]
@@ -56,15 +63,30 @@ fn cover_bidders_are_caught_by_the_bid_detectors_only_and_honest_agents_are_not(
         for i in &o.population.identities {
             let flags = bids.first_flag[i.id.index()];
             // The premise: no rating detector ever fires on this scenario's adversaries.
-            assert_eq!(o.recorder.agents[i.id.index()].first_flag, None, "{seed} {:?}", i.kind);
+            assert_eq!(
+                o.recorder.agents[i.id.index()].first_flag,
+                None,
+                "{seed} {:?}",
+                i.kind
+            );
             match i.kind {
                 Kind::Honest => assert_eq!(flags, [None, None], "{seed} honest {}", i.id),
-                Kind::Ring => assert!(flags[0].is_some(), "{seed} ring member {} not flagged", i.id),
+                Kind::Ring => assert!(
+                    flags[0].is_some(),
+                    "{seed} ring member {} not flagged",
+                    i.id
+                ),
                 _ => {}
             }
         }
-        assert_eq!(column(&o, "false_positive_rate_honest_synchronised_bids"), Value::Float(0.0));
-        assert_eq!(column(&o, "detection_rate_synchronised_bids_ring"), Value::Float(1.0));
+        assert_eq!(
+            column(&o, "false_positive_rate_honest_synchronised_bids"),
+            Value::Float(0.0)
+        );
+        assert_eq!(
+            column(&o, "detection_rate_synchronised_bids_ring"),
+            Value::Float(1.0)
+        );
         assert_eq!(column(&o, "auc_synchronised_bids_ring"), Value::Float(1.0));
         assert_eq!(column(&o, "detection_rate_ring"), Value::Float(0.0));
     }
@@ -76,10 +98,18 @@ fn detection_outputs_agree_with_the_first_flags() {
     let bids = o.recorder.bid_detection.as_ref().unwrap();
     let rocs = detection::rocs(&o);
     for d in BidDetector::ALL {
-        assert!(rocs.iter().any(|r| r.statistic == Statistic::Bids(d) && r.kind == Kind::Ring));
+        assert!(
+            rocs.iter()
+                .any(|r| r.statistic == Statistic::Bids(d) && r.kind == Kind::Ring)
+        );
     }
     for (kind, d, steps) in detection::bid_time_to_flag(&o) {
-        let members: Vec<_> = o.population.identities.iter().filter(|i| i.kind == kind).collect();
+        let members: Vec<_> = o
+            .population
+            .identities
+            .iter()
+            .filter(|i| i.kind == kind)
+            .collect();
         let flagged = members
             .iter()
             .filter(|i| bids.first_flag[i.id.index()][d.index()].is_some())
@@ -127,11 +157,29 @@ fn collusion_keys_are_validated_with_the_key_and_the_allowed_values() {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
         Scenario::load(&path, &sets).unwrap_err().to_string()
     };
-    let m = err(&["collusion.sync_threshold=0", "collusion.price_min_support=2"]);
-    assert!(m.contains("collusion.sync_threshold") && m.contains("(0, 1]"), "{m}");
-    assert!(m.contains("collusion.price_min_support") && m.contains("≥ 3"), "{m}");
-    let m = err(&["population[1].cover_bids=0", "population[1].cover_markup=0.1"]);
-    assert!(m.contains("population[1].cover_markup") && m.contains("cover_bids"), "{m}");
+    let m = err(&[
+        "collusion.sync_threshold=0",
+        "collusion.price_min_support=2",
+    ]);
+    assert!(
+        m.contains("collusion.sync_threshold") && m.contains("(0, 1]"),
+        "{m}"
+    );
+    assert!(
+        m.contains("collusion.price_min_support") && m.contains("≥ 3"),
+        "{m}"
+    );
+    let m = err(&[
+        "population[1].cover_bids=0",
+        "population[1].cover_markup=0.1",
+    ]);
+    assert!(
+        m.contains("population[1].cover_markup") && m.contains("cover_bids"),
+        "{m}"
+    );
     let m = err(&["population[2].cover_markup=-1"]);
-    assert!(m.contains("population[2].cover_markup") && m.contains("≥ 0"), "{m}");
+    assert!(
+        m.contains("population[2].cover_markup") && m.contains("≥ 0"),
+        "{m}"
+    );
 }

@@ -32,8 +32,9 @@
 //! invitations per job in the simulator), e the evicted bids (amortised O(1): each bid is
 //! evicted once), plus O(1) hash-map work per co-bid. Memory: the window holds only the bids
 //! of the last Δ seconds; pair records exist only for pairs that co-bid at least once (never an
-//! all-pairs table), 64 bytes each; 16 bytes of counters per identity. Nothing grows with the
-//! number of bids once the identities and their co-bidding pairs are known.
+//! all-pairs table), about 75 bytes each with their index entry; 40 bytes per identity (its bid
+//! count and first flags). Nothing grows with the number of bids once the identities and their
+//! co-bidding pairs are known.
 
 use crate::market::{AgentId, TaskId};
 use std::collections::{HashMap, VecDeque};

@@ -78,7 +78,9 @@ impl Statistic {
                 .recorder
                 .bid_detection
                 .as_ref()
-                .map_or(f64::NEG_INFINITY, |b| b.statistics[agent.index()][d.index()]),
+                .map_or(f64::NEG_INFINITY, |b| {
+                    b.statistics[agent.index()][d.index()]
+                }),
         }
     }
 }

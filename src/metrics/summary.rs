@@ -208,7 +208,11 @@ fn bid_detectors(outcome: &Outcome) -> Vec<(String, Value)> {
     for detector in BidDetector::ALL {
         let name = detector.name();
         for &kind in &outcome.recorder.kinds {
-            let members = outcome.population.identities.iter().filter(|i| i.kind == kind);
+            let members = outcome
+                .population
+                .identities
+                .iter()
+                .filter(|i| i.kind == kind);
             let (mut times, mut n) = (Vec::new(), 0u64);
             for i in members {
                 n += 1;

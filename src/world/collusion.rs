@@ -63,7 +63,13 @@ impl Collusion {
 
 impl World {
     /// Shows a proposal of `agent` on `job` at `price` to the detectors, when they are on.
-    pub(super) fn observe_bid(&mut self, now: SimTime, job: SlabKey, agent: AgentId, price: Credits) {
+    pub(super) fn observe_bid(
+        &mut self,
+        now: SimTime,
+        job: SlabKey,
+        agent: AgentId,
+        price: Credits,
+    ) {
         let Some(detectors) = self.collusion.detectors.as_mut() else {
             return;
         };

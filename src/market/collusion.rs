@@ -33,8 +33,10 @@
 //! evicted once), plus O(1) hash-map work per co-bid. Memory: the window holds only the bids
 //! of the last Δ seconds; pair records exist only for pairs that co-bid at least once (never an
 //! all-pairs table), about 75 bytes each with their index entry; 40 bytes per identity (its bid
-//! count and first flags). Nothing grows with the number of bids once the identities and their
-//! co-bidding pairs are known.
+//! count and first flags). The pair table grows with the stream only until every pair that
+//! co-bids has been seen: at most k(k − 1)/2 new records per job of k bidders, and never more
+//! than the pairs of identities that can share a job (in the simulator: a capability pool, or a
+//! cover-bidding ring or owner with its bidders). Pair records are never forgotten.
 
 use crate::market::{AgentId, TaskId};
 use std::collections::{HashMap, VecDeque};

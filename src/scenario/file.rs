@@ -858,9 +858,10 @@ pub struct SybilGroup {
     /// flow). Absent: 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_cost: Option<u64>,
-    /// Cover bidding (README "Collusion and shill detection"): when a member of the owner bids
-    /// on a market job it was invited to, this many of its owner's other identities (drawn at random among
-    /// those active and not invited themselves) bid on the same job at once, asking more.
+    /// Cover bidding (README "Collusion and shill detection"): when one of the owner's
+    /// identities bids on a market job it was invited to, this many of the owner's other
+    /// identities (drawn at random among those active and not invited themselves) bid on the
+    /// same job at once, asking more.
     /// Absent or 0: off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_bids: Option<u32>,

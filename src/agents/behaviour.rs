@@ -104,6 +104,17 @@ pub fn ask(
     }
 }
 
+/// A partner's cover bid on a job where `designated` is its group's real bid: the same
+/// confidence and duration, at the designated price × (1 + `cover.markup` × U[0.5, 1.5))
+/// rounded, so it never undercuts ([`Cover`](super::config::Cover)).
+pub fn cover_ask(designated: Ask, cover: &super::config::Cover, rng: &mut impl Rng) -> Ask {
+    let markup = 1.0 + cover.markup * rng.random_range(0.5..1.5);
+    Ask {
+        price: Credits(((designated.price.as_f64() * markup).round() as u64).max(1)),
+        ..designated
+    }
+}
+
 /// Whether an agent defects on a contract opened at `now`: a reputation farmer on a
 /// high-value one once its reputation is high (SPEC §9), an on-off gamer on any during a
 /// cheating phase ([`OnOff`](super::config::OnOff)).

@@ -135,6 +135,21 @@ pub struct GroupConfig {
     pub evasion: Option<Evasion>,
     /// Unfair raters: share of wash jobs that bad-mouth an honest competitor.
     pub badmouth_share: f64,
+    /// Rings and sybil owners: cover bidding, when on.
+    pub cover: Option<Cover>,
+}
+
+/// Cover (shill) bidding of a ring or a sybil owner (README "Collusion and shill
+/// detection"): when one identity of the group bids on a market job it was invited to,
+/// `bidders` of its partners bid on the same job at once, each asking the designated price ×
+/// (1 + `markup` × U[0.5, 1.5)), so the designated bid looks competitive while the partners
+/// never undercut it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cover {
+    /// Partners that cover each bid (≥ 1).
+    pub bidders: u32,
+    /// Mean markup of a cover ask over the designated ask.
+    pub markup: f64,
 }
 
 /// The phases of an on-off (oscillation) attacker, counted from its identity's creation:

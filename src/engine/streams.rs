@@ -21,6 +21,7 @@
 //!   │ Identity      per identity a: capabilities, latent quality (a, 0)    │
 //!   │ ScopeDiscount per identity a: its bundle discount          (a, 0)    │
 //!   │ WashSchedule  per identity a scheduling at time t   (a, t)           │
+//!   │ CoverBids     per market job (n, i) and designated agent a: (n, a·2³² | i) │
 //!   └──────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
@@ -82,6 +83,9 @@ pub enum Stream {
     BundleBids = 15,
     /// An identity's economies-of-scope discount for bundle bids (key (a, 0)).
     ScopeDiscount = 16,
+    /// Which partners cover a designated bid and their markups (key: the job's key with the
+    /// designated agent's index in the high half of its second number).
+    CoverBids = 21,
 }
 
 /// Whom a keyed draw is for: two numbers, built by the constructors below.

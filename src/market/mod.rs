@@ -10,6 +10,7 @@
 
 pub mod auction;
 pub mod combinatorial;
+pub mod collusion;
 pub mod contract;
 pub mod decompose;
 pub mod escrow;

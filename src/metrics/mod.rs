@@ -213,6 +213,19 @@ pub struct Recorder {
     /// Which identity each colluding client belongs to (its first), by client id: who pays
     /// a wash job's fees ([`Costs::wash_fees`]). A cache, rebuilt when a client is missing.
     pub wash_payers: Vec<Option<crate::market::AgentId>>,
+    /// The bid-stream detectors' verdicts, when `[collusion]` is on.
+    pub bid_detection: Option<BidDetection>,
+}
+
+/// Per identity, by id, what the bid-stream detectors ([`crate::market::collusion`]) concluded
+/// at the end of the run, indexed by [`BidDetector::index`](crate::market::collusion::BidDetector::index).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BidDetection {
+    /// The detectors' statistics (largest J and ρ over the identity's supported pairs; −∞
+    /// without one).
+    pub statistics: Vec<[f64; 2]>,
+    /// Simulated second of each detector's first flag.
+    pub first_flag: Vec<[Option<u64>; 2]>,
 }
 
 /// Share of `agent`'s recordings on which detector `d` (index as in [`AgentStats::flags`])

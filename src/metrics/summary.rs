@@ -3,6 +3,7 @@
 
 use super::{Invariant, Outcome, median};
 use crate::agents::{Kind, Strategy};
+use crate::market::collusion::BidDetector;
 use crate::market::reputation::ewma_stationary_std;
 use crate::metrics::detection::{self, FPR_PIVOT, Statistic};
 use crate::metrics::{Concentration, concentration, economics};
@@ -191,6 +192,61 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
     );
     out.extend(measures);
     out.extend(dag_columns(&rec.dags));
+    out.extend(bid_detectors(outcome));
+    out
+}
+
+/// The columns of the bid-stream detectors, only with `[collusion]` on, after every other
+/// column. Per detector `<d>` (`synchronised_bids`, `price_coordination`): the share of honest
+/// identities it flagged; per adversary type, the share flagged, the median seconds from
+/// creation to the first flag, and the ROC-AUC and TPR at 1% FPR of its statistic.
+fn bid_detectors(outcome: &Outcome) -> Vec<(String, Value)> {
+    let Some(bids) = &outcome.recorder.bid_detection else {
+        return Vec::new();
+    };
+    let rocs = detection::rocs(outcome);
+    let mut out = Vec::new();
+    for detector in BidDetector::ALL {
+        let name = detector.name();
+        for &kind in &outcome.recorder.kinds {
+            let members = outcome
+                .population
+                .identities
+                .iter()
+                .filter(|i| i.kind == kind);
+            let (mut times, mut n) = (Vec::new(), 0u64);
+            for i in members {
+                n += 1;
+                if let Some(t) = bids.first_flag[i.id.index()][detector.index()] {
+                    times.push(t - i.created_at);
+                }
+            }
+            let rate = Value::Float(times.len() as f64 / n.max(1) as f64);
+            let label = kind.label();
+            if kind == Kind::Honest {
+                out.push((format!("false_positive_rate_honest_{name}"), rate));
+                continue;
+            }
+            out.push((format!("detection_rate_{name}_{label}"), rate));
+            out.push((
+                format!("median_time_to_flag_{name}_{label}"),
+                median(&mut times).map_or(Value::Missing, Value::Float),
+            ));
+            let roc = rocs
+                .iter()
+                .find(|r| r.kind == kind && r.statistic == Statistic::Bids(detector));
+            out.push((
+                format!("auc_{name}_{label}"),
+                roc.map_or(Value::Missing, |r| Value::Float(r.roc.auc)),
+            ));
+            out.push((
+                format!("tpr_at_fpr_1pct_{name}_{label}"),
+                roc.map_or(Value::Missing, |r| {
+                    Value::Float(r.roc.tpr_at_fpr(FPR_PIVOT))
+                }),
+            ));
+        }
+    }
     out
 }
 

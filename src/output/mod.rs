@@ -94,7 +94,8 @@ pub fn write_run(dir: &Path, outcome: &Outcome) -> io::Result<()> {
 ///   the honest identities under each `statistic` ([`detection::Statistic`]);
 /// - `auc`: one row per (type, statistic): `auc`, `tpr_at_fpr_1pct`, `positives`, `negatives`;
 /// - `survival`: the Kaplan–Meier table of time to first flag per type (honest included):
-///   `time`, `at_risk`, `events`, `censored`, `survival`.
+///   `time`, `at_risk`, `events`, `censored`, `survival`; by the reputation detectors with
+///   `statistic` empty, then (`[collusion]` on) by each bid-stream detector, named there.
 fn write_detection<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
     const HEADER: [&str; 15] = [
         "section",
@@ -153,6 +154,21 @@ fn write_detection<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Re
             w.write_record(row(&[
                 (0, "survival".into()),
                 (1, kind.label().into()),
+                (10, s.time.to_string()),
+                (11, s.at_risk.to_string()),
+                (12, s.events.to_string()),
+                (13, s.censored.to_string()),
+                (14, s.survival.to_string()),
+            ]))?;
+        }
+    }
+    // With `[collusion]` on: the same per bid-stream detector, named in `statistic`.
+    for (kind, detector, steps) in detection::bid_time_to_flag(o) {
+        for s in steps {
+            w.write_record(row(&[
+                (0, "survival".into()),
+                (1, kind.label().into()),
+                (2, detector.name().into()),
                 (10, s.time.to_string()),
                 (11, s.at_risk.to_string()),
                 (12, s.events.to_string()),

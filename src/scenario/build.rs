@@ -7,7 +7,7 @@ use super::{
     Clearing, DagClearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationModelKind,
     ReputationSection, Scenario,
 };
-use crate::agents::config::{BundleConfig, Evasion, OnOff};
+use crate::agents::config::{BundleConfig, Cover, Evasion, OnOff};
 use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, Strategy};
 use crate::engine::Dist;
 use crate::market::Credits;
@@ -26,6 +26,8 @@ const ON_OFF_SECONDS: [u64; 2] = [86_400, 21_600];
 
 /// Unfair raters' default share of bad-mouthing wash jobs.
 const BADMOUTH_SHARE: f64 = 0.5;
+/// Mean markup of a cover bid over the designated ask (`cover_markup`'s default).
+const COVER_MARKUP: f64 = 0.05;
 
 impl From<GamingStrategy> for Strategy {
     fn from(s: GamingStrategy) -> Self {
@@ -275,6 +277,17 @@ impl Scenario {
             on_off: None,
             evasion: None,
             badmouth_share: 0.0,
+            cover: {
+                let (bids, markup) = match group {
+                    PopulationGroup::Sybil(g) => (g.cover_bids, g.cover_markup),
+                    PopulationGroup::Ring(g) => (g.cover_bids, g.cover_markup),
+                    _ => (None, None),
+                };
+                bids.filter(|&b| b > 0).map(|bidders| Cover {
+                    bidders,
+                    markup: markup.unwrap_or(COVER_MARKUP),
+                })
+            },
             identity_cost: match group {
                 PopulationGroup::Sybil(g) => g.identity_cost.unwrap_or(0),
                 _ => 0,

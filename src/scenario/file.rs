@@ -6,6 +6,7 @@
 
 pub use super::dist::{DistSpec, EmpiricalSource};
 use crate::engine::MAX_SECONDS;
+use crate::market::collusion::CollusionConfig;
 use crate::market::reputation::ReputationConfig;
 use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, PeerTrustConfig};
 use crate::market::split::SplitPolicy;
@@ -31,6 +32,10 @@ pub struct ScenarioFile {
     pub decomposition: DecompositionSection,
     /// Agent populations (SPEC §9); at least one group.
     pub population: Vec<PopulationGroup>,
+    /// `[collusion]`: the bid-stream collusion detectors (SPEC §7, seed 002). Absent: off; a
+    /// `[collusion]` table, even empty, switches both on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collusion: Option<CollusionSection>,
 }
 
 impl Default for ScenarioFile {
@@ -43,6 +48,7 @@ impl Default for ScenarioFile {
             clients: ClientSection::default(),
             decomposition: DecompositionSection::default(),
             population: vec![PopulationGroup::Honest(HonestGroup::default())],
+            collusion: None,
         }
     }
 }
@@ -312,6 +318,56 @@ impl Default for ReputationSection {
             beta: None,
             eigentrust: None,
             peertrust: None,
+        }
+    }
+}
+
+/// `[collusion]`: window, thresholds and minimum supports of the bid-stream detectors
+/// (`market::collusion`; README "Collusion and shill detection").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CollusionSection {
+    /// Δ: two bids on one job at most this many seconds apart are a co-bid.
+    #[schemars(range(max = MAX_SECONDS))]
+    pub window: u64,
+    /// Flag a pair whose co-bid ratio J = C / (n_a + n_b − C) reaches this, in (0, 1].
+    #[schemars(extend("exclusiveMinimum" = 0), range(max = 1))]
+    pub sync_threshold: f64,
+    /// Co-bids C a pair needs before J counts (≥ 1).
+    #[schemars(range(min = 1))]
+    pub sync_min_support: u64,
+    /// Flag a pair whose correlation ρ of relative asks (ask / budget) over its co-bids
+    /// reaches this, in (−1, 1].
+    #[schemars(extend("exclusiveMinimum" = -1), range(max = 1))]
+    pub price_threshold: f64,
+    /// Co-bids a pair needs before ρ counts (≥ 3).
+    #[schemars(range(min = 3))]
+    pub price_min_support: u64,
+}
+
+impl Default for CollusionSection {
+    /// The market core's defaults ([`CollusionConfig::default`]).
+    fn default() -> Self {
+        let c = CollusionConfig::default();
+        Self {
+            window: c.window,
+            sync_threshold: c.sync_threshold,
+            sync_min_support: c.sync_min_support,
+            price_threshold: c.price_threshold,
+            price_min_support: c.price_min_support,
+        }
+    }
+}
+
+impl CollusionSection {
+    /// The market core's config.
+    pub fn config(&self) -> CollusionConfig {
+        CollusionConfig {
+            window: self.window,
+            sync_threshold: self.sync_threshold,
+            sync_min_support: self.sync_min_support,
+            price_threshold: self.price_threshold,
+            price_min_support: self.price_min_support,
         }
     }
 }
@@ -835,6 +891,17 @@ pub struct SybilGroup {
     /// flow). Absent: 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_cost: Option<u64>,
+    /// Cover bidding (README "Collusion and shill detection"): when one of the owner's
+    /// identities bids on a market job it was invited to, this many of the owner's other
+    /// identities (drawn at random among those active and not invited themselves) bid on the
+    /// same job at once, asking more.
+    /// Absent or 0: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_bids: Option<u32>,
+    /// Cover bids ask the designated bid's price × (1 + `cover_markup` × U[0.5, 1.5)) (≥ 0;
+    /// needs `cover_bids`). Absent: 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_markup: Option<f64>,
 }
 
 impl Default for SybilGroup {
@@ -854,6 +921,8 @@ impl Default for SybilGroup {
             wash_interval: None,
             independent: None,
             identity_cost: None,
+            cover_bids: None,
+            cover_markup: None,
         }
     }
 }
@@ -899,6 +968,16 @@ pub struct RingGroup {
     /// Absent: exponential at `wash_jobs_per_hour`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wash_interval: Option<DistSpec>,
+    /// Cover bidding (README "Collusion and shill detection"): when a member of the ring bids
+    /// on a market job it was invited to, this many of its fellow members (drawn at random among
+    /// those active and not invited themselves) bid on the same job at once, asking more.
+    /// Absent or 0: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_bids: Option<u32>,
+    /// Cover bids ask the designated bid's price × (1 + `cover_markup` × U[0.5, 1.5)) (≥ 0;
+    /// needs `cover_bids`). Absent: 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_markup: Option<f64>,
 }
 
 impl Default for RingGroup {
@@ -915,6 +994,8 @@ impl Default for RingGroup {
             delivery_noise: None,
             bid_factor: None,
             wash_interval: None,
+            cover_bids: None,
+            cover_markup: None,
         }
     }
 }

@@ -48,6 +48,19 @@ impl Checks {
         self.check(x >= min, key, x, &format!("an integer ≥ {min}"));
     }
 
+    /// A group's cover-bidding keys: a markup ≥ 0, and only with `cover_bids`.
+    fn cover_bids(&mut self, key: &dyn Fn(&str) -> String, bids: Option<u32>, markup: Option<f64>) {
+        if let Some(m) = markup {
+            self.non_negative(key("cover_markup"), m);
+            self.check(
+                bids.is_some_and(|b| b > 0),
+                key("cover_markup"),
+                m,
+                "set only with `cover_bids` ≥ 1 (cover bidding on)",
+            );
+        }
+    }
+
     /// A span of simulated seconds: `min..=MAX_SECONDS`.
     fn seconds(&mut self, key: impl Into<String>, x: u64, min: u64) {
         self.check(
@@ -242,6 +255,12 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
         } = e
         {
             c.check(false, format!("reputation.{field}"), value, allowed);
+        }
+    }
+
+    if let Some(section) = &f.collusion {
+        for (field, value, allowed) in section.config().problems() {
+            c.check(false, format!("collusion.{field}"), Raw(value), allowed);
         }
     }
 
@@ -452,6 +471,7 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
                 c.unit(key("whitewash_trust"), g.whitewash_trust);
                 c.positive(key("wash_jobs_per_hour"), g.wash_jobs_per_hour);
                 c.positive(key("cost_factor"), g.cost_factor);
+                c.cover_bids(&key, g.cover_bids, g.cover_markup);
             }
             PopulationGroup::Ring(g) => {
                 c.at_least(key("rings"), g.rings.into(), 1);
@@ -461,6 +481,7 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
                 c.at_least(key("wash_budget"), g.wash_budget, 1);
                 c.unit(key("wash_rating"), g.wash_rating);
                 c.positive(key("cost_factor"), g.cost_factor);
+                c.cover_bids(&key, g.cover_bids, g.cover_markup);
             }
         }
     }

@@ -109,6 +109,7 @@ impl World {
             .check(Invariant::Conservation, conserved, end, || {
                 "final totals".into()
             });
+        self.finish_collusion();
     }
 
     // ----- posting jobs -----------------------------------------------------------------
@@ -359,7 +360,9 @@ impl World {
                 },
                 &mut bids,
             );
-            if self.submit(now, job, agent, ask, queue) {
+            if self.submit(now, job, agent, ask, queue)
+                || self.cover_bids(now, job, agent, ask, &invited, queue)
+            {
                 break; // continuous market matched
             }
         }
@@ -513,7 +516,7 @@ impl World {
     }
 
     /// Submits one proposal; returns whether it opened a contract (continuous market).
-    fn submit(
+    pub(super) fn submit(
         &mut self,
         now: SimTime,
         job: SlabKey,
@@ -530,6 +533,7 @@ impl World {
             model: j.model,
         };
         let task = j.task;
+        self.observe_bid(now, job, agent, ask.price);
         match self.market.submit(task, terms, now) {
             Ok(Some(opened)) => {
                 self.contract_opened(now, job, opened, queue);

@@ -18,6 +18,7 @@
 //! held.
 
 mod combinatorial;
+mod collusion;
 mod handlers;
 pub mod receipts;
 mod setup;
@@ -168,6 +169,8 @@ pub struct World {
     last_sample: Option<SimTime>,
     /// Where receipts go, when `--events` asked for them.
     receipts: Option<Box<dyn ReceiptSink>>,
+    /// Bid-stream collusion detectors and cover bidding.
+    collusion: collusion::Collusion,
 }
 
 impl World {

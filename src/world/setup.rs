@@ -56,6 +56,7 @@ impl World {
             high_value_threshold: high_value_threshold(&scenario),
             last_sample: None,
             receipts,
+            collusion: super::collusion::Collusion::new(&file),
             scenario,
         };
         let balance = Credits(file.clients.initial_balance);

@@ -190,6 +190,7 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
         ),
     );
     out.extend(measures);
+    out.extend(super::performance::columns(outcome));
     out
 }
 

@@ -18,6 +18,7 @@
 //! held.
 
 mod handlers;
+mod performance;
 pub mod receipts;
 mod setup;
 
@@ -84,6 +85,9 @@ struct Job {
     parent: Option<SlabKey>,
     /// Whose random numbers this job's draws use (`engine::streams`).
     key: Key,
+    /// Its requirements in a performance market (SPEC §7, seed 004); `None` otherwise and
+    /// for wash jobs.
+    perf: Option<crate::market::performance::TaskRequirements>,
 }
 
 impl Job {

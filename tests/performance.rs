@@ -72,7 +72,10 @@ fn under_the_seeds_weights_the_miscalibrated_agents_keep_winning() {
     // … but with a fifth of the agents they win more than half the value, and the truthful
     // claims of the honest agents are what the requirements refuse.
     assert!(float(&row, "value_share_miscalibrated") > 0.5);
-    assert_eq!(column(&row, "perf_pushed_out_miscalibrated"), Value::Missing);
+    assert_eq!(
+        column(&row, "perf_pushed_out_miscalibrated"),
+        Value::Missing
+    );
     assert!(int(&row, "perf_refused_latency") > 0 && int(&row, "perf_refused_success") > 0);
     assert_eq!(int(&row, "perf_refused_cost"), 0);
     assert_eq!(int(&row, "perf_refused_capability"), 0);
@@ -95,13 +98,22 @@ fn under_the_seeds_weights_the_miscalibrated_agents_keep_winning() {
     assert_eq!(int(&row, "invariant_violations"), 0);
     // The calibration timeseries starts every kind at the seed's 1.0.
     let first = &outcome.recorder.samples[0];
-    assert!(first.per_kind.iter().all(|k| k.mean_calibration == Some(1.0)));
+    assert!(
+        first
+            .per_kind
+            .iter()
+            .all(|k| k.mean_calibration == Some(1.0))
+    );
 }
 
 #[test]
 fn the_columns_are_empty_outside_a_performance_market() {
     let row = summary(&run(&["run.horizon=3600", "market.clearing=\"call\""]));
-    for name in ["perf_refused_latency", "perf_successes", "calibration_honest"] {
+    for name in [
+        "perf_refused_latency",
+        "perf_successes",
+        "calibration_honest",
+    ] {
         assert_eq!(column(&row, name), Value::Missing, "{name}");
     }
 }

@@ -410,7 +410,10 @@ impl Marketplace {
         req: &TaskRequirements,
         now: u64,
     ) -> Result<Option<Opened>, MarketError> {
-        let book = self.performance.as_ref().ok_or(PerformanceError::NotAwarded)?;
+        let book = self
+            .performance
+            .as_ref()
+            .ok_or(PerformanceError::NotAwarded)?;
         self.check_funding(task)?;
         let bid = |p: &super::order_book::Proposal| PerfBid {
             agent: p.agent(),

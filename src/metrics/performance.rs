@@ -26,7 +26,10 @@ pub fn columns(outcome: &Outcome) -> Vec<(String, Value)> {
     let rec = &outcome.recorder;
     let book = outcome.market.performance();
     let int = |v: u64| book.map_or(Value::Missing, |_| Value::Int(v));
-    let float = |v: Option<f64>| v.filter(|_| book.is_some()).map_or(Value::Missing, Value::Float);
+    let float = |v: Option<f64>| {
+        v.filter(|_| book.is_some())
+            .map_or(Value::Missing, Value::Float)
+    };
     let c = &rec.counters;
     let mut out: Vec<(String, Value)> = REFUSAL_REASONS
         .iter()
@@ -37,17 +40,24 @@ pub fn columns(outcome: &Outcome) -> Vec<(String, Value)> {
     out.push(("perf_failures".into(), int(c.perf_failures)));
     out.push(("perf_billed".into(), int(c.perf_billed)));
     out.push(("perf_penalty_due".into(), int(c.perf_penalty_due)));
-    out.push(("perf_penalty_forfeited".into(), int(c.perf_penalty_forfeited)));
+    out.push((
+        "perf_penalty_forfeited".into(),
+        int(c.perf_penalty_forfeited),
+    ));
     let horizon = outcome.scenario.file().run.horizon;
     let threshold = outcome.scenario.file().performance.pushed_out_share;
     let live = outcome.population.identities.iter().filter(|i| i.active);
     let total_live = live.clone().count();
     for (k, &kind) in rec.kinds.iter().enumerate() {
         let label = kind.label();
-        let members: Vec<AgentId> = live.clone().filter(|i| i.kind == kind).map(|i| i.id).collect();
-        let calibration = book.filter(|_| !members.is_empty()).map(|b| {
-            members.iter().map(|&a| b.calibration(a)).sum::<f64>() / members.len() as f64
-        });
+        let members: Vec<AgentId> = live
+            .clone()
+            .filter(|i| i.kind == kind)
+            .map(|i| i.id)
+            .collect();
+        let calibration = book
+            .filter(|_| !members.is_empty())
+            .map(|b| members.iter().map(|&a| b.calibration(a)).sum::<f64>() / members.len() as f64);
         out.push((format!("calibration_{label}"), float(calibration)));
         let (first, last) = quarter_shares(&rec.samples, k, horizon);
         out.push((format!("value_share_first_{label}"), float(first)));
@@ -56,7 +66,9 @@ pub fn columns(outcome: &Outcome) -> Vec<(String, Value)> {
         let pushed = pushed_out(&rec.samples, k, threshold * fair);
         out.push((
             format!("perf_pushed_out_{label}"),
-            pushed.filter(|_| book.is_some()).map_or(Value::Missing, Value::Int),
+            pushed
+                .filter(|_| book.is_some())
+                .map_or(Value::Missing, Value::Int),
         ));
     }
     out

@@ -10,12 +10,12 @@ use super::{
 use crate::agents::config::{Evasion, OnOff};
 use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, PerfProfile, Strategy};
 use crate::engine::{Dist, MAX_SECONDS};
-use crate::market::performance::PerformanceConfig;
 use crate::market::Credits;
 use crate::market::auction::ProcurementRule;
 use crate::market::contract::TransitionPolicy;
 use crate::market::marketplace::MarketConfig;
 use crate::market::order_book::{ClearingRule, RankingSignal};
+use crate::market::performance::PerformanceConfig;
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationConfig;
 use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, ModelConfig, PeerTrustConfig};
@@ -251,9 +251,8 @@ impl Scenario {
             }),
             auto_dispute_below: c.auto_dispute_threshold(),
             max_latency: self.dist_or(&c.max_latency, || Dist::Constant(MAX_LATENCY)),
-            min_success_rate: self.dist_or(&c.min_success_rate, || {
-                Dist::Constant(MIN_SUCCESS_RATE)
-            }),
+            min_success_rate: self
+                .dist_or(&c.min_success_rate, || Dist::Constant(MIN_SUCCESS_RATE)),
         }
     }
 
@@ -390,7 +389,9 @@ impl Scenario {
         PerfProfile {
             latency: self.dist_or(latency, || Dist::uniform(LATENCY[0], LATENCY[1])),
             success_rate,
-            stated_latency: (mean * (1.0 - under)).round().clamp(0.0, MAX_SECONDS as f64) as u64,
+            stated_latency: (mean * (1.0 - under))
+                .round()
+                .clamp(0.0, MAX_SECONDS as f64) as u64,
             stated_success: (success_rate + over).min(1.0),
         }
     }

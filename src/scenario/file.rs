@@ -609,6 +609,8 @@ impl Default for DecompositionSection {
 /// One `[[population]]` group; `kind` picks the behaviour (SPEC §9).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// A scenario has a handful of groups, read once when a run is built: their size is no cost.
+#[allow(clippy::large_enum_variant)]
 pub enum PopulationGroup {
     /// Honest agents.
     Honest(HonestGroup),

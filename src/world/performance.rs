@@ -55,7 +55,11 @@ impl World {
         }
         let rng = &mut self.streams.keyed(Stream::PerfRequirements, key);
         let clients = &self.config.clients;
-        let max_latency = clients.max_latency.sample(rng).round().clamp(1.0, MAX_SECONDS as f64);
+        let max_latency = clients
+            .max_latency
+            .sample(rng)
+            .round()
+            .clamp(1.0, MAX_SECONDS as f64);
         let min_success = clients.min_success_rate.sample(rng).clamp(0.0, 1.0);
         let req = TaskRequirements::new(budget, max_latency as u64, min_success, capabilities);
         Some(req.expect("positive budget and latency, success rate in [0, 1]"))
@@ -98,7 +102,11 @@ impl World {
     pub(super) fn perf_latency(&self, agent: AgentId, key: Key) -> u64 {
         let profile = &self.config.groups[self.population.get(agent).group].performance;
         let rng = &mut self.streams.keyed(Stream::PerfLatency, key);
-        profile.latency.sample(rng).round().clamp(0.0, MAX_SECONDS as f64) as u64
+        profile
+            .latency
+            .sample(rng)
+            .round()
+            .clamp(0.0, MAX_SECONDS as f64) as u64
     }
 
     /// A reviewed performance job: success drawn with the winner's true success rate and the
@@ -133,7 +141,8 @@ impl World {
                     == u128::from(bond)
             })
         });
-        let conserved = own && self.market.stakes_conserved() && done.forfeited <= done.recorded.penalty;
+        let conserved =
+            own && self.market.stakes_conserved() && done.forfeited <= done.recorded.penalty;
         self.recorder
             .invariants
             .check(Invariant::Conservation, conserved, now, || {

@@ -551,14 +551,20 @@ fn scored_clearing_takes_the_lowest_score_at_its_ask() {
     for p in proposals_9_2() {
         book.submit_proposal(task, p).unwrap();
     }
-    assert_eq!(book.clear(task, reputation_9_3), Err(OrderBookError::ScoresRequired));
+    assert_eq!(
+        book.clear(task, reputation_9_3),
+        Err(OrderBookError::ScoresRequired)
+    );
     let score = |p: &Proposal| match p.agent() {
         TESTBOT_PRO => Some(0.1), // over the ceiling (3500 > 3000): never scored
         QA_AGENT => None,
         _ => Some(0.5),
     };
     let m = book.clear_scored_observed(task, score, |_| {}).unwrap();
-    assert_eq!((m.agent, m.price, m.rejected), (BUGHUNTER, Credits(2800), 2));
+    assert_eq!(
+        (m.agent, m.price, m.rejected),
+        (BUGHUNTER, Credits(2800), 2)
+    );
 
     let task = book.post_demand(demand(5000)).unwrap();
     for p in proposals_9_2() {
@@ -567,7 +573,11 @@ fn scored_clearing_takes_the_lowest_score_at_its_ask() {
     let m = book
         .clear_scored_observed(task, |p| (p.agent() != BUGHUNTER).then_some(0.3), |_| {})
         .unwrap();
-    assert_eq!((m.agent, m.price), (TESTBOT_PRO, Credits(3500)), "tie: earlier wins");
+    assert_eq!(
+        (m.agent, m.price),
+        (TESTBOT_PRO, Credits(3500)),
+        "tie: earlier wins"
+    );
 
     let task = book.post_demand(demand(5000)).unwrap();
     book.submit_proposal(task, proposals_9_2()[0]).unwrap();

@@ -441,10 +441,13 @@ fn golden_seed_004_credits_in_whole_credits() {
     let mut book = PerformanceBook::new(PerformanceConfig::default()).unwrap();
     book.register(AgentId(0));
     let (won, lost) = (ContractId::from_parts(0, 0), ContractId::from_parts(1, 0));
-    book.award(won, PerfBid {
-        calibration: 0.92,
-        ..agent_a()
-    });
+    book.award(
+        won,
+        PerfBid {
+            calibration: 0.92,
+            ..agent_a()
+        },
+    );
     book.award(lost, agent_a());
     let r = book.record(won, true, 23 * MIN, Credits(300)).unwrap();
     assert_eq!((r.bill, r.penalty), (Credits(274), Credits::ZERO));
@@ -452,7 +455,10 @@ fn golden_seed_004_credits_in_whole_credits() {
     let r = book.record(lost, false, 25 * MIN, Credits(250)).unwrap();
     assert_eq!((r.bill, r.penalty), (Credits::ZERO, Credits(115)));
     // Not awarded here: nothing to record.
-    assert_eq!(book.record(ContractId::from_parts(9, 0), true, 0, Credits(1)), None);
+    assert_eq!(
+        book.record(ContractId::from_parts(9, 0), true, 0, Credits(1)),
+        None
+    );
 }
 
 mod market {
@@ -493,7 +499,11 @@ mod market {
             confidence: 0.98,
             model: PricingModel::PerTask,
         };
-        assert_eq!(m.submit(task, terms, t).unwrap(), None, "no match on arrival");
+        assert_eq!(
+            m.submit(task, terms, t).unwrap(),
+            None,
+            "no match on arrival"
+        );
     }
 
     #[test]
@@ -504,7 +514,10 @@ mod market {
         bid(&mut m, task, b, 200, 1); // cheaper, same claims, same calibration: b wins
         let req = TaskRequirements::new(Credits(250), 30 * MIN, 0.95, 0b1).unwrap();
         let opened = m.clear_performance(task, &req, 2).unwrap().unwrap();
-        assert_eq!((opened.agent, opened.price, opened.hold), (b, Credits(200), Credits(250)));
+        assert_eq!(
+            (opened.agent, opened.price, opened.hold),
+            (b, Credits(200), Credits(250))
+        );
         assert!(m.performance().unwrap().is_awarded(opened.contract));
         // A book that clears by performance refuses the unscored rule.
         assert_eq!(m.book().rule(), ClearingRule::Performance);

@@ -9,6 +9,8 @@
 //!                     │     Call: lowest cost functional within budget
 //!                     │     FirstPrice / Vickrey / English / Dutch: procurement auction
 //!                     │     (reserve = budget ceiling)                         (seed 002)
+//!                     ├─ clear_scored_observed(task, score) at window close:
+//!                     │     Performance: lowest caller-given score, at its ask (seed 004)
 //!                     │  → Match: one proposal accepted, all others rejected   (paper §4.6)
 //!                     └─ cancel_demand(task): demand cancelled, all rejected
 //!  matched / cancelled ──► storage retired: the TaskId now reads as closed

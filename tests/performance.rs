@@ -94,6 +94,8 @@ fn under_the_seeds_weights_the_miscalibrated_agents_keep_winning() {
     );
     let stakes = outcome.market.stakes().unwrap().totals();
     assert_eq!(stakes.slashed_pool.0, int(&row, "perf_penalty_due"));
+    let stake_lost: u64 = outcome.recorder.agents.iter().map(|a| a.costs.stake_lost).sum();
+    assert_eq!(stake_lost, stakes.slashed_pool.0, "forfeits are the agents' stake lost");
     assert_eq!(int(&row, "credits_start"), int(&row, "credits_end"));
     assert_eq!(int(&row, "invariant_violations"), 0);
     // The calibration timeseries starts every kind at the seed's 1.0.

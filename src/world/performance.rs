@@ -25,6 +25,7 @@ use crate::market::performance::{BidRejection, PerfBid, TaskRequirements, valida
 use crate::market::slab::SlabKey;
 use crate::market::{AgentId, Credits};
 use crate::metrics::Invariant;
+use crate::world::receipts::Receipt;
 use rand::Rng;
 
 /// Index of a refusal's reason in
@@ -133,6 +134,12 @@ impl World {
             c.perf_failures += 1;
             c.perf_penalty_due += done.recorded.penalty.0;
             c.perf_penalty_forfeited += done.forfeited.0;
+            // A forfeit moves bond to the slashed pool, as a slash does: same cost, same receipt.
+            self.recorder.agents[agent.index()].costs.stake_lost += done.forfeited.0;
+            if !done.forfeited.is_zero() {
+                let amount = done.forfeited;
+                self.emit(now, || Receipt::Slash { agent, amount });
+            }
         }
         let bond = self.scenario.file().staking.initial_stake;
         let own = self.market.stakes().is_none_or(|s| {

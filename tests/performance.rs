@@ -49,8 +49,8 @@ fn miscalibrated_agents_lose_calibration_and_a_strong_calibration_term_pushes_th
     ]));
     assert!(float(&row, "calibration_miscalibrated") < float(&row, "calibration_honest") - 0.1);
     let (first, last) = (
-        float(&row, "value_share_first_miscalibrated"),
-        float(&row, "value_share_last_miscalibrated"),
+        float(&row, "perf_value_share_first_miscalibrated"),
+        float(&row, "perf_value_share_last_miscalibrated"),
     );
     assert!(last < first / 2.0, "share {first} → {last}");
     assert!(matches!(
@@ -94,8 +94,16 @@ fn under_the_seeds_weights_the_miscalibrated_agents_keep_winning() {
     );
     let stakes = outcome.market.stakes().unwrap().totals();
     assert_eq!(stakes.slashed_pool.0, int(&row, "perf_penalty_due"));
-    let stake_lost: u64 = outcome.recorder.agents.iter().map(|a| a.costs.stake_lost).sum();
-    assert_eq!(stake_lost, stakes.slashed_pool.0, "forfeits are the agents' stake lost");
+    let stake_lost: u64 = outcome
+        .recorder
+        .agents
+        .iter()
+        .map(|a| a.costs.stake_lost)
+        .sum();
+    assert_eq!(
+        stake_lost, stakes.slashed_pool.0,
+        "forfeits are the agents' stake lost"
+    );
     assert_eq!(int(&row, "credits_start"), int(&row, "credits_end"));
     assert_eq!(int(&row, "invariant_violations"), 0);
     // The calibration timeseries starts every kind at the seed's 1.0.
@@ -118,4 +126,38 @@ fn the_columns_are_empty_outside_a_performance_market() {
     ] {
         assert_eq!(column(&row, name), Value::Missing, "{name}");
     }
+}
+
+#[test]
+fn bad_performance_keys_are_refused_naming_the_key_and_the_allowed_values() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO);
+    let refused = |set: &str| {
+        let err = Scenario::load(&path, &[set.to_string()]).unwrap_err();
+        err.to_string()
+    };
+    let e = refused("performance.calibration_alpha=1.5");
+    assert!(
+        e.contains("performance.calibration_alpha") && e.contains("[0, 1]"),
+        "{e}"
+    );
+    let e = refused("performance.success_penalty=-1");
+    assert!(
+        e.contains("performance.success_penalty") && e.contains("[0, ∞)"),
+        "{e}"
+    );
+    let e = refused("population[0].success_rate=1.2");
+    assert!(
+        e.contains("population[0].success_rate") && e.contains("[0, 1]"),
+        "{e}"
+    );
+    let e = refused("population[1].success_overstatement=2");
+    assert!(e.contains("population[1].success_overstatement"), "{e}");
+    let e = refused("clients.min_success_rate={ uniform = [0.5, 1.5] }");
+    assert!(e.contains("clients.min_success_rate"), "{e}");
+    // The understatement belongs to miscalibrated gamers only.
+    let e = refused("population[1].strategy=\"perfect_streak\"");
+    assert!(
+        e.contains("population[1].strategy") && e.contains("miscalibrated"),
+        "{e}"
+    );
 }

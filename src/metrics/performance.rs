@@ -6,7 +6,7 @@
 //!   `perf_penalty_due` and `perf_penalty_forfeited` (failure penalties, and the part taken
 //!   from bonds);
 //! - per kind: `calibration_<kind>` (mean final calibration of its live identities),
-//!   `value_share_first_<kind>` and `value_share_last_<kind>` (its share of the contract value
+//!   `perf_value_share_first_<kind>` and `perf_value_share_last_<kind>` (its share of the contract value
 //!   won in the first and the last quarter of the horizon, cut at sample times), and
 //!   `perf_pushed_out_<kind>` (see [`pushed_out`]).
 //!
@@ -60,8 +60,8 @@ pub fn columns(outcome: &Outcome) -> Vec<(String, Value)> {
             .map(|b| members.iter().map(|&a| b.calibration(a)).sum::<f64>() / members.len() as f64);
         out.push((format!("calibration_{label}"), float(calibration)));
         let (first, last) = quarter_shares(&rec.samples, k, horizon);
-        out.push((format!("value_share_first_{label}"), float(first)));
-        out.push((format!("value_share_last_{label}"), float(last)));
+        out.push((format!("perf_value_share_first_{label}"), float(first)));
+        out.push((format!("perf_value_share_last_{label}"), float(last)));
         let fair = members.len() as f64 / total_live.max(1) as f64;
         let pushed = pushed_out(&rec.samples, k, threshold * fair);
         out.push((

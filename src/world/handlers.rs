@@ -700,12 +700,8 @@ impl World {
             };
         }
         if j.perf.is_some() {
-            let key = j.key;
-            let latency = self.perf_latency(opened.agent, key);
-            let j = self.jobs.get_mut(job).expect("live job");
-            j.work_seconds = latency;
+            j.work_seconds = super::performance::latency(&group.performance, &self.streams, j.key);
         }
-        let j = self.jobs.get(job).expect("live job");
         queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
         self.check_client(now, opened.client);
     }

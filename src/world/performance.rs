@@ -19,8 +19,8 @@
 //! world invites only agents of the job's capability (the count is kept for completeness).
 
 use super::World;
-use crate::agents::Ask;
-use crate::engine::{Key, MAX_SECONDS, SimTime, Stream};
+use crate::agents::{Ask, PerfProfile};
+use crate::engine::{Key, MAX_SECONDS, SimTime, Stream, Streams};
 use crate::market::performance::{BidRejection, PerfBid, TaskRequirements, validate_bid};
 use crate::market::slab::SlabKey;
 use crate::market::{AgentId, Credits};
@@ -38,6 +38,17 @@ fn reason_index(r: &BidRejection) -> usize {
         BidRejection::MissingCapability { .. } => 3,
         BidRejection::InvalidSuccessEstimate(_) | BidRejection::InvalidCalibration(_) => 4,
     }
+}
+
+/// The latency the winner of a job delivers, seconds: a draw of its `profile`'s latency from
+/// the job's own keyed stream (rounded, in 0..=MAX_SECONDS).
+pub(super) fn latency(profile: &PerfProfile, streams: &Streams, key: Key) -> u64 {
+    let rng = &mut streams.keyed(Stream::PerfLatency, key);
+    profile
+        .latency
+        .sample(rng)
+        .round()
+        .clamp(0.0, MAX_SECONDS as f64) as u64
 }
 
 impl World {
@@ -96,18 +107,6 @@ impl World {
                 None
             }
         }
-    }
-
-    /// The latency the winner of a job delivers, seconds: a draw of its profile's latency
-    /// from the job's own keyed stream (rounded, in 0..=MAX_SECONDS).
-    pub(super) fn perf_latency(&self, agent: AgentId, key: Key) -> u64 {
-        let profile = &self.config.groups[self.population.get(agent).group].performance;
-        let rng = &mut self.streams.keyed(Stream::PerfLatency, key);
-        profile
-            .latency
-            .sample(rng)
-            .round()
-            .clamp(0.0, MAX_SECONDS as f64) as u64
     }
 
     /// A reviewed performance job: success drawn with the winner's true success rate and the

@@ -39,6 +39,8 @@ pub enum Strategy {
     /// Honest until in the top decile of R and T, then defects on high-value jobs and
     /// whitewashes.
     Camouflage,
+    /// Performance market: states better latency and success than it delivers.
+    Miscalibrated,
 }
 
 impl Strategy {
@@ -78,6 +80,10 @@ pub struct ClientConfig {
     /// Observed mean quality below which an honest client disputes at once (and never
     /// upholds); `None`: no automatic disputes.
     pub auto_dispute_below: Option<f64>,
+    /// Performance market: a job's maximum latency, seconds.
+    pub max_latency: Dist,
+    /// Performance market: a job's minimum success rate (clamped into [0, 1]).
+    pub min_success_rate: Dist,
 }
 
 impl ClientConfig {
@@ -137,6 +143,8 @@ pub struct GroupConfig {
     pub badmouth_share: f64,
     /// Rings and sybil owners: cover bidding, when on.
     pub cover: Option<Cover>,
+    /// Performance market: what an agent delivers and what it states (SPEC §7, seed 004).
+    pub performance: PerfProfile,
 }
 
 /// Cover (shill) bidding of a ring or a sybil owner (README "Collusion and shill
@@ -150,6 +158,21 @@ pub struct Cover {
     pub bidders: u32,
     /// Mean markup of a cover ask over the designated ask.
     pub markup: f64,
+}
+
+/// An agent's performance profile (SPEC §7, seed 004): the latency it delivers and its
+/// success probability, and the estimates it states in its bids (the truth for every kind but
+/// a miscalibrated gamer, which understates its latency and overstates its success).
+#[derive(Debug, Clone)]
+pub struct PerfProfile {
+    /// Delivered latency, seconds, drawn per job.
+    pub latency: Dist,
+    /// Probability that a job succeeds.
+    pub success_rate: f64,
+    /// Stated latency, seconds.
+    pub stated_latency: u64,
+    /// Stated success probability, in [0, 1].
+    pub stated_success: f64,
 }
 
 /// The phases of an on-off (oscillation) attacker, counted from its identity's creation:

@@ -10,5 +10,5 @@ pub mod config;
 pub mod population;
 
 pub use behaviour::{Ask, Rating};
-pub use config::{Arrivals, ClientConfig, GroupConfig, Strategy};
+pub use config::{Arrivals, ClientConfig, GroupConfig, PerfProfile, Strategy};
 pub use population::{Bidder, Identity, Kind, Population};

@@ -21,7 +21,7 @@ impl Kind {
     /// Every kind, in the order used for output columns.
     /// (Self-reporting gamers come last: they were added after the others, and the order fixes
     /// the column order of existing outputs.)
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Honest,
         Kind::Gaming(Strategy::ScoreInflation),
         Kind::Gaming(Strategy::RapidCycling),
@@ -35,6 +35,7 @@ impl Kind {
         Kind::Gaming(Strategy::DetectorAware),
         Kind::Gaming(Strategy::UnfairRating),
         Kind::Gaming(Strategy::Camouflage),
+        Kind::Gaming(Strategy::Miscalibrated),
     ];
 
     /// snake_case label used in CSV output.
@@ -51,6 +52,7 @@ impl Kind {
             Kind::Gaming(Strategy::DetectorAware) => "detector_aware",
             Kind::Gaming(Strategy::UnfairRating) => "unfair_rating",
             Kind::Gaming(Strategy::Camouflage) => "camouflage",
+            Kind::Gaming(Strategy::Miscalibrated) => "miscalibrated",
             Kind::Sybil => "sybil",
             Kind::Ring => "ring",
         }

@@ -101,6 +101,7 @@ pub(crate) fn scenario_file(agents: u32, jobs: u64, seed: u64) -> ScenarioFile {
         GamingStrategy::DetectorAware,
         GamingStrategy::UnfairRating,
         GamingStrategy::Camouflage,
+        GamingStrategy::Miscalibrated,
     ];
     let wash_strategies = strategies.iter().filter(|s| s.uses_wash_jobs()).count();
     let gaming_wash = 2.0;

@@ -14,7 +14,8 @@
 //!   │ JobAttributes per arrival n: client, budget, capability, pricing,    │
 //!   │               decomposed or not      DagShape: same key (n, 0)      │
 //!   │ Nominal, Bids, Work, ReviewDelay, Dispute, DisputeDelay, Upheld,     │
-//!   │ Rating        per market job: arrival n's job       key (n, 0)       │
+//!   │ Rating, PerfRequirements, PerfLatency, PerfSuccess                   │
+//!   │               per market job: arrival n's job       key (n, 0)       │
 //!   │               its DAG subtask i                     key (n, i + 1)   │
 //!   │               a wash job of agent a posted at t     key (WASH|a, t)  │
 //!   │ BundleBids    per combinatorial DAG arrival n: bidders, asks (n, 0)  │
@@ -86,6 +87,13 @@ pub enum Stream {
     /// Which partners cover a designated bid and their markups (key: the job's key with the
     /// designated agent's index in the high half of its second number).
     CoverBids = 21,
+    /// Performance market (seed 004): a market job's maximum latency and minimum success
+    /// rate, keyed like the job (numbered from 40, clear of other additions).
+    PerfRequirements = 40,
+    /// Performance market: the latency the winner delivers on a job.
+    PerfLatency = 41,
+    /// Performance market: whether the winner's job succeeds.
+    PerfSuccess = 42,
 }
 
 /// Whom a keyed draw is for: two numbers, built by the constructors below.

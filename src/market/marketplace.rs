@@ -29,6 +29,8 @@ use super::order_book::{
     Capabilities, ClearingRule, DemandSpec, Match, OrderBook, OrderBookError, ProposalSpec,
     ProposalStatus, RankingSignal,
 };
+use super::performance::{PerfBid, PerformanceBook, PerformanceConfig, PerformanceError};
+use super::performance::{Recorded, TaskRequirements};
 use super::reputation::{Recording, ReputationConfig, ReputationEngine, ReputationError};
 use super::slab::Lookup;
 use super::split::{Split, SplitPolicy};
@@ -60,6 +62,9 @@ pub enum MarketError {
     /// A staking error.
     #[error(transparent)]
     Staking(#[from] StakingError),
+    /// A performance-market error (SPEC §7, seed 004).
+    #[error(transparent)]
+    Performance(#[from] PerformanceError),
 }
 
 /// Configuration of a marketplace. The core knows nothing of scenario files: the scenario layer
@@ -78,6 +83,8 @@ pub struct MarketConfig {
     pub reputation: ReputationConfig,
     /// Staking, if agents must post a bond to bid; with the bond each new identity posts.
     pub staking: Option<(StakingConfig, Credits)>,
+    /// Seed 004's coefficients, used when `clearing` is [`ClearingRule::Performance`].
+    pub performance: PerformanceConfig,
     /// A deliberate bug to run with (tests of `marketsim check` only).
     #[cfg(feature = "fault-injection")]
     pub fault: Option<Fault>,
@@ -157,8 +164,20 @@ pub struct Marketplace {
     split: SplitPolicy,
     ranking: RankingSignal,
     settlements: Settlements,
+    /// Calibrations and awarded bids, under [`ClearingRule::Performance`] only.
+    performance: Option<PerformanceBook>,
     #[cfg(feature = "fault-injection")]
     fault: Option<Fault>,
+}
+
+/// What [`Marketplace::record_performance`] did (SPEC §7, seed 004).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PerformanceRecorded {
+    /// The reward score, the new calibration, and the bill or penalty due.
+    pub recorded: Recorded,
+    /// Of the penalty, the credits moved from the agent's bond to the slashed pool (the rest,
+    /// `penalty − forfeited`, had no bond to come from).
+    pub forfeited: Credits,
 }
 
 impl Marketplace {
@@ -184,6 +203,9 @@ impl Marketplace {
             split: config.split,
             ranking: config.ranking,
             settlements: Settlements::default(),
+            performance: (config.clearing == ClearingRule::Performance).then(|| {
+                PerformanceBook::new(config.performance).expect("validated performance config")
+            }),
             #[cfg(feature = "fault-injection")]
             fault: config.fault,
         }
@@ -241,6 +263,9 @@ impl Marketplace {
     /// deposited and bonded initial stake (SPEC §6, §7).
     pub fn register_agent(&mut self) -> AgentId {
         let agent = self.reputation.register();
+        if let Some(book) = &mut self.performance {
+            book.register(agent);
+        }
         if let Some((stakes, bond)) = &mut self.stakes {
             stakes.ensure(agent);
             if !bond.is_zero() {
@@ -341,6 +366,17 @@ impl Marketplace {
         model: PricingModel,
         now: u64,
     ) -> Result<Option<Opened>, MarketError> {
+        if self.performance.is_some() {
+            // A task posted without requirements (a wash job) asks only for its budget.
+            let demand = self.book.demand(task)?;
+            let req = TaskRequirements::new(
+                demand.budget_ceiling(),
+                u64::MAX,
+                0.0,
+                demand.capabilities().0,
+            )?;
+            return self.clear_performance(task, &req, now);
+        }
         self.check_funding(task)?;
         let engine = &self.reputation;
         let signal = |agent: AgentId| match self.ranking {
@@ -390,6 +426,96 @@ impl Marketplace {
         Ok(self.open(m, terms.model, terms.duration, tally, now))
     }
 
+    /// Closes the bidding window of `task` by seed 004's rule (SPEC §7): among the proposals
+    /// that meet `req` (its max cost is the task's budget ceiling), with each agent's current
+    /// calibration, the lowest composite score wins at its ask. A proposal's
+    /// `estimated_duration` is its stated latency and its `confidence` its stated success
+    /// probability; capabilities are the caller's to check before submitting (as in every
+    /// book). The contract is a per-task contract at the max cost, so the escrow holds the
+    /// most a reward can be paid. `None` when no proposal is eligible.
+    pub fn clear_performance(
+        &mut self,
+        task: TaskId,
+        req: &TaskRequirements,
+        now: u64,
+    ) -> Result<Option<Opened>, MarketError> {
+        let book = self
+            .performance
+            .as_ref()
+            .ok_or(PerformanceError::NotAwarded)?;
+        self.check_funding(task)?;
+        let bid = |p: &super::order_book::Proposal| PerfBid {
+            agent: p.agent(),
+            cost: p.estimated_credits(),
+            latency_seconds: p.estimated_duration(),
+            est_success: p.confidence(),
+            calibration: book.calibration(p.agent()),
+            capabilities: req.capabilities(),
+        };
+        let mut tally = Tally::default();
+        let mut winner = None;
+        let cleared = self.book.clear_scored_observed(
+            task,
+            |p| book.score(req, &bid(p)),
+            |p| {
+                tally.see(p.status());
+                if p.status() == ProposalStatus::Accepted {
+                    winner = Some(bid(p));
+                }
+            },
+        );
+        match cleared {
+            Ok(m) => {
+                let pricing = Pricing {
+                    model: PricingModel::PerTask,
+                    rate: m.budget_ceiling,
+                };
+                let opened = self.open_priced(m, pricing, tally, now);
+                let winner = winner.expect("a match accepts one proposal");
+                if let Some(book) = &mut self.performance {
+                    book.award(opened.contract, winner);
+                }
+                Ok(Some(opened))
+            }
+            Err(OrderBookError::NoEligibleProposal(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records the outcome of a contract the performance rule awarded (SPEC §7, seed 004):
+    /// reward score and calibration; on success the bill that [`complete`](Self::complete) will
+    /// release; on failure the penalty, forfeited from the agent's bond when staking is on.
+    /// The caller then completes (success) or cancels (failure) the contract. Errors: not a
+    /// live awarded contract, or its outcome already recorded.
+    pub fn record_performance(
+        &mut self,
+        contract: ContractId,
+        success: bool,
+        latency_seconds: u64,
+    ) -> Result<PerformanceRecorded, MarketError> {
+        let hold = self.live_contract(contract)?.hold();
+        let recorded = self
+            .performance
+            .as_mut()
+            .and_then(|b| b.record(contract, success, latency_seconds, hold))
+            .ok_or(PerformanceError::NotAwarded)?;
+        let forfeited = match &mut self.stakes {
+            Some((stakes, _)) if !recorded.penalty.is_zero() => {
+                stakes.forfeit(recorded.agent, recorded.penalty)?
+            }
+            _ => Credits::ZERO,
+        };
+        Ok(PerformanceRecorded {
+            recorded,
+            forfeited,
+        })
+    }
+
+    /// The performance market's state, under [`ClearingRule::Performance`].
+    pub fn performance(&self) -> Option<&PerformanceBook> {
+        self.performance.as_ref()
+    }
+
     /// Opens the contract of a match and holds its escrow (cannot fail: funding was checked).
     fn open(
         &mut self,
@@ -399,12 +525,17 @@ impl Marketplace {
         tally: Tally,
         now: u64,
     ) -> Opened {
-        #[cfg(feature = "fault-injection")]
-        let (m, tally) = self.faulty_match(m, tally);
         let pricing = Pricing {
             model,
             rate: rate_for(model, m.price, duration),
         };
+        self.open_priced(m, pricing, tally, now)
+    }
+
+    /// [`open`](Self::open) with the contract's pricing given.
+    fn open_priced(&mut self, m: Match, pricing: Pricing, tally: Tally, now: u64) -> Opened {
+        #[cfg(feature = "fault-injection")]
+        let (m, tally) = self.faulty_match(m, tally);
         let terms = ContractTerms {
             client: m.client,
             agent: m.agent,
@@ -476,6 +607,9 @@ impl Marketplace {
             .settle(escrow, settlement)
             .expect("a live contract's escrow is held");
         self.contracts.retire(contract)?;
+        if let Some(book) = &mut self.performance {
+            book.end(contract);
+        }
         Ok(outcome.refunded)
     }
 
@@ -493,7 +627,9 @@ impl Marketplace {
         let (escrow, agent, hold) = (c.escrow(), c.agent(), c.hold());
         // The rating is the client's, dated by the contract's opening (issue 13).
         let rater = (c.client(), c.created_at());
-        let bill = c.bill(usage);
+        // A performance contract bills what its recorded outcome fixed (SPEC §7, seed 004).
+        let due = self.performance.as_ref().and_then(|b| b.due(contract));
+        let bill = due.unwrap_or_else(|| c.bill(usage));
         // Validate everything before changing anything.
         if !self.reputation.contains(agent) {
             return Err(ReputationError::UnknownAgent { agent }.into());
@@ -504,6 +640,9 @@ impl Marketplace {
             .settle(escrow, Settlement::Release { billed: bill })
             .expect("a live contract's escrow is held and its bill never exceeds the hold");
         self.contracts.retire(contract)?;
+        if let Some(book) = &mut self.performance {
+            book.end(contract);
+        }
         let recording = self
             .reputation
             .record_by(agent, quality, completion_seconds, Some(rater))
@@ -641,6 +780,7 @@ mod tests {
             split: SplitPolicy::default(),
             reputation: ReputationConfig::default(),
             staking: None,
+            performance: PerformanceConfig::default(),
             #[cfg(feature = "fault-injection")]
             fault: None,
         }

@@ -9,6 +9,8 @@
 //!                     │     Call: lowest cost functional within budget
 //!                     │     FirstPrice / Vickrey / English / Dutch: procurement auction
 //!                     │     (reserve = budget ceiling)                         (seed 002)
+//!                     ├─ clear_scored_observed(task, score) at window close:
+//!                     │     Performance: lowest caller-given score, at its ask (seed 004)
 //!                     │  → Match: one proposal accepted, all others rejected   (paper §4.6)
 //!                     └─ cancel_demand(task): demand cancelled, all rejected
 //!  matched / cancelled ──► storage retired: the TaskId now reads as closed
@@ -212,6 +214,10 @@ pub enum ClearingRule {
     /// A procurement auction at window close (seed 002): first price, Vickrey, English or
     /// Dutch; see [`ProcurementRule`].
     Auction(ProcurementRule),
+    /// Seed 004's performance market at window close: the lowest composite bid score among
+    /// the bids that meet the task's requirements wins at its ask. The book has no scores of
+    /// its own: such a book clears only through [`OrderBook::clear_scored_observed`].
+    Performance,
 }
 
 /// Which reputation signal the caller feeds to the cost functional (SPEC §2, §8, §9). The book
@@ -303,6 +309,9 @@ pub enum OrderBookError {
     /// At window close no proposal is within budget (the caller may cancel the demand).
     #[error("task {0} has no proposal within budget")]
     NoEligibleProposal(TaskId),
+    /// [`OrderBook::clear`] on a performance book, which needs the caller's scores.
+    #[error("the performance rule clears only with scores (clear_scored_observed)")]
+    ScoresRequired,
 }
 
 /// The live part of one task.
@@ -530,6 +539,37 @@ impl OrderBook {
         Ok(self.accept(task, index, price, observer))
     }
 
+    /// Closes the bidding window of an open task and accepts, at its ask, the proposal with
+    /// the lowest `score` (SPEC §7, seed 004); `score` returns `None` for a proposal that may
+    /// not win (it breaks the task's requirements). Exact ties go to the earlier submission.
+    /// Proposals asking more than the budget ceiling are never scored. Works under any rule
+    /// (it is how [`ClearingRule::Performance`] clears). O(proposals), no allocation. Errors:
+    /// unknown or closed task, no eligible proposal.
+    pub fn clear_scored_observed(
+        &mut self,
+        task: TaskId,
+        mut score: impl FnMut(&Proposal) -> Option<f64>,
+        observer: impl FnMut(&Proposal),
+    ) -> Result<Match, OrderBookError> {
+        let book = self.live(task)?;
+        let ceiling = book.demand.budget_ceiling;
+        let mut best: Option<(f64, usize)> = None;
+        for (i, p) in book.proposals.iter().enumerate() {
+            if p.estimated_credits > ceiling {
+                continue;
+            }
+            // Strict `<` over submission order: an equal score never displaces an earlier bid.
+            if let Some(s) = score(p)
+                && best.is_none_or(|(b, _)| s.total_cmp(&b).is_lt())
+            {
+                best = Some((s, i));
+            }
+        }
+        let (_, index) = best.ok_or(OrderBookError::NoEligibleProposal(task))?;
+        let price = book.proposals[index].estimated_credits;
+        Ok(self.accept(task, index, price, observer))
+    }
+
     /// Cancels an open demand and rejects all its pending proposals; returns how many (SPEC §2).
     /// Errors: unknown or closed task.
     pub fn cancel_demand(&mut self, task: TaskId) -> Result<u32, OrderBookError> {
@@ -646,6 +686,7 @@ fn select(
             return Ok(best.map(|(_, i)| (i, book.proposals[i].estimated_credits)));
         }
         ClearingRule::Auction(rule) => rule,
+        ClearingRule::Performance => return Err(OrderBookError::ScoresRequired),
     };
     let asks = book
         .proposals

@@ -12,8 +12,16 @@
 //! €0.01 — only ratios of costs enter the score), latencies are simulated seconds, success
 //! estimates and calibration are probabilities in [0, 1].
 //!
-//! Seed 004's "credits earned" are a *performance score* (an `f64`, possibly negative): they
-//! rank agents and never touch the escrow ledger. Money moves only through escrow (SPEC §3).
+//! Seed 004's "credits earned" (an `f64`, possibly negative) become money only through the
+//! ledgers, in whole credits, so that nothing is created or destroyed ([`PerformanceBook`]):
+//!
+//! ```text
+//!  award ─▶ escrow holds the task's max cost (the most a reward can be paid)
+//!  success ─▶ bill = min(⌊reward⌋, hold) released and split as any bill; the rest refunded
+//!  failure ─▶ the whole hold refunded to the client; penalty ⌊failure_rate × base⌋ moves from
+//!             the agent's bond to the slashed pool (stake book; capped at the bond, nothing
+//!             without staking — the unpaid rest is reported, never invented)
+//! ```
 //!
 //! Accuracy (seed 004 §4 only gives an example: estimate 25 min, actual 23 min → 0.92): we use
 //! `accuracy(estimate, actual) = max(0, 1 − |actual − estimate| / estimate)`, with
@@ -22,9 +30,11 @@
 //! the accuracy bonus never exceeds `bonus_rate × base`. (`min(a/e, e/a)` would also give 0.92;
 //! it is not used.) Cost accuracy uses the same function on (bid cost, actual cost).
 
+use std::collections::HashMap;
+
 use thiserror::Error;
 
-use crate::market::ids::AgentId;
+use crate::market::ids::{AgentId, ContractId};
 use crate::market::money::Credits;
 
 /// Why task requirements or a scoring configuration were refused (SPEC §7, seed 004).
@@ -39,6 +49,10 @@ pub enum PerformanceError {
     /// `min_success_rate` is NaN or outside [0, 1].
     #[error("min_success_rate {0} is not in [0, 1]")]
     MinSuccessOutOfRange(f64),
+    /// A performance operation on a market that does not clear by the performance rule, or
+    /// on a contract it did not award.
+    #[error("not a performance-market contract")]
+    NotAwarded,
     /// A configuration field is NaN, infinite or outside its allowed range.
     #[error("performance config field `{field}` = {value} is not in {allowed}")]
     InvalidConfig {
@@ -399,6 +413,160 @@ pub struct Settlement {
     pub reward: f64,
     /// The agent's updated calibration.
     pub calibration: f64,
+}
+
+/// The performance market's state (SPEC §7, seed 004): every agent's calibration (one `f64`
+/// per agent, updated in O(1) per outcome) and the stated bid of every live awarded contract
+/// (removed when the contract ends), so memory is O(agents + live contracts).
+#[derive(Debug, Clone)]
+pub struct PerformanceBook {
+    config: PerformanceConfig,
+    calibration: Vec<f64>,
+    awarded: HashMap<ContractId, Awarded>,
+}
+
+/// A live awarded contract: the bid as stated, and the bill due once its outcome is known.
+#[derive(Debug, Clone, Copy)]
+struct Awarded {
+    bid: PerfBid,
+    due: Option<Credits>,
+}
+
+/// What [`PerformanceBook::record`] decided for one outcome (SPEC §7, seed 004).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recorded {
+    /// The agent.
+    pub agent: AgentId,
+    /// The seed's reward score and the new calibration.
+    pub settlement: Settlement,
+    /// On success, the bill due at completion: `min(⌊reward⌋, hold)`; zero on failure.
+    pub bill: Credits,
+    /// On failure, the penalty due: `⌊failure_penalty_rate × base⌋`; zero on success.
+    pub penalty: Credits,
+}
+
+impl PerformanceBook {
+    /// An empty book; `config` must pass [`PerformanceConfig::validate`].
+    pub fn new(config: PerformanceConfig) -> Result<Self, PerformanceError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            calibration: Vec::new(),
+            awarded: HashMap::new(),
+        })
+    }
+
+    /// The scoring configuration.
+    pub fn config(&self) -> &PerformanceConfig {
+        &self.config
+    }
+
+    /// Registers the next agent id (ids are dense) at the initial calibration (seed 004: 1.0).
+    pub fn register(&mut self, agent: AgentId) {
+        debug_assert_eq!(agent.index(), self.calibration.len());
+        self.calibration.push(self.config.initial_calibration);
+    }
+
+    /// An agent's current calibration; the initial one for an agent never registered.
+    pub fn calibration(&self, agent: AgentId) -> f64 {
+        self.calibration
+            .get(agent.index())
+            .copied()
+            .unwrap_or(self.config.initial_calibration)
+    }
+
+    /// The bid's composite score if it passes the requirements, else `None` (SPEC §7).
+    pub fn score(&self, req: &TaskRequirements, bid: &PerfBid) -> Option<f64> {
+        validate_bid(req, bid).ok().map(|()| {
+            self.config
+                .composite_score(bid, req.max_cost, req.max_latency_seconds)
+        })
+    }
+
+    /// Remembers the winning bid of a new contract until it ends.
+    pub fn award(&mut self, contract: ContractId, bid: PerfBid) {
+        self.awarded.insert(contract, Awarded { bid, due: None });
+    }
+
+    /// Whether `contract` was awarded by the performance rule and is still live.
+    pub fn is_awarded(&self, contract: ContractId) -> bool {
+        self.awarded.contains_key(&contract)
+    }
+
+    /// Records the outcome of an awarded contract whose escrow holds `hold` (SPEC §7, seed 004
+    /// §4–§5): settles it against the bid (the cost is the bid's: the contract bills no other
+    /// way), moves the agent's calibration (the EMA starts from its *current* calibration, not
+    /// the one the bid stated), and fixes the bill or the penalty due. `None` if the contract
+    /// was not awarded here or its outcome is already recorded (each outcome counts once).
+    pub fn record(
+        &mut self,
+        contract: ContractId,
+        success: bool,
+        latency_seconds: u64,
+        hold: Credits,
+    ) -> Option<Recorded> {
+        let entry = self.awarded.get_mut(&contract)?;
+        if entry.due.is_some() {
+            return None;
+        }
+        let agent = entry.bid.agent;
+        let bid = PerfBid {
+            calibration: self
+                .calibration
+                .get(agent.index())
+                .copied()
+                .unwrap_or(self.config.initial_calibration),
+            ..entry.bid
+        };
+        let outcome = Outcome {
+            success,
+            latency_seconds,
+            cost: bid.cost,
+        };
+        let settlement = self.config.settle(&bid, &outcome);
+        let (bill, penalty) = if success {
+            (bill_due(settlement.reward, hold), Credits::ZERO)
+        } else {
+            (Credits::ZERO, whole_credits(-settlement.reward))
+        };
+        entry.due = Some(bill);
+        if let Some(c) = self.calibration.get_mut(agent.index()) {
+            *c = settlement.calibration;
+        }
+        Some(Recorded {
+            agent,
+            settlement,
+            bill,
+            penalty,
+        })
+    }
+
+    /// The bill a recorded outcome fixed for a live contract, if any.
+    pub fn due(&self, contract: ContractId) -> Option<Credits> {
+        self.awarded.get(&contract).and_then(|a| a.due)
+    }
+
+    /// Forgets a contract that ended.
+    pub fn end(&mut self, contract: ContractId) {
+        self.awarded.remove(&contract);
+    }
+
+    /// Live awarded contracts (0 once a run has drained).
+    pub fn live(&self) -> usize {
+        self.awarded.len()
+    }
+}
+
+/// The bill of a successful contract: the reward in whole credits (rounded down, never
+/// negative), capped at the hold (SPEC §7: the escrow can pay no more than it holds).
+pub fn bill_due(reward: f64, hold: Credits) -> Credits {
+    whole_credits(reward).min(hold)
+}
+
+/// `⌊x⌋` as credits, 0 for a negative or NaN `x`, saturating at `u64::MAX`.
+fn whole_credits(x: f64) -> Credits {
+    // `as` saturates and maps NaN to 0.
+    Credits(x.max(0.0).floor() as u64)
 }
 
 #[cfg(test)]

@@ -526,6 +526,20 @@ impl StakeBook {
             remaining: s.bonded,
         })
     }
+
+    /// Moves up to `amount` of the agent's bond to the slashed pool — a performance-market
+    /// failure penalty (SPEC §7, seed 004) — and returns what was taken: `min(amount, bond)`.
+    /// Not an offence: the repeat-offender multiplier of [`slash`](Self::slash) is unchanged.
+    pub fn forfeit(&mut self, agent: AgentId, amount: Credits) -> Result<Credits, StakingError> {
+        let mut s = self.get(agent)?;
+        let taken = amount.min(s.bonded);
+        s.bonded.0 -= taken.0;
+        s.slashed.0 += taken.0;
+        self.agents[agent.index()] = s;
+        self.totals.bonded.0 -= taken.0;
+        self.totals.slashed_pool.0 += taken.0;
+        Ok(taken)
+    }
 }
 
 #[cfg(test)]

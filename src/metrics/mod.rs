@@ -9,6 +9,7 @@ pub mod detection;
 pub mod economics;
 pub mod histogram;
 pub mod invariants;
+pub mod performance;
 pub mod ranking;
 pub mod roc;
 pub mod summary;
@@ -75,6 +76,19 @@ pub struct Counters {
     pub call_continuous_disagreements: u64,
     /// Over those disagreements, credits the call winner asked beyond the cheapest ask.
     pub call_price_premium: u64,
+    /// Performance market (seed 004): bids refused, by reason (latency, success, cost,
+    /// capability, invalid estimate; [`performance::REFUSAL_REASONS`]).
+    pub perf_refused: [u64; 5],
+    /// Performance market: jobs that succeeded.
+    pub perf_successes: u64,
+    /// Performance market: jobs that failed (cancelled and refunded).
+    pub perf_failures: u64,
+    /// Performance market: credits billed on successes, `Σ min(⌊reward⌋, hold)`.
+    pub perf_billed: u64,
+    /// Performance market: failure penalties due, `Σ ⌊failure_rate × base⌋`.
+    pub perf_penalty_due: u64,
+    /// Performance market: of those, credits forfeited from bonds to the slashed pool.
+    pub perf_penalty_forfeited: u64,
 }
 
 /// Decomposed jobs (SPEC §5) and their combinatorial clearing (issue 12), cumulative. Welfare
@@ -183,6 +197,9 @@ pub struct KindSample {
     pub payouts: u64,
     /// Contract value won so far (accepted prices), credits.
     pub value_won: u64,
+    /// Mean performance-market calibration of the kind's live identities (seed 004); `None`
+    /// outside a performance market or without live identities.
+    pub mean_calibration: Option<f64>,
 }
 
 /// Everything observed during a run.

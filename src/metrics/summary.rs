@@ -192,6 +192,8 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
     );
     out.extend(measures);
     out.extend(dag_columns(&rec.dags));
+    out.extend(super::performance::columns(outcome));
+    // Last: present only with `[collusion]` on, so the columns before keep their positions.
     out.extend(bid_detectors(outcome));
     out
 }

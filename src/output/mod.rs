@@ -311,6 +311,10 @@ fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::R
             .into_iter()
             .map(|(n, _)| n),
     );
+    // Performance market (seed 004), after every older column; empty outside one.
+    for k in &o.recorder.kinds {
+        header.push(format!("calibration_{}", k.label()));
+    }
     w.write_record(&header)?;
     for s in &o.recorder.samples {
         let c = &s.counters;
@@ -346,6 +350,11 @@ fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::R
                 .columns()
                 .into_iter()
                 .map(|(_, v)| v.map_or(String::new(), |v| v.to_string())),
+        );
+        row.extend(
+            s.per_kind
+                .iter()
+                .map(|k| k.mean_calibration.map_or(String::new(), |v| v.to_string())),
         );
         w.write_record(&row)?;
     }

@@ -4,17 +4,18 @@
 //! range check of its domain type.
 
 use super::{
-    Clearing, DagClearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationModelKind,
-    ReputationSection, Scenario,
+    Clearing, DagClearing, DistSpec, GamingStrategy, PerformanceSection, PopulationGroup, Ranking,
+    ReputationModelKind, ReputationSection, Scenario,
 };
 use crate::agents::config::{BundleConfig, Cover, Evasion, OnOff};
-use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, Strategy};
-use crate::engine::Dist;
+use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, PerfProfile, Strategy};
+use crate::engine::{Dist, MAX_SECONDS};
 use crate::market::Credits;
 use crate::market::auction::ProcurementRule;
 use crate::market::contract::TransitionPolicy;
 use crate::market::marketplace::MarketConfig;
 use crate::market::order_book::{ClearingRule, RankingSignal};
+use crate::market::performance::PerformanceConfig;
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationConfig;
 use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, ModelConfig, PeerTrustConfig};
@@ -42,6 +43,7 @@ impl From<GamingStrategy> for Strategy {
             GamingStrategy::DetectorAware => Strategy::DetectorAware,
             GamingStrategy::UnfairRating => Strategy::UnfairRating,
             GamingStrategy::Camouflage => Strategy::Camouflage,
+            GamingStrategy::Miscalibrated => Strategy::Miscalibrated,
         }
     }
 }
@@ -151,6 +153,7 @@ impl Scenario {
                 Clearing::Vickrey => ClearingRule::Auction(ProcurementRule::Vickrey),
                 Clearing::English => ClearingRule::Auction(ProcurementRule::English { increment }),
                 Clearing::Dutch => ClearingRule::Auction(ProcurementRule::Dutch { increment }),
+                Clearing::Performance => ClearingRule::Performance,
             },
             ranking: match m.ranking {
                 Ranking::Reputation => RankingSignal::Reputation,
@@ -171,11 +174,40 @@ impl Scenario {
                     Credits(s.initial_stake),
                 )
             }),
+            performance: file.performance.config(),
             #[cfg(feature = "fault-injection")]
             fault: None,
         }
     }
 }
+
+impl PerformanceSection {
+    /// The market core's coefficients of seed 004 (SPEC §7).
+    pub fn config(&self) -> PerformanceConfig {
+        PerformanceConfig {
+            cost_weight: self.cost_weight,
+            latency_weight: self.latency_weight,
+            success_penalty: self.success_penalty,
+            calibration_weight: self.calibration_weight,
+            calibration_pivot: self.calibration_pivot,
+            accuracy_bonus_rate: self.accuracy_bonus_rate,
+            failure_penalty_rate: self.failure_penalty_rate,
+            calibration_alpha: self.calibration_alpha,
+            calibration_latency_share: self.calibration_latency_share,
+            initial_calibration: self.initial_calibration,
+        }
+    }
+}
+
+/// Defaults of the performance market's keys (SPEC §7, seed 004): a job's maximum latency
+/// (30 minutes) and minimum success rate, an agent's delivered latency range and success
+/// rate, and a miscalibrated gamer's understatement and overstatement.
+const MAX_LATENCY: f64 = 1_800.0;
+const MIN_SUCCESS_RATE: f64 = 0.95;
+const LATENCY: [f64; 2] = [900.0, 1_500.0];
+const SUCCESS_RATE: f64 = 0.98;
+const LATENCY_UNDERSTATEMENT: f64 = 0.3;
+const SUCCESS_OVERSTATEMENT: f64 = 0.05;
 
 /// Default half-width of the jitter of each latent quality dimension.
 pub(crate) const QUALITY_JITTER: f64 = 0.02;
@@ -220,6 +252,9 @@ impl Scenario {
                 Dist::normal(0.0, c.rating_noise, f64::NEG_INFINITY, f64::INFINITY)
             }),
             auto_dispute_below: c.auto_dispute_threshold(),
+            max_latency: self.dist_or(&c.max_latency, || Dist::Constant(MAX_LATENCY)),
+            min_success_rate: self
+                .dist_or(&c.min_success_rate, || Dist::Constant(MIN_SUCCESS_RATE)),
         }
     }
 
@@ -292,6 +327,7 @@ impl Scenario {
                 PopulationGroup::Sybil(g) => g.identity_cost.unwrap_or(0),
                 _ => 0,
             },
+            performance: self.perf_profile(group),
         };
         let (quality, noise, bid_factor) = match group {
             PopulationGroup::Honest(g) => {
@@ -353,6 +389,36 @@ impl Scenario {
             draws.bid_factor = self.dist(b);
         }
         draws
+    }
+
+    /// A group's performance profile (SPEC §7, seed 004): what it delivers (`latency`,
+    /// `success_rate`; sybils and rings take the defaults) and what it states — the latency
+    /// distribution's mean and its success rate, or, for a miscalibrated gamer,
+    /// `mean × (1 − latency_understatement)` and `min(1, success_rate + success_overstatement)`.
+    fn perf_profile(&self, group: &PopulationGroup) -> PerfProfile {
+        let (latency, success, under, over) = match group {
+            PopulationGroup::Honest(g) => (&g.latency, g.success_rate, 0.0, 0.0),
+            PopulationGroup::Gaming(g) if g.strategy == GamingStrategy::Miscalibrated => (
+                &g.latency,
+                g.success_rate,
+                g.latency_understatement.unwrap_or(LATENCY_UNDERSTATEMENT),
+                g.success_overstatement.unwrap_or(SUCCESS_OVERSTATEMENT),
+            ),
+            PopulationGroup::Gaming(g) => (&g.latency, g.success_rate, 0.0, 0.0),
+            PopulationGroup::Sybil(_) | PopulationGroup::Ring(_) => (&None, None, 0.0, 0.0),
+        };
+        let mean = latency
+            .as_ref()
+            .map_or((LATENCY[0] + LATENCY[1]) / 2.0, |s| self.moments(s).mean);
+        let success_rate = success.unwrap_or(SUCCESS_RATE);
+        PerfProfile {
+            latency: self.dist_or(latency, || Dist::uniform(LATENCY[0], LATENCY[1])),
+            success_rate,
+            stated_latency: (mean * (1.0 - under))
+                .round()
+                .clamp(0.0, MAX_SECONDS as f64) as u64,
+            stated_success: (success_rate + over).min(1.0),
+        }
     }
 
     /// σ of one recorded score dimension on `group`'s ordinary jobs (for the EWMA noise

@@ -36,6 +36,9 @@ pub struct ScenarioFile {
     /// `[collusion]` table, even empty, switches both on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collusion: Option<CollusionSection>,
+    /// Seed 004's performance market coefficients (used when `market.clearing =
+    /// "performance"`).
+    pub performance: PerformanceSection,
 }
 
 impl Default for ScenarioFile {
@@ -49,6 +52,7 @@ impl Default for ScenarioFile {
             decomposition: DecompositionSection::default(),
             population: vec![PopulationGroup::Honest(HonestGroup::default())],
             collusion: None,
+            performance: PerformanceSection::default(),
         }
     }
 }
@@ -93,6 +97,69 @@ pub enum Clearing {
     English,
     /// Procurement Dutch (ascending clock) at window close.
     Dutch,
+    /// Seed 004's performance market at window close: bids that break the job's requirements
+    /// (`clients.max_latency`, `clients.min_success_rate`, the budget, the capability) are
+    /// refused; the lowest composite score of `[performance]` wins.
+    Performance,
+}
+
+/// `[performance]`: seed 004's performance market (SPEC §7), used when `market.clearing =
+/// "performance"`. Defaults are the seed's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PerformanceSection {
+    /// Weight of `cost / max_cost` in the bid score.
+    #[schemars(range(min = 0))]
+    pub cost_weight: f64,
+    /// Weight of `stated latency / max_latency` in the bid score.
+    #[schemars(range(min = 0))]
+    pub latency_weight: f64,
+    /// Weight of `1 − stated success` in the bid score.
+    #[schemars(range(min = 0))]
+    pub success_penalty: f64,
+    /// Weight of `calibration − calibration_pivot`, subtracted from the bid score.
+    #[schemars(range(min = 0))]
+    pub calibration_weight: f64,
+    /// Calibration at which the calibration term of the score is zero.
+    #[schemars(range(min = 0, max = 1))]
+    pub calibration_pivot: f64,
+    /// On success the agent is owed `base + mean accuracy × base × accuracy_bonus_rate`.
+    #[schemars(range(min = 0))]
+    pub accuracy_bonus_rate: f64,
+    /// On failure the agent owes `failure_penalty_rate × base` (from its bond, if staking).
+    #[schemars(range(min = 0))]
+    pub failure_penalty_rate: f64,
+    /// Weight of each new observation in the calibration EMA.
+    #[schemars(range(min = 0, max = 1))]
+    pub calibration_alpha: f64,
+    /// Weight of latency accuracy in a calibration observation (success gets the rest).
+    #[schemars(range(min = 0, max = 1))]
+    pub calibration_latency_share: f64,
+    /// Calibration of a new identity.
+    #[schemars(range(min = 0, max = 1))]
+    pub initial_calibration: f64,
+    /// Value share below which a kind counts as pushed out (`perf_pushed_out_<kind>`).
+    #[schemars(range(min = 0, max = 1))]
+    pub pushed_out_share: f64,
+}
+
+impl Default for PerformanceSection {
+    fn default() -> Self {
+        let c = crate::market::performance::PerformanceConfig::default();
+        Self {
+            cost_weight: c.cost_weight,
+            latency_weight: c.latency_weight,
+            success_penalty: c.success_penalty,
+            calibration_weight: c.calibration_weight,
+            calibration_pivot: c.calibration_pivot,
+            accuracy_bonus_rate: c.accuracy_bonus_rate,
+            failure_penalty_rate: c.failure_penalty_rate,
+            calibration_alpha: c.calibration_alpha,
+            calibration_latency_share: c.calibration_latency_share,
+            initial_calibration: c.initial_calibration,
+            pushed_out_share: 0.5,
+        }
+    }
 }
 
 /// Which reputation signal enters the cost functional (SPEC §2).
@@ -513,6 +580,14 @@ pub struct ClientSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub auto_dispute_below: Option<f64>,
+    /// Performance market: a job's maximum latency, seconds (bids stating more are refused).
+    /// A distribution, drawn per job. Absent: 1800 (seed 004's 30 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_latency: Option<DistSpec>,
+    /// Performance market: a job's minimum success rate (bids stating less are refused). A
+    /// distribution of values in [0, 1], drawn per job. Absent: 0.95 (seed 004's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_success_rate: Option<DistSpec>,
 }
 
 /// Default of `clients.auto_dispute_below`.
@@ -556,6 +631,8 @@ impl Default for ClientSection {
             rating_error: None,
             auto_dispute: None,
             auto_dispute_below: None,
+            max_latency: None,
+            min_success_rate: None,
         }
     }
 }
@@ -621,6 +698,8 @@ impl Default for DecompositionSection {
 /// One `[[population]]` group; `kind` picks the behaviour (SPEC §9).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// A scenario has a handful of groups, read once when a run is built: their size is no cost.
+#[allow(clippy::large_enum_variant)]
 pub enum PopulationGroup {
     /// Honest agents.
     Honest(HonestGroup),
@@ -681,6 +760,15 @@ pub struct HonestGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub quality_jitter: Option<f64>,
+    /// Performance market: the latency an agent delivers, seconds, drawn per job; it states
+    /// the mean. A distribution. Absent: `{ uniform = [900, 1500] }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<DistSpec>,
+    /// Performance market: the probability that an agent's job succeeds; it states this.
+    /// Absent: 0.98 (seed 004's SLA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
+    pub success_rate: Option<f64>,
 }
 
 impl Default for HonestGroup {
@@ -699,6 +787,8 @@ impl Default for HonestGroup {
             delivery_noise: None,
             bid_factor: None,
             quality_jitter: None,
+            latency: None,
+            success_rate: None,
         }
     }
 }
@@ -734,6 +824,9 @@ pub enum GamingStrategy {
     /// sample), then defects on high-value jobs (`high_value_factor`), and whitewashes once a
     /// contract it defected on has ended.
     Camouflage,
+    /// Performance market: states a better latency and success rate than it delivers
+    /// (`latency_understatement`, `success_overstatement`); otherwise honest.
+    Miscalibrated,
 }
 
 impl GamingStrategy {
@@ -812,6 +905,22 @@ pub struct GamingGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub badmouth_share: Option<f64>,
+    /// Performance market: the latency an agent delivers, seconds, drawn per job. A
+    /// distribution. Absent: `{ uniform = [900, 1500] }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<DistSpec>,
+    /// Performance market: the probability that an agent's job succeeds. Absent: 0.98.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
+    pub success_rate: Option<f64>,
+    /// Miscalibrated: it states `mean latency × (1 − latency_understatement)`. Absent: 0.3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
+    pub latency_understatement: Option<f64>,
+    /// Miscalibrated: it states `min(1, success_rate + success_overstatement)`. Absent: 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
+    pub success_overstatement: Option<f64>,
 }
 
 impl Default for GamingGroup {
@@ -835,6 +944,10 @@ impl Default for GamingGroup {
             honest_seconds: None,
             cheat_seconds: None,
             badmouth_share: None,
+            latency: None,
+            success_rate: None,
+            latency_understatement: None,
+            success_overstatement: None,
         }
     }
 }

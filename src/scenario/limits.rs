@@ -22,9 +22,9 @@ pub const HUGE_WORK: f64 = 2e9;
 pub const IDENTITY_BYTES: u64 = 400;
 /// Per client account: ledger balances and bookkeeping.
 pub const CLIENT_BYTES: u64 = 96;
-/// Per timeseries sample: counters, concentration and one aggregate per kind. A world test
-/// checks the real size fits.
-pub const SAMPLE_BYTES: u64 = 1_024;
+/// Per timeseries sample: counters, concentration and one aggregate per kind (with the
+/// performance market's counters and calibrations). A world test checks the real size fits.
+pub const SAMPLE_BYTES: u64 = 1_536;
 /// Per job in flight: demand, proposals, contract, escrow and the world's record.
 pub const JOB_BYTES: u64 = 512;
 

@@ -6,6 +6,7 @@ use super::{DagClearing, GamingStrategy, PopulationGroup, Problem, ScenarioFile}
 use crate::engine::MAX_SECONDS;
 use crate::market::auction::MAX_BUNDLE_BIDS;
 use crate::market::combinatorial;
+use crate::market::performance::PerformanceError;
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationError;
 
@@ -142,11 +143,24 @@ pub(super) fn dist_keys(
         &mut f.decomposition.scope_discount,
         Support::Unit,
     );
+    key(
+        "clients",
+        "max_latency",
+        &mut cl.max_latency,
+        Support::NonNegative,
+    );
+    key(
+        "clients",
+        "min_success_rate",
+        &mut cl.min_success_rate,
+        Support::Unit,
+    );
     for (i, group) in f.population.iter_mut().enumerate() {
         let prefix = format!("population[{i}]");
         let (quality, noise, bid, wash) = match group {
             PopulationGroup::Honest(g) => {
                 key(&prefix, "confidence", &mut g.confidence, Support::Unit);
+                key(&prefix, "latency", &mut g.latency, Support::NonNegative);
                 (
                     &mut g.quality,
                     &mut g.delivery_noise,
@@ -156,6 +170,7 @@ pub(super) fn dist_keys(
             }
             PopulationGroup::Gaming(g) => {
                 key(&prefix, "confidence", &mut g.confidence, Support::Unit);
+                key(&prefix, "latency", &mut g.latency, Support::NonNegative);
                 key(
                     &prefix,
                     "reported_score",
@@ -215,6 +230,18 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
     );
 
     c.non_negative("market.anti_concentration", m.anti_concentration);
+
+    // The performance market's own check (one range check per coefficient).
+    let p = &f.performance;
+    if let Err(PerformanceError::InvalidConfig {
+        field,
+        value,
+        allowed,
+    }) = p.config().validate()
+    {
+        c.check(false, format!("performance.{field}"), value, allowed);
+    }
+    c.unit("performance.pushed_out_share", p.pushed_out_share);
 
     // The engine's own check (one range check per constant), reported under `reputation.`.
     let r = &f.reputation;
@@ -410,6 +437,9 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
                 c.non_negative(key("quality_noise"), g.quality_noise);
                 c.positive(key("cost_factor"), g.cost_factor);
                 c.non_negative(key("bid_noise"), g.bid_noise);
+                if let Some(r) = g.success_rate {
+                    c.probability(key("success_rate"), r);
+                }
                 if let Some(r) = g.prior_reputation {
                     c.check(
                         (0.05..=0.94).contains(&r),
@@ -449,6 +479,24 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
                 );
                 if let Some(share) = g.badmouth_share {
                     c.unit(key("badmouth_share"), share);
+                }
+                c.check(
+                    g.strategy == GamingStrategy::Miscalibrated
+                        || (g.latency_understatement.is_none()
+                            && g.success_overstatement.is_none()),
+                    key("strategy"),
+                    g.strategy,
+                    "\"miscalibrated\" when `latency_understatement` or `success_overstatement` \
+                     is set",
+                );
+                for (name, v) in [
+                    ("success_rate", g.success_rate),
+                    ("latency_understatement", g.latency_understatement),
+                    ("success_overstatement", g.success_overstatement),
+                ] {
+                    if let Some(v) = v {
+                        c.unit(key(name), v);
+                    }
                 }
                 for (name, v) in [
                     ("honest_seconds", g.honest_seconds),

@@ -80,6 +80,7 @@ impl World {
             concentration: conc,
             ranking: self.ranking_accuracy(),
         });
+        self.perf_sample();
         self.recorder.top_decile = self.top_decile();
         self.last_sample = Some(now);
         // A full recount of the ledger at every sample cross-checks the incremental totals.
@@ -489,6 +490,7 @@ impl World {
             Err(e) => unreachable!("posting a validated demand cannot fail: {e}"),
         };
         self.recorder.counters.posted += 1;
+        let perf = self.perf_requirements(wash.is_some(), budget, capabilities, key);
         self.emit(now, || Receipt::Post {
             task,
             client,
@@ -512,6 +514,7 @@ impl World {
             defect: false,
             key,
             parent,
+            perf,
         })
     }
 
@@ -524,6 +527,9 @@ impl World {
         ask: Ask,
         queue: &mut EventQueue<Event>,
     ) -> bool {
+        let Some(ask) = self.perf_admit(job, agent, ask) else {
+            return false; // refused by the performance market's requirements
+        };
         let j = self.jobs.get(job).expect("live job");
         let terms = ProposalTerms {
             agent,
@@ -576,7 +582,11 @@ impl World {
     ) {
         let j = self.jobs.get(job).expect("live job");
         let continuous = self.continuous_choice(j.task);
-        match self.market.clear(j.task, j.model, now) {
+        let cleared = match &j.perf {
+            Some(req) => self.market.clear_performance(j.task, req, now),
+            None => self.market.clear(j.task, j.model, now),
+        };
+        match cleared {
             Ok(Some(opened)) => {
                 if let Some((agent, price)) = continuous {
                     let c = &mut self.recorder.counters;
@@ -709,6 +719,9 @@ impl World {
                 (((j.nominal as f64) * factor) as u64).min(MAX_SECONDS)
             };
         }
+        if j.perf.is_some() {
+            j.work_seconds = super::performance::latency(&group.performance, &self.streams, j.key);
+        }
         queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
         self.check_client(now, opened.client);
     }
@@ -759,6 +772,12 @@ impl World {
         let j = self.jobs.get(job).expect("live job");
         if j.wash.is_some() {
             return self.complete(now, job, queue);
+        }
+        if j.perf.is_some() {
+            return match self.perf_review(now, job) {
+                true => self.complete(now, job, queue),
+                false => self.cancel(now, job, queue),
+            };
         }
         let clients = &self.scenario.file().clients;
         let observed_mean = j.observed_mean();

@@ -20,6 +20,7 @@
 mod combinatorial;
 mod collusion;
 mod handlers;
+mod performance;
 pub mod receipts;
 mod setup;
 
@@ -86,6 +87,9 @@ struct Job {
     parent: Option<SlabKey>,
     /// Whose random numbers this job's draws use (`engine::streams`).
     key: Key,
+    /// Its requirements in a performance market (SPEC §7, seed 004); `None` otherwise and
+    /// for wash jobs.
+    perf: Option<crate::market::performance::TaskRequirements>,
 }
 
 impl Job {

@@ -436,6 +436,7 @@ fn reference(
             }
             offer
         }
+        ClearingRule::Performance => unreachable!("clears by scores: tested on its own"),
     };
     Some((winner, price, specs.len()))
 }
@@ -576,5 +577,50 @@ fn award_accepts_at_the_ask_whatever_the_rule() {
     assert_eq!(
         book.award_observed(task, proposal(QA_AGENT, 1, 60, 0.9, 21), |_| {}),
         Err(OrderBookError::ClosedTask(task))
+    );
+}
+
+#[test]
+fn scored_clearing_takes_the_lowest_score_at_its_ask() {
+    // Seed 004 clears by the caller's scores: the lowest wins at its ask, an unscored proposal
+    // or one over the ceiling never wins, exact ties go to the earlier submission.
+    let mut book = OrderBook::new(ClearingRule::Performance).unwrap();
+    let task = book.post_demand(demand(3000)).unwrap();
+    for p in proposals_9_2() {
+        book.submit_proposal(task, p).unwrap();
+    }
+    assert_eq!(
+        book.clear(task, reputation_9_3),
+        Err(OrderBookError::ScoresRequired)
+    );
+    let score = |p: &Proposal| match p.agent() {
+        TESTBOT_PRO => Some(0.1), // over the ceiling (3500 > 3000): never scored
+        QA_AGENT => None,
+        _ => Some(0.5),
+    };
+    let m = book.clear_scored_observed(task, score, |_| {}).unwrap();
+    assert_eq!(
+        (m.agent, m.price, m.rejected),
+        (BUGHUNTER, Credits(2800), 2)
+    );
+
+    let task = book.post_demand(demand(5000)).unwrap();
+    for p in proposals_9_2() {
+        book.submit_proposal(task, p).unwrap();
+    }
+    let m = book
+        .clear_scored_observed(task, |p| (p.agent() != BUGHUNTER).then_some(0.3), |_| {})
+        .unwrap();
+    assert_eq!(
+        (m.agent, m.price),
+        (TESTBOT_PRO, Credits(3500)),
+        "tie: earlier wins"
+    );
+
+    let task = book.post_demand(demand(5000)).unwrap();
+    book.submit_proposal(task, proposals_9_2()[0]).unwrap();
+    assert_eq!(
+        book.clear_scored_observed(task, |_| None, |_| {}),
+        Err(OrderBookError::NoEligibleProposal(task))
     );
 }

@@ -308,3 +308,290 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn refusals_at_each_boundary() {
+    // Each requirement accepts its bound exactly and refuses the next value past it.
+    let req = seed_task();
+    let ok = agent_a();
+    let at = |bid: PerfBid| validate_bid(&req, &bid);
+    assert_eq!(
+        at(PerfBid {
+            latency_seconds: 30 * MIN,
+            ..ok
+        }),
+        Ok(())
+    );
+    assert!(matches!(
+        at(PerfBid {
+            latency_seconds: 30 * MIN + 1,
+            ..ok
+        }),
+        Err(BidRejection::LatencyOverMax { .. })
+    ));
+    assert_eq!(
+        at(PerfBid {
+            est_success: 0.95,
+            ..ok
+        }),
+        Ok(())
+    );
+    assert!(matches!(
+        at(PerfBid {
+            est_success: 0.95f64.next_down(),
+            ..ok
+        }),
+        Err(BidRejection::SuccessBelowMin { .. })
+    ));
+    assert_eq!(
+        at(PerfBid {
+            cost: Credits(250),
+            ..ok
+        }),
+        Ok(())
+    );
+    assert!(matches!(
+        at(PerfBid {
+            cost: Credits(251),
+            ..ok
+        }),
+        Err(BidRejection::CostOverMax { .. })
+    ));
+    // Capabilities: a superset is fine, one missing bit is refused.
+    assert_eq!(
+        at(PerfBid {
+            capabilities: 0b111,
+            ..ok
+        }),
+        Ok(())
+    );
+    let two = TaskRequirements::new(Credits(250), 30 * MIN, 0.95, 0b11).unwrap();
+    assert_eq!(
+        validate_bid(&two, &ok),
+        Err(BidRejection::MissingCapability { missing: 0b10 })
+    );
+    // The probabilities' own bounds: 1.0 is a valid estimate and calibration, just over is not.
+    assert_eq!(
+        at(PerfBid {
+            est_success: 1.0,
+            calibration: 1.0,
+            ..ok
+        }),
+        Ok(())
+    );
+    assert!(matches!(
+        at(PerfBid {
+            est_success: 1.0f64.next_up(),
+            ..ok
+        }),
+        Err(BidRejection::InvalidSuccessEstimate(_))
+    ));
+    assert!(matches!(
+        at(PerfBid {
+            calibration: 0.0f64.next_down(),
+            ..ok
+        }),
+        Err(BidRejection::InvalidCalibration(_))
+    ));
+}
+
+#[test]
+fn calibration_ema_by_hand_over_four_outcomes() {
+    // Agent A's bid (25 min, cost 230) awarded four times; the book starts it at 1.0.
+    let mut book = PerformanceBook::new(PerformanceConfig::default()).unwrap();
+    book.register(AgentId(0));
+    assert_eq!(book.calibration(AgentId(0)), 1.0);
+    let steps = [
+        // (success, actual minutes, expected calibration)
+        // 1: 23 min → accuracy 0.92: 0.3 × (0.6 × 0.92 + 0.4) + 0.7 × 1.0 = 0.9856
+        (true, 23, 0.9856),
+        // 2: failure at 25 min → accuracy 1: 0.3 × 0.6 + 0.7 × 0.9856 = 0.86992
+        (false, 25, 0.86992),
+        // 3: 50 min → accuracy 0 (floored): 0.3 × 0.4 + 0.7 × 0.86992 = 0.728944
+        (true, 50, 0.728944),
+        // 4: 30 min → accuracy 0.8: 0.3 × (0.48 + 0.4) + 0.7 × 0.728944 = 0.7742608
+        (true, 30, 0.7742608),
+    ];
+    for (n, (success, minutes, expected)) in steps.into_iter().enumerate() {
+        let contract = ContractId::from_parts(n as u32, 0);
+        book.award(contract, agent_a());
+        let r = book
+            .record(contract, success, minutes * MIN, Credits(250))
+            .unwrap();
+        assert!(
+            (r.settlement.calibration - expected).abs() < 1e-12,
+            "step {n}: {}",
+            r.settlement.calibration
+        );
+        assert_eq!(book.calibration(AgentId(0)), r.settlement.calibration);
+        // Each outcome counts once.
+        assert_eq!(book.record(contract, success, 0, Credits(250)), None);
+        book.end(contract);
+    }
+    assert_eq!(book.live(), 0);
+}
+
+#[test]
+fn golden_seed_004_credits_in_whole_credits() {
+    // The seed's success (reward 274.16 for a 230 bid) bills ⌊274.16⌋ = 274 against a hold of
+    // 300, and the hold itself against a hold of 250; its failure owes ⌊0.5 × 230⌋ = 115.
+    assert_eq!(bill_due(274.16, Credits(300)), Credits(274));
+    assert_eq!(bill_due(274.16, Credits(250)), Credits(250));
+    assert_eq!(bill_due(-115.0, Credits(250)), Credits::ZERO);
+    let mut book = PerformanceBook::new(PerformanceConfig::default()).unwrap();
+    book.register(AgentId(0));
+    let (won, lost) = (ContractId::from_parts(0, 0), ContractId::from_parts(1, 0));
+    book.award(
+        won,
+        PerfBid {
+            calibration: 0.92,
+            ..agent_a()
+        },
+    );
+    book.award(lost, agent_a());
+    let r = book.record(won, true, 23 * MIN, Credits(300)).unwrap();
+    assert_eq!((r.bill, r.penalty), (Credits(274), Credits::ZERO));
+    assert_eq!(book.due(won), Some(Credits(274)));
+    let r = book.record(lost, false, 25 * MIN, Credits(250)).unwrap();
+    assert_eq!((r.bill, r.penalty), (Credits::ZERO, Credits(115)));
+    // Not awarded here: nothing to record.
+    assert_eq!(
+        book.record(ContractId::from_parts(9, 0), true, 0, Credits(1)),
+        None
+    );
+}
+
+mod market {
+    //! The performance market through the marketplace facade: money conserved exactly.
+    use super::*;
+    use crate::market::contract::{PricingModel, TransitionPolicy, Usage};
+    use crate::market::marketplace::{MarketConfig, Marketplace, ProposalTerms};
+    use crate::market::order_book::{ClearingRule, RankingSignal};
+    use crate::market::reputation::ReputationConfig;
+    use crate::market::split::SplitPolicy;
+    use crate::market::staking::StakingConfig;
+    use crate::market::{ClientId, QualityVector};
+
+    const BOND: u64 = 1_000;
+
+    fn market() -> (Marketplace, ClientId, [AgentId; 2]) {
+        let mut m = Marketplace::new(MarketConfig {
+            clearing: ClearingRule::Performance,
+            ranking: RankingSignal::Reputation,
+            transitions: TransitionPolicy::default(),
+            split: SplitPolicy::default(),
+            reputation: ReputationConfig::default(),
+            staking: Some((StakingConfig::default(), Credits(BOND))),
+            performance: PerformanceConfig::default(),
+            #[cfg(feature = "fault-injection")]
+            fault: None,
+        });
+        let client = m.open_client(Credits(100_000));
+        let agents = [m.register_agent(), m.register_agent()];
+        (m, client, agents)
+    }
+
+    fn bid(m: &mut Marketplace, task: crate::market::TaskId, agent: AgentId, price: u64, t: u64) {
+        let terms = ProposalTerms {
+            agent,
+            price: Credits(price),
+            duration: 25 * MIN,
+            confidence: 0.98,
+            model: PricingModel::PerTask,
+        };
+        assert_eq!(
+            m.submit(task, terms, t).unwrap(),
+            None,
+            "no match on arrival"
+        );
+    }
+
+    #[test]
+    fn the_lowest_score_wins_at_its_ask_and_the_hold_is_the_max_cost() {
+        let (mut m, client, [a, b]) = market();
+        let task = m.post_demand(client, 0b1, Credits(250), 86_400).unwrap();
+        bid(&mut m, task, a, 230, 0);
+        bid(&mut m, task, b, 200, 1); // cheaper, same claims, same calibration: b wins
+        let req = TaskRequirements::new(Credits(250), 30 * MIN, 0.95, 0b1).unwrap();
+        let opened = m.clear_performance(task, &req, 2).unwrap().unwrap();
+        assert_eq!(
+            (opened.agent, opened.price, opened.hold),
+            (b, Credits(200), Credits(250))
+        );
+        assert!(m.performance().unwrap().is_awarded(opened.contract));
+        // A book that clears by performance refuses the unscored rule.
+        assert_eq!(m.book().rule(), ClearingRule::Performance);
+    }
+
+    #[test]
+    fn no_bid_meeting_the_requirements_leaves_the_task_unmatched() {
+        let (mut m, client, [a, _]) = market();
+        let task = m.post_demand(client, 0b1, Credits(250), 86_400).unwrap();
+        bid(&mut m, task, a, 230, 0); // states 25 min
+        let strict = TaskRequirements::new(Credits(250), 20 * MIN, 0.95, 0b1).unwrap();
+        assert_eq!(m.clear_performance(task, &strict, 1).unwrap(), None);
+        assert_eq!(m.depth(task).unwrap(), (1, 1), "the demand stays open");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the sequence of successes, failures and latencies: the ledger and the stake
+        /// book conserve every credit, a success bills min(⌊reward⌋, hold) and refunds the
+        /// rest, a failure refunds the whole hold and forfeits min(penalty, bond).
+        #[test]
+        fn credits_are_conserved_for_any_outcomes(
+            jobs in proptest::collection::vec(
+                (1u64..=400, 1u64..=100, any::<bool>(), 0u64..4_000, any::<bool>()),
+                1..40,
+            ),
+        ) {
+            let (mut m, client, agents) = market();
+            let initial = m.ledger().totals().initial;
+            let mut billed = 0u64;
+            let mut forfeited = 0u64;
+            for (n, &(budget, ask_pct, success, latency, second)) in jobs.iter().enumerate() {
+                let t = 10 * n as u64;
+                let agent = agents[usize::from(second)];
+                let task = m.post_demand(client, 0b1, Credits(budget), t + 86_400).unwrap();
+                let ask = (budget * ask_pct / 100).max(1);
+                bid(&mut m, task, agent, ask, t);
+                let req = TaskRequirements::new(Credits(budget), 30 * MIN, 0.9, 0b1).unwrap();
+                let opened = m.clear_performance(task, &req, t + 1).unwrap().unwrap();
+                prop_assert_eq!(opened.hold, Credits(budget));
+                let bond_before = m.stakes().unwrap().stake_of(agent).unwrap().bonded;
+                let r = m.record_performance(opened.contract, success, latency).unwrap();
+                prop_assert!(m.record_performance(opened.contract, success, latency).is_err());
+                let base = ask as f64;
+                if success {
+                    prop_assert!(r.recorded.settlement.reward >= base);
+                    let expected = bill_due(r.recorded.settlement.reward, opened.hold);
+                    prop_assert_eq!(r.recorded.bill, expected);
+                    m.deliver(opened.contract).unwrap();
+                    let done = m
+                        .complete(opened.contract, Usage::default(), QualityVector::clamped([0.8; 6]), None)
+                        .unwrap();
+                    prop_assert_eq!(done.bill, expected);
+                    prop_assert_eq!(done.bill.0 + done.refunded.0, budget);
+                    billed += done.bill.0;
+                } else {
+                    let penalty = (0.5 * base).floor() as u64;
+                    prop_assert_eq!(r.recorded.penalty, Credits(penalty));
+                    prop_assert_eq!(r.forfeited, Credits(penalty).min(bond_before));
+                    let refund = m.cancel(opened.contract).unwrap();
+                    prop_assert_eq!(refund, Credits(budget));
+                    forfeited += r.forfeited.0;
+                }
+                let totals = m.ledger().totals();
+                prop_assert!(totals.is_conserved());
+                prop_assert_eq!(m.ledger().is_client_conserved(client), Some(true));
+                prop_assert_eq!(totals.initial, initial);
+                prop_assert_eq!(totals.distributed.0, billed);
+                prop_assert_eq!(totals.held, Credits::ZERO);
+                prop_assert!(m.stakes_conserved());
+                prop_assert_eq!(m.stakes().unwrap().totals().slashed_pool.0, forfeited);
+                prop_assert_eq!(m.performance().unwrap().live(), 0);
+            }
+        }
+    }
+}

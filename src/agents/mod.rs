@@ -7,7 +7,10 @@
 
 pub mod behaviour;
 pub mod config;
+pub mod delivery;
 pub mod population;
+pub mod wash;
+pub mod whitewash;
 
 pub use behaviour::{Ask, Rating};
 pub use config::{Arrivals, ClientConfig, GroupConfig, Strategy};

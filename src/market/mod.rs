@@ -22,6 +22,7 @@ pub mod performance;
 pub mod quality;
 pub mod reputation;
 pub mod reputation_model;
+pub mod routing;
 pub mod slab;
 pub mod split;
 pub mod staking;

@@ -17,9 +17,11 @@
 //! posted and the queue drains: every contract reaches a terminal state, so no escrow is left
 //! held.
 
+mod checker;
 mod handlers;
 pub mod receipts;
 mod setup;
+mod whitewash;
 
 pub use handlers::detector_index;
 #[cfg(feature = "fault-injection")]

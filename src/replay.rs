@@ -365,9 +365,7 @@ impl Rebuilt {
                     .map_err(|e| e.to_string())?;
                 self.escrows
                     .insert(contract, (escrow, agent, (client, time)));
-                let s = self.stat(agent)?;
-                s.jobs_won += 1;
-                s.value_won += price.0;
+                self.stat(agent)?.won(price);
             }
             Receipt::Complete {
                 contract,
@@ -402,14 +400,7 @@ impl Rebuilt {
                         recording.flags.bits()
                     ));
                 }
-                let s = self.stat(agent)?;
-                s.earnings += operator.0;
-                for d in recording.flags.iter() {
-                    s.flags[crate::world::detector_index(d)] += 1;
-                }
-                if !recording.flags.is_empty() {
-                    s.first_flag.get_or_insert(time);
-                }
+                self.stat(agent)?.completed(operator, recording.flags, time);
             }
             Receipt::Cancel { contract, refund } => {
                 let (escrow, ..) = self.take(contract)?;
@@ -424,7 +415,7 @@ impl Rebuilt {
                     ));
                 }
             }
-            Receipt::Whitewash { agent } => self.stat(agent)?.whitewashed = true,
+            Receipt::Whitewash { agent } => self.stat(agent)?.abandoned(),
             Receipt::Slash { agent, .. } => {
                 self.stat(agent)?;
             }

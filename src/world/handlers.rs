@@ -13,7 +13,6 @@ use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream};
 use crate::market::contract::{ContractState, PricingModel};
 use crate::market::decompose::{SubtaskSpec, decompose};
 use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms};
-use crate::market::reputation::Detector;
 use crate::market::routing::{self, Routing};
 use crate::market::slab::Lookup;
 use crate::market::slab::SlabKey;
@@ -584,9 +583,7 @@ impl World {
             price: opened.price,
             hold: opened.hold,
         });
-        let stats = &mut self.recorder.agents[opened.agent.index()];
-        stats.jobs_won += 1;
-        stats.value_won += opened.price.0;
+        self.recorder.agents[opened.agent.index()].won(opened.price);
         let camouflage = self
             .jobs
             .get(job)
@@ -802,14 +799,9 @@ impl World {
         self.recorder.counters.paid_out +=
             split.operator().0 + split.platform().0 + split.llm_reserve().0;
         self.record_costs(j, &done);
-        let stats = &mut self.recorder.agents[j.agent.index()];
-        stats.earnings += split.operator().0;
+        self.recorder.agents[j.agent.index()].completed(split.operator(), rec.flags, now);
         self.operator_payouts += split.operator().0;
         if !rec.flags.is_empty() {
-            for d in rec.flags.iter() {
-                stats.flags[detector_index(d)] += 1;
-            }
-            stats.first_flag.get_or_insert(now);
             self.slash(now, j.agent, SlashCondition::ReputationThreshold);
         }
     }
@@ -864,15 +856,5 @@ impl World {
             cost_factor: self.config.groups[identity.group].cost_factor,
         };
         self.recorder.record_costs(&self.population, &contract);
-    }
-}
-
-/// Column index of a detector in per-agent flag counts (score inflation, rapid cycling, perfect
-/// streak).
-pub fn detector_index(d: Detector) -> usize {
-    match d {
-        Detector::ScoreInflation => 0,
-        Detector::RapidCycling => 1,
-        Detector::PerfectStreak => 2,
     }
 }

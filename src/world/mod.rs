@@ -23,7 +23,6 @@ pub mod receipts;
 mod setup;
 mod whitewash;
 
-pub use handlers::detector_index;
 #[cfg(feature = "fault-injection")]
 pub use setup::{FAULT_ENV, injected_fault};
 

@@ -65,7 +65,7 @@ impl World {
         let (owner, kind, group) = (identity.owner, identity.kind, identity.group);
         self.population.deactivate(agent);
         self.emit(now, || Receipt::Whitewash { agent });
-        self.recorder.agents[agent.index()].whitewashed = true;
+        self.recorder.agents[agent.index()].abandoned();
         self.recorder.counters.whitewashes += 1;
         self.add_identity(owner, kind, group, colluder, None, now)
     }

@@ -23,7 +23,7 @@ use crate::market::escrow::{EscrowLedger, Settlement};
 use crate::market::reputation::ReputationEngine;
 use crate::market::{AgentId, ClientId, ContractId, EscrowId};
 use crate::metrics::{AgentStats, Invariant};
-use crate::output::{self, Tables, receipts};
+use crate::output::{self, Tables, atomic, receipts};
 use crate::scenario::Scenario;
 use crate::world::Outcome;
 use crate::world::receipts::{Receipt, ReceiptSink};
@@ -271,9 +271,11 @@ impl ReceiptSink for ReplaySink {
     }
 }
 
-/// Invariant `receipt_replay` (SPEC §7, seed 003): the receipts of the run alone rebuild its
-/// `agents.csv` and `ledger.csv` exactly. Records the check in the outcome's invariant log;
-/// `replayed` is the replay of the run's receipts (from its log or from a [`ReplaySink`]).
+/// Invariant `receipt_replay` (SPEC §7, seed 003), its one home: the receipts of the run alone
+/// rebuild its `agents.csv` and `ledger.csv` exactly. Records the check in the outcome's
+/// invariant log; `replayed` is the replay of the run's receipts, from its log
+/// ([`check_log_invariant`], `marketsim run --events`) or from a [`ReplaySink`] fed as the run
+/// goes (`marketsim check`).
 pub fn check_invariant(outcome: &mut Outcome, replayed: Result<Replayed, String>) {
     let ok = replayed
         .as_ref()
@@ -289,6 +291,16 @@ pub fn check_invariant(outcome: &mut Outcome, replayed: Result<Replayed, String>
                 r.receipts
             ),
         });
+}
+
+/// [`check_invariant`] from the receipts log at `path` that the run just wrote, read back as
+/// a stream (`marketsim run --events`). An error reading it back names the file.
+pub fn check_log_invariant(outcome: &mut Outcome, path: &Path) -> io::Result<()> {
+    let read_back = |e| atomic::at(path, "cannot read back", e);
+    let file = std::fs::File::open(path).map_err(read_back)?;
+    let replayed = replay_log(&outcome.scenario, io::BufReader::new(file)).map_err(read_back)?;
+    check_invariant(outcome, replayed);
+    Ok(())
 }
 
 fn compare(dir: &Path, name: &str, rebuilt: &[u8], report: &mut Report) -> Result<(), ReplayError> {

@@ -1,7 +1,7 @@
 //! `marketsim run`: one scenario, one seed, one results directory.
 
-use crate::output::receipts::ReceiptLog;
 use crate::output::{self, RunDir};
+use crate::receipts::log::ReceiptLog;
 use crate::replay;
 use crate::scenario::Scenario;
 use crate::world;
@@ -78,7 +78,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let sink = receipts
         .clone()
-        .map(|log| Box::new(log) as Box<dyn crate::world::receipts::ReceiptSink>);
+        .map(|log| Box::new(log) as Box<dyn crate::receipts::ReceiptSink>);
     let mut outcome = world::simulate_with_receipts(scenario, sink, |now| {
         // Drawing is throttled by indicatif; only report forward progress within the horizon.
         if now > last && now <= horizon {

@@ -21,8 +21,8 @@ use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
 use crate::metrics::economics::CompletedContract;
 use crate::metrics::ranking::top_decile;
 use crate::metrics::{KindSample, RankingAccuracy, Sample, concentration};
+use crate::receipts::Receipt;
 use crate::scenario::PopulationGroup;
-use crate::world::receipts::Receipt;
 use rand::Rng;
 
 impl World {

@@ -19,7 +19,6 @@
 
 mod checker;
 mod handlers;
-pub mod receipts;
 mod setup;
 mod whitewash;
 
@@ -34,8 +33,8 @@ use crate::market::slab::{Slab, SlabKey};
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
 pub use crate::metrics::Outcome;
 use crate::metrics::Recorder;
+use crate::receipts::{Receipt, ReceiptSink};
 use crate::scenario::Scenario;
-use receipts::{Receipt, ReceiptSink};
 
 /// Events of the market world (a closed set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,11 +1,11 @@
 //! Whitewashing in the world (SPEC §9): carrying out an owner's decision
 //! (`agents::whitewash`) to abandon an identity and register a fresh one.
 
-use super::receipts::Receipt;
 use super::{Event, Job, World};
 use crate::agents::whitewash;
 use crate::engine::{EventQueue, SimTime};
 use crate::market::{AgentId, ClientId};
+use crate::receipts::Receipt;
 use crate::scenario::PopulationGroup;
 
 impl World {

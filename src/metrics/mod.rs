@@ -1,7 +1,8 @@
 //! Observations of a run: counters, per-identity statistics, samples, invariants.
 //!
 //! The world pushes facts into a [`Recorder`] as they happen; the output layer turns the
-//! recorder into CSV. Memory is O(identities + samples): nothing is kept per finished job
+//! recorder into CSV. The per-identity statistics are folded by [`AgentStats`]'s methods, the
+//! one fold used both by the world and by `replay` from the receipts. Memory is O(identities + samples): nothing is kept per finished job
 //! (latencies go into a fixed-size histogram).
 
 pub mod concentration;

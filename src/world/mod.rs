@@ -16,6 +16,13 @@
 //! a colluding client and only the colluding agent bids. After the horizon no new job is
 //! posted and the queue drains: every contract reaches a terminal state, so no escrow is left
 //! held.
+//!
+//! The world is dispatch and wiring only: `handlers` (one handler per event, plus the steps
+//! they share), `setup` (building the world and scheduling its first events), `whitewash`
+//! (carrying out an owner's decision to abandon an identity) and `checker` (every invariant
+//! checked while a run goes, called at named points). What agents and clients decide lives in
+//! `agents`, market rules in `market` (e.g. `market::routing`), measures in `metrics`, and
+//! receipts in `receipts`.
 
 mod checker;
 mod handlers;

@@ -55,3 +55,92 @@ pub fn badmouthing_victim(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::OwnerId;
+    use crate::scenario::{Scenario, ScenarioFile};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn rater(kind: Kind) -> Identity {
+        Identity {
+            id: AgentId(0),
+            owner: OwnerId(0),
+            kind,
+            group: 0,
+            latent: [0.5; crate::market::DIMENSIONS],
+            capabilities: 0b10,
+            colluding_client: None,
+            ring: None,
+            active: true,
+            created_at: 0,
+        }
+    }
+
+    fn group(badmouth_share: f64) -> GroupConfig {
+        let scenario = Scenario::from_file(ScenarioFile::default(), std::path::Path::new("<t>"));
+        GroupConfig {
+            badmouth_share,
+            ..scenario.expect("valid").group_configs().remove(0)
+        }
+    }
+
+    #[test]
+    fn a_ring_member_hires_another_active_member_or_nobody() {
+        let members = [AgentId(0), AgentId(1), AgentId(2), AgentId(3)];
+        let active = |m: AgentId| m != AgentId(2);
+        let mut seen = [0; 4];
+        for seed in 0..200 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let worker = ring_worker(AgentId(1), &members, active, &mut rng).expect("two left");
+            seen[worker.index()] += 1;
+        }
+        assert_eq!(
+            (seen[1], seen[2]),
+            (0, 0),
+            "never the poster, never an inactive member"
+        );
+        assert!(
+            seen[0] > 50 && seen[3] > 50,
+            "uniform over the others: {seen:?}"
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        assert_eq!(
+            ring_worker(AgentId(1), &members[1..3], active, &mut rng),
+            None
+        );
+    }
+
+    #[test]
+    fn only_unfair_raters_bad_mouth_and_only_honest_competitors() {
+        // The rater's first capability is 1: pool 1.
+        let pools = vec![vec![AgentId(9)], vec![AgentId(5), AgentId(7)]];
+        let honest = |a: AgentId| a == AgentId(7);
+        let unfair = rater(Kind::Gaming(Strategy::UnfairRating));
+        for seed in 0..50 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let victim = badmouthing_victim(&unfair, &group(1.0), &pools, honest, &mut rng);
+            assert_eq!(victim, Some(AgentId(7)), "seed {seed}");
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let before = rng.clone().random::<u64>();
+        let other = rater(Kind::Gaming(Strategy::PerfectStreak));
+        assert_eq!(
+            badmouthing_victim(&other, &group(1.0), &pools, honest, &mut rng),
+            None
+        );
+        assert_eq!(rng.random::<u64>(), before, "other raters draw nothing");
+        let nobody = |_: AgentId| false;
+        assert_eq!(
+            badmouthing_victim(&unfair, &group(1.0), &pools, nobody, &mut rng),
+            None,
+            "16 draws without an honest competitor"
+        );
+        assert_eq!(
+            badmouthing_victim(&unfair, &group(0.0), &pools, honest, &mut rng),
+            None
+        );
+    }
+}

@@ -7,9 +7,10 @@
 //! engine     generic discrete-event engine: time, ordered queue, named seed streams
 //! scenario   TOML scenario files: raw serde types, --set overrides, validation
 //! agents     the synthetic population and its behaviours (SPEC §9)
+//! receipts   every state change as a text line: the type, its text, the hash-chained log (seed 003)
 //! world      the market world: market core + population driven by the engine
 //! metrics    observations: counters, per-identity stats, concentration, invariants
-//! output     results directory: atomic CSV / TOML writers, hash-chained receipts
+//! output     results directory: atomic CSV / TOML writers
 //! replay     rebuild a run's ledger and agent table from its receipts
 //! sensitivity  global sensitivity analysis: Sobol' and Morris designs and estimators (pure)
 //! sweep      parameter sweeps: designs, parallel durable runs, shards, polars aggregation
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod market;
 pub mod metrics;
 pub mod output;
+pub mod receipts;
 pub mod replay;
 pub mod report;
 pub mod scenario;

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! scenario.resolved.toml ─▶ reputation config, split policy
-//! receipts.log ─line by line: verify hash chain─▶ Replayer (fresh EscrowLedger and
+//! receipts.log ─receipts::log::LogReader: verify hash chain─▶ Replayer (fresh EscrowLedger and
 //!              ReputationEngine) ─end record─▶ ledger.csv, agents.csv ─compare bytes─▶ run's files
 //! ```
 //!
@@ -23,13 +23,14 @@ use crate::market::escrow::{EscrowLedger, Settlement};
 use crate::market::reputation::ReputationEngine;
 use crate::market::{AgentId, ClientId, ContractId, EscrowId};
 use crate::metrics::{AgentStats, Invariant};
-use crate::output::{self, Tables, receipts};
+use crate::output::{self, Tables, atomic};
+use crate::receipts::log::LogReader;
+use crate::receipts::{Receipt, ReceiptSink};
 use crate::scenario::Scenario;
 use crate::world::Outcome;
-use crate::world::receipts::{Receipt, ReceiptSink};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, BufRead, Read as _};
+use std::io::{self, BufRead};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
@@ -95,62 +96,23 @@ pub fn replay(dir: &Path) -> Result<Report, ReplayError> {
     Ok(report)
 }
 
-/// The longest line a receipts log may have; real receipts are far shorter. Bounds the memory
-/// of reading any file, even one that is not a receipts log.
-const MAX_LINE: u64 = 1 << 16;
-
-/// Replays a `receipts.log` of a run of `scenario`, read line by line from `log`: verifies
-/// the hash chain, replays every receipt, and requires the end record as the last line. The
+/// Replays a `receipts.log` of a run of `scenario`, read line by line from `log`
+/// ([`LogReader`]: the hash chain verified, the end record required as the last line). The
 /// outer error is an I/O error; the inner one the first problem found (with its line number).
-pub fn replay_log(
-    scenario: &Scenario,
-    mut log: impl BufRead,
-) -> io::Result<Result<Replayed, String>> {
+pub fn replay_log(scenario: &Scenario, log: impl BufRead) -> io::Result<Result<Replayed, String>> {
     let mut replayer = Replayer::new(scenario);
-    let mut previous = receipts::GENESIS.to_string();
-    let mut line = Vec::new();
-    let mut ended = false;
-    for n in 1u64.. {
-        line.clear();
-        (&mut log).take(MAX_LINE + 1).read_until(b'\n', &mut line)?;
-        if line.is_empty() {
-            break;
-        }
-        let problem = |what: &str| Ok(Err(format!("line {n}: {what}")));
-        if line.pop() != Some(b'\n') {
-            return match line.len() as u64 >= MAX_LINE {
-                true => problem("too long for a receipt (not a receipts log?)"),
-                false => problem("cut short (no end of line): receipts.log ends early"),
-            };
-        }
-        if ended {
-            return problem("a line after the end record");
-        }
-        let Ok(text) = std::str::from_utf8(&line) else {
-            return problem("not UTF-8 text");
-        };
-        let Some((body, hash)) = text.rsplit_once(" h=") else {
-            return problem("no hash");
-        };
-        let expected = receipts::chain(&previous, body);
-        if hash != expected {
-            return problem("hash chain broken (receipt altered, inserted or removed)");
-        }
-        previous = expected;
-        if body.split(' ').nth(2) == Some(receipts::END) && body.split(' ').count() == 3 {
-            ended = true;
-        } else if let Err(e) = replayer.push(body) {
-            return Ok(Err(e));
+    let mut reader = LogReader::new(log);
+    loop {
+        match reader.next_receipt()? {
+            Ok(Some(body)) => {
+                if let Err(e) = replayer.push(body) {
+                    return Ok(Err(e));
+                }
+            }
+            Ok(None) => return Ok(Ok(replayer.finish())),
+            Err(problem) => return Ok(Err(problem)),
         }
     }
-    Ok(if ended {
-        Ok(replayer.finish())
-    } else {
-        Err(format!(
-            "receipts.log ends early: no end record after its {} receipt(s) (the log was cut short)",
-            replayer.receipts
-        ))
-    })
 }
 
 /// Replays receipt lines `SEQ TIME RECEIPT` (without their hashes) of a run, one at a time,
@@ -271,9 +233,11 @@ impl ReceiptSink for ReplaySink {
     }
 }
 
-/// Invariant `receipt_replay` (SPEC §7, seed 003): the receipts of the run alone rebuild its
-/// `agents.csv` and `ledger.csv` exactly. Records the check in the outcome's invariant log;
-/// `replayed` is the replay of the run's receipts (from its log or from a [`ReplaySink`]).
+/// Invariant `receipt_replay` (SPEC §7, seed 003), its one home: the receipts of the run alone
+/// rebuild its `agents.csv` and `ledger.csv` exactly. Records the check in the outcome's
+/// invariant log; `replayed` is the replay of the run's receipts, from its log
+/// ([`check_log_invariant`], `marketsim run --events`) or from a [`ReplaySink`] fed as the run
+/// goes (`marketsim check`).
 pub fn check_invariant(outcome: &mut Outcome, replayed: Result<Replayed, String>) {
     let ok = replayed
         .as_ref()
@@ -289,6 +253,16 @@ pub fn check_invariant(outcome: &mut Outcome, replayed: Result<Replayed, String>
                 r.receipts
             ),
         });
+}
+
+/// [`check_invariant`] from the receipts log at `path` that the run just wrote, read back as
+/// a stream (`marketsim run --events`). An error reading it back names the file.
+pub fn check_log_invariant(outcome: &mut Outcome, path: &Path) -> io::Result<()> {
+    let read_back = |e| atomic::at(path, "cannot read back", e);
+    let file = std::fs::File::open(path).map_err(read_back)?;
+    let replayed = replay_log(&outcome.scenario, io::BufReader::new(file)).map_err(read_back)?;
+    check_invariant(outcome, replayed);
+    Ok(())
 }
 
 fn compare(dir: &Path, name: &str, rebuilt: &[u8], report: &mut Report) -> Result<(), ReplayError> {
@@ -365,9 +339,7 @@ impl Rebuilt {
                     .map_err(|e| e.to_string())?;
                 self.escrows
                     .insert(contract, (escrow, agent, (client, time)));
-                let s = self.stat(agent)?;
-                s.jobs_won += 1;
-                s.value_won += price.0;
+                self.stat(agent)?.won(price);
             }
             Receipt::Complete {
                 contract,
@@ -402,14 +374,7 @@ impl Rebuilt {
                         recording.flags.bits()
                     ));
                 }
-                let s = self.stat(agent)?;
-                s.earnings += operator.0;
-                for d in recording.flags.iter() {
-                    s.flags[crate::world::detector_index(d)] += 1;
-                }
-                if !recording.flags.is_empty() {
-                    s.first_flag.get_or_insert(time);
-                }
+                self.stat(agent)?.completed(operator, recording.flags, time);
             }
             Receipt::Cancel { contract, refund } => {
                 let (escrow, ..) = self.take(contract)?;
@@ -424,7 +389,7 @@ impl Rebuilt {
                     ));
                 }
             }
-            Receipt::Whitewash { agent } => self.stat(agent)?.whitewashed = true,
+            Receipt::Whitewash { agent } => self.stat(agent)?.abandoned(),
             Receipt::Slash { agent, .. } => {
                 self.stat(agent)?;
             }
@@ -449,7 +414,7 @@ impl Rebuilt {
 mod tests {
     use super::*;
     use crate::market::{ClientId, Credits};
-    use crate::output::receipts::ReceiptLog;
+    use crate::receipts::log::{MAX_LINE, ReceiptLog};
 
     /// A receipts log of `clients` account openings, as `run --events` writes it.
     fn log(clients: u32) -> String {

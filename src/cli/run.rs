@@ -1,7 +1,7 @@
 //! `marketsim run`: one scenario, one seed, one results directory.
 
-use crate::output::receipts::ReceiptLog;
-use crate::output::{self, RunDir, atomic};
+use crate::output::{self, RunDir};
+use crate::receipts::log::ReceiptLog;
 use crate::replay;
 use crate::scenario::Scenario;
 use crate::world;
@@ -78,7 +78,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let sink = receipts
         .clone()
-        .map(|log| Box::new(log) as Box<dyn crate::world::receipts::ReceiptSink>);
+        .map(|log| Box::new(log) as Box<dyn crate::receipts::ReceiptSink>);
     let mut outcome = world::simulate_with_receipts(scenario, sink, |now| {
         // Drawing is throttled by indicatif; only report forward progress within the horizon.
         if now > last && now <= horizon {
@@ -91,13 +91,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(log) = receipts {
         log.commit()
             .with_context(|| format!("writing the receipts of {}", out.display()))?;
-        // Invariant `receipt_replay`: the receipts just written, read back as a stream,
-        // rebuild the run's tables exactly.
-        let file = std::fs::File::open(&receipts_path)
-            .map_err(|e| atomic::at(&receipts_path, "cannot read back", e))?;
-        let replayed = replay::replay_log(&outcome.scenario, std::io::BufReader::new(file))
-            .map_err(|e| atomic::at(&receipts_path, "cannot read back", e))?;
-        replay::check_invariant(&mut outcome, replayed);
+        replay::check_log_invariant(&mut outcome, &receipts_path)?;
     }
     output::write_run(dir.staging(), &outcome)
         .with_context(|| format!("writing results to {}", out.display()))?;

@@ -9,8 +9,8 @@
 //!   hash-map iteration order can reach a result.
 
 pub mod auction;
-pub mod combinatorial;
 pub mod collusion;
+pub mod combinatorial;
 pub mod contract;
 pub mod decompose;
 pub mod escrow;
@@ -24,6 +24,7 @@ pub mod performance;
 pub mod quality;
 pub mod reputation;
 pub mod reputation_model;
+pub mod routing;
 pub mod slab;
 pub mod split;
 pub mod staking;

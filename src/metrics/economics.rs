@@ -15,8 +15,9 @@
 //! accounted costs (paid outside the simulated ledger, to the world and to the platform's
 //! registration desk respectively), so they do not move ledger credits.
 
-use super::{AgentStats, Costs, Outcome};
-use crate::agents::Kind;
+use super::{AgentStats, Costs, Outcome, Recorder};
+use crate::agents::{Kind, Population};
+use crate::market::{AgentId, ClientId, Credits};
 
 /// Revenue and costs summed over a set of identities.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,6 +62,90 @@ impl Economics {
     pub fn return_on_cost(&self) -> Option<f64> {
         let cost = self.total_cost();
         (cost > 0).then(|| self.net_profit() as f64 / cost as f64)
+    }
+}
+
+/// A completed contract, as the costs of its agent (and of a wash job's payer) see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompletedContract {
+    /// The agent that did the work.
+    pub agent: AgentId,
+    /// The paying client.
+    pub client: ClientId,
+    /// Whether it was a wash job.
+    pub wash: bool,
+    /// Whether the agent defected (delivered garbage).
+    pub defect: bool,
+    /// The job's budget ceiling.
+    pub budget: Credits,
+    /// The bill released out of escrow.
+    pub bill: Credits,
+    /// The split's platform and LLM-reserve shares, credits.
+    pub fees: u64,
+    /// Weighted quality delivered, ⟨w, q⟩ of the clamped delivered vector.
+    pub delivered: f64,
+    /// The agent's group's `cost_factor`.
+    pub cost_factor: f64,
+}
+
+impl Recorder {
+    /// Adds a completed contract's costs to its agent's [`Costs`]: work, wash fees (to the
+    /// identity whose colluding client paid), what its client lost; and the split's platform
+    /// fees.
+    pub fn record_costs(&mut self, population: &Population, c: &CompletedContract) {
+        self.platform_fees += c.fees;
+        let honest_quality = match self.honest_quality {
+            Some(q) => q,
+            None => {
+                let honest = population.bidders.iter().filter(|b| b.kind == Kind::Honest);
+                let (sum, n) = honest.fold((0.0, 0u64), |(s, n), b| (s + b.quality, n + 1));
+                let q = if n == 0 { 0.0 } else { sum / n as f64 };
+                *self.honest_quality.insert(q)
+            }
+        };
+        if c.wash {
+            let payer = self.wash_payer(population, c.client, c.agent);
+            self.agents[payer.index()].costs.wash_fees += c.bill.0;
+            return;
+        }
+        let costs = &mut self.agents[c.agent.index()].costs;
+        if !c.defect {
+            costs.work += (c.budget.as_f64() * c.cost_factor).round() as u64;
+        }
+        if honest_quality > 0.0 && c.delivered < honest_quality {
+            let shortfall = (honest_quality - c.delivered) / honest_quality;
+            costs.client_loss += (c.bill.as_f64() * shortfall).round() as u64;
+        }
+    }
+
+    /// The identity whose colluding client paid for a wash job `worker` did: the worker
+    /// itself, or (ring members hire each other, unfair raters hire honest agents) the first
+    /// identity of that client, from a client → identity table rebuilt when a client is
+    /// missing.
+    fn wash_payer(
+        &mut self,
+        population: &Population,
+        client: ClientId,
+        worker: AgentId,
+    ) -> AgentId {
+        if population.get(worker).colluding_client == Some(client) {
+            return worker;
+        }
+        let slot = client.0 as usize;
+        let payers = &mut self.wash_payers;
+        if payers.get(slot).copied().flatten().is_none() {
+            payers.clear();
+            for i in population.identities.iter().rev() {
+                if let Some(c) = i.colluding_client {
+                    let c = c.0 as usize;
+                    if payers.len() <= c {
+                        payers.resize(c + 1, None);
+                    }
+                    payers[c] = Some(i.id);
+                }
+            }
+        }
+        payers[slot].expect("every wash client belongs to an identity")
     }
 }
 

@@ -1,7 +1,8 @@
 //! Observations of a run: counters, per-identity statistics, samples, invariants.
 //!
 //! The world pushes facts into a [`Recorder`] as they happen; the output layer turns the
-//! recorder into CSV. Memory is O(identities + samples): nothing is kept per finished job
+//! recorder into CSV. The per-identity statistics are folded by [`AgentStats`]'s methods, the
+//! one fold used both by the world and by `replay` from the receipts. Memory is O(identities + samples): nothing is kept per finished job
 //! (latencies go into a fixed-size histogram).
 
 pub mod concentration;
@@ -22,7 +23,9 @@ pub use ranking::RankingAccuracy;
 
 use crate::agents::{Kind, Population};
 use crate::engine::SimTime;
+use crate::market::Credits;
 use crate::market::marketplace::Marketplace;
+use crate::market::reputation::{Detector, Flags};
 use crate::scenario::Scenario;
 
 /// What a finished run leaves behind for the output layer (built by `world::simulate`; it
@@ -144,6 +147,44 @@ pub struct AgentStats {
     pub whitewashed: bool,
     /// Attacker economics (issue 11), see [`economics`].
     pub costs: Costs,
+}
+
+/// The fold of a run's events into one identity's [`AgentStats`]: its one home, used by the
+/// world as the run goes and by `replay` from the receipts (the `open`, `complete` and
+/// `whitewash` receipts carry exactly what each step needs).
+impl AgentStats {
+    /// A contract won at `price`.
+    pub fn won(&mut self, price: Credits) {
+        self.jobs_won += 1;
+        self.value_won += price.0;
+    }
+
+    /// A contract completed at simulated second `time`: `operator` credits paid to the
+    /// identity, the detectors in `flags` fired on its recording.
+    pub fn completed(&mut self, operator: Credits, flags: Flags, time: SimTime) {
+        self.earnings += operator.0;
+        for d in flags.iter() {
+            self.flags[detector_index(d)] += 1;
+        }
+        if !flags.is_empty() {
+            self.first_flag.get_or_insert(time);
+        }
+    }
+
+    /// The identity was abandoned by whitewashing.
+    pub fn abandoned(&mut self) {
+        self.whitewashed = true;
+    }
+}
+
+/// Column index of a detector in per-agent flag counts ([`AgentStats::flags`]: score
+/// inflation, rapid cycling, perfect streak).
+pub fn detector_index(d: Detector) -> usize {
+    match d {
+        Detector::ScoreInflation => 0,
+        Detector::RapidCycling => 1,
+        Detector::PerfectStreak => 2,
+    }
 }
 
 /// What an identity's work and existence cost its owner, in credits ([`economics`]).
@@ -268,4 +309,36 @@ pub fn median(values: &mut [u64]) -> Option<f64> {
     } else {
         (values[n / 2 - 1] as f64 + values[n / 2] as f64) / 2.0
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stats_fold_counts_wins_payouts_flags_and_the_first_flag_time() {
+        let mut s = AgentStats::default();
+        s.won(Credits(40));
+        s.won(Credits(2));
+        s.completed(Credits(28), Flags::EMPTY, 5);
+        assert_eq!(s.first_flag, None, "a clean recording sets no first flag");
+        let mut flags = Flags::EMPTY;
+        flags.insert(Detector::PerfectStreak);
+        flags.insert(Detector::ScoreInflation);
+        s.completed(Credits(1), flags, 9);
+        let mut one = Flags::EMPTY;
+        one.insert(Detector::PerfectStreak);
+        s.completed(Credits(0), one, 12);
+        s.abandoned();
+        let expected = AgentStats {
+            jobs_won: 2,
+            value_won: 42,
+            earnings: 29,
+            flags: [1, 0, 2],
+            first_flag: Some(9),
+            whitewashed: true,
+            costs: Costs::default(),
+        };
+        assert_eq!(s, expected);
+    }
 }

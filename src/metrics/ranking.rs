@@ -6,6 +6,9 @@
 //! them at every sample costs the same whatever the history length. Ties are handled: τ-b
 //! corrects for ties in either scoring; the footrule uses mid-ranks.
 
+use crate::agents::{Bidder, Kind};
+use crate::market::AgentId;
+use crate::market::reputation::ReputationEngine;
 use std::cmp::Ordering;
 
 /// Agreement of the rankings by R and by T with the ranking by true quality, over one set of
@@ -74,6 +77,19 @@ impl RankingAccuracy {
         }
     }
 
+    /// Ranking accuracy of R and T against true quality over the live identities of
+    /// `bidders` (indexed by agent id), as `engine` scores them now.
+    pub fn of_live(bidders: &[Bidder], engine: &ReputationEngine) -> Self {
+        Self::of(live(bidders).map(|(id, b)| {
+            (
+                engine.reputation(id),
+                engine.trust(id),
+                b.quality,
+                b.kind == Kind::Honest,
+            )
+        }))
+    }
+
     /// `(column name, value)` in output order: the four measures over all identities
     /// (`kendall_r_all`, …), then over honest ones (`kendall_r_honest`, …).
     pub fn columns(&self) -> Vec<(String, Option<f64>)> {
@@ -86,6 +102,28 @@ impl RankingAccuracy {
             })
             .collect()
     }
+}
+
+/// The live (still bidding) identities of `bidders`, with their ids.
+fn live(bidders: &[Bidder]) -> impl Iterator<Item = (AgentId, &Bidder)> {
+    let all = bidders.iter().enumerate();
+    all.filter(|(_, b)| b.active)
+        .map(|(index, b)| (AgentId(index as u32), b))
+}
+
+/// The 90th percentiles of R and of T over the live identities of `bidders` (none without
+/// any): the top decile camouflage gamers wait for (`agents::whitewash`).
+pub fn top_decile(bidders: &[Bidder], engine: &ReputationEngine) -> Option<(f64, f64)> {
+    let (mut r, mut t): (Vec<f64>, Vec<f64>) = live(bidders)
+        .map(|(id, _)| (engine.reputation(id), engine.trust(id)))
+        .unzip();
+    if r.is_empty() {
+        return None;
+    }
+    let k = (r.len() * 9 / 10).min(r.len() - 1);
+    let r90 = *r.select_nth_unstable_by(k, f64::total_cmp).1;
+    let t90 = *t.select_nth_unstable_by(k, f64::total_cmp).1;
+    Some((r90, t90))
 }
 
 /// Kendall's τ-b of the pairs `(x[i], y[i])`, in [−1, 1]: 1 when the orderings agree on every

@@ -10,7 +10,7 @@
 //! | `ledger.csv` | one row per client account: initial, available, held, released |
 //! | `detection.csv` | ROC points and AUC per adversary type and statistic; time-to-flag survival |
 //! | `economics.csv` | revenue, costs, net profit per true type and per owner |
-//! | `receipts.log` | with `--events`: every state change, hash-chained ([`receipts`]) |
+//! | `receipts.log` | with `--events`: every state change, hash-chained ([`receipts`](crate::receipts)) |
 //!
 //! Guarantees, each in its own module:
 //!
@@ -26,7 +26,6 @@
 
 pub mod atomic;
 pub mod lock;
-pub mod receipts;
 pub mod run_dir;
 
 pub use run_dir::RunDir;

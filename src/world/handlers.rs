@@ -1,25 +1,29 @@
-//! Event handlers of the market world.
+//! Event handlers of the market world: dispatch and wiring only. Each handler reads the
+//! state, asks the behaviour of `agents` (what agents and clients decide) and the rules of
+//! `market` (what the market does), applies the result, and calls the [`Checker`] at its named
+//! points; no invariant logic, behaviour or market rule lives here.
+//!
+//! [`Checker`]: super::checker::Checker
 
 use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
-use crate::agents::{Ask, Identity, Kind, Rating, Strategy};
+use crate::agents::delivery::{self, Rater};
+use crate::agents::{Ask, Kind, Strategy, wash};
 use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream};
-use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
+use crate::market::contract::{ContractState, PricingModel};
 use crate::market::decompose::{SubtaskSpec, decompose};
-use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
-use crate::market::order_book::ClearingRule;
-use crate::market::reputation::Detector;
+use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms};
+use crate::market::routing::{self, Routing};
 use crate::market::slab::Lookup;
 use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
-use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
-use crate::metrics::{Invariant, KindSample, RankingAccuracy, Sample, concentration};
+use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
+use crate::metrics::economics::CompletedContract;
+use crate::metrics::ranking::top_decile;
+use crate::metrics::{KindSample, RankingAccuracy, Sample, concentration};
+use crate::receipts::Receipt;
 use crate::scenario::PopulationGroup;
-use crate::world::receipts::Receipt;
 use rand::Rng;
-
-/// Tokens consumed per second of work, for per-token contracts.
-const TOKENS_PER_SECOND: u64 = 10;
 
 impl World {
     // ----- sampling ---------------------------------------------------------------------
@@ -78,18 +82,12 @@ impl World {
             counters: self.recorder.counters,
             per_kind,
             concentration: conc,
-            ranking: self.ranking_accuracy(),
+            ranking: RankingAccuracy::of_live(&self.population.bidders, self.market.reputation()),
         });
         self.perf_sample();
-        self.recorder.top_decile = self.top_decile();
+        self.recorder.top_decile = top_decile(&self.population.bidders, self.market.reputation());
         self.last_sample = Some(now);
-        // A full recount of the ledger at every sample cross-checks the incremental totals.
-        let recount = self.market.ledger().recompute_totals() == self.market.ledger().totals();
-        self.recorder
-            .invariants
-            .check(Invariant::Conservation, recount, now, || {
-                "ledger recount at sample".into()
-            });
+        self.checker().at_sample(now);
     }
 
     /// Ends the run: a last sample and the end-of-drain invariants.
@@ -97,19 +95,7 @@ impl World {
         if self.last_sample != Some(end) {
             self.take_sample(end);
         }
-        let open = self.market.ledger().open_escrows();
-        self.recorder
-            .invariants
-            .check(Invariant::EscrowCompleteness, open == 0, end, || {
-                format!("{open} escrow(s) still held after the drain")
-            });
-        let conserved =
-            self.market.ledger().totals().is_conserved() && self.market.stakes_conserved();
-        self.recorder
-            .invariants
-            .check(Invariant::Conservation, conserved, end, || {
-                "final totals".into()
-            });
+        self.checker().at_end(end);
         self.finish_collusion();
     }
 
@@ -183,34 +169,19 @@ impl World {
             let credits: Vec<Credits> = specs.iter().map(|s| s.estimated_credits).collect();
             if let Err(e) = crate::market::decompose::Dag::from_edges(&durations, &credits, &edges)
             {
-                self.recorder
-                    .invariants
-                    .check(Invariant::DagAcyclicity, false, now, || {
-                        format!("decompose failed: {e}")
-                    });
+                self.checker().dag_refused(now, e);
                 return;
             }
         }
         let dag = match decompose(&specs) {
             Ok(dag) => dag,
             Err(e) => {
-                self.recorder
-                    .invariants
-                    .check(Invariant::DagAcyclicity, false, now, || {
-                        format!("decompose failed: {e}")
-                    });
+                self.checker().dag_refused(now, e);
                 return;
             }
         };
         let levels = dag.levels();
-        let covered: usize = levels.iter().map(Vec::len).sum();
-        let forward = dag.edges().all(|(a, b)| dag.level_of(a) < dag.level_of(b));
-        self.recorder.invariants.check(
-            Invariant::DagAcyclicity,
-            covered == n && forward,
-            now,
-            || "levels do not cover the DAG in edge order".into(),
-        );
+        self.checker().dag_levels(now, &dag, &levels, n);
         let budgets: Vec<Credits> = (0..n).map(|i| dag.credits(i)).collect();
         let awards = self.clear_dag(self.ordinary_jobs, capability, &budgets, &levels);
         let key = self.dags.insert(DagJob {
@@ -309,31 +280,12 @@ impl World {
         // Invite up to `proposals_per_job` distinct active agents with the capability.
         let pool = &self.population.pools[capability as usize];
         let mut invited = std::mem::take(&mut self.invited);
-        invited.clear();
-        if pool.len() <= k {
-            invited.extend_from_slice(pool);
-        } else {
-            // Anti-concentration routing (seed 003): a candidate earning `e` against a mean of
-            // `ē` per identity is accepted with probability 1 / (1 + α·e/ē). After 20·k
-            // refusals the remaining seats are filled uniformly, so a job always gets bidders.
-            let alpha = self.scenario.file().market.anti_concentration;
-            let mean = self.operator_payouts as f64 / self.population.identities.len() as f64;
-            let mut refusals = 0;
-            while invited.len() < k {
-                let a = pool[bids.random_range(0..pool.len())];
-                if invited.contains(&a) {
-                    continue;
-                }
-                if alpha > 0.0 && mean > 0.0 && refusals < 20 * k {
-                    let relative = self.recorder.agents[a.index()].earnings as f64 / mean;
-                    if !bids.random_bool(1.0 / (1.0 + alpha * relative)) {
-                        refusals += 1;
-                        continue;
-                    }
-                }
-                invited.push(a);
-            }
-        }
+        let routing = Routing {
+            alpha: self.scenario.file().market.anti_concentration,
+            mean_payout: self.operator_payouts as f64 / self.population.identities.len() as f64,
+        };
+        let earnings = |a: AgentId| self.recorder.agents[a.index()].earnings;
+        routing::invite(pool, k, routing, earnings, &mut bids, &mut invited);
         // Read every invitee's bidder entry and R first: independent loads that a large
         // population's caches miss, issued together instead of one per bid. (Nothing below
         // changes them before the last bid: a match only opens a contract.)
@@ -391,15 +343,10 @@ impl World {
             // A ring member's client hires another member of its ring.
             Some(ring) => {
                 let members = &self.population.rings[ring as usize];
-                let others: Vec<AgentId> = members
-                    .iter()
-                    .copied()
-                    .filter(|&m| m != agent && self.population.get(m).active)
-                    .collect();
-                if others.is_empty() {
+                let active = |m: AgentId| self.population.get(m).active;
+                let Some(worker) = wash::ring_worker(agent, members, active, &mut rng) else {
                     return;
-                }
-                let worker = others[rng.random_range(0..others.len())];
+                };
                 (
                     identity
                         .colluding_client
@@ -437,7 +384,12 @@ impl World {
             behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group]);
         let mut capability = worker_identity.capabilities.trailing_zeros();
         let mut worker = worker;
-        if let Some(victim) = self.badmouthing_victim(&identity, &mut rng) {
+        let honest = |a: AgentId| {
+            self.population.bidders[a.index()].kind == Kind::Honest && self.market.can_bid(a)
+        };
+        let group = &self.config.groups[identity.group];
+        let pools = &self.population.pools;
+        if let Some(victim) = wash::badmouthing_victim(&identity, group, pools, honest, &mut rng) {
             worker = victim;
             rating = behaviour::BADMOUTHING;
             capability = self.population.get(victim).capabilities.trailing_zeros();
@@ -581,7 +533,7 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let j = self.jobs.get(job).expect("live job");
-        let continuous = self.continuous_choice(j.task);
+        let continuous = routing::continuous_choice(self.market.book(), j.task);
         let cleared = match &j.perf {
             Some(req) => self.market.clear_performance(j.task, req, now),
             None => self.market.clear(j.task, j.model, now),
@@ -608,22 +560,6 @@ impl World {
             }
             Err(e) => unreachable!("clearing an open task cannot fail otherwise: {e}"),
         }
-    }
-
-    /// Under the call rule (paper §7.2), the agent and ask that the continuous rule (§4.5: the
-    /// cheapest pending proposal by price-time, if within budget) would pick on the same book
-    /// at the window's close; `None` under any other rule (SPEC §8, "same book, two answers").
-    fn continuous_choice(&self, task: TaskId) -> Option<(AgentId, Credits)> {
-        let book = self.market.book();
-        if book.rule() != ClearingRule::Call {
-            return None;
-        }
-        let ceiling = book.demand(task).ok()?.budget_ceiling();
-        book.best_pending(task)
-            .ok()
-            .flatten()
-            .filter(|p| p.estimated_credits() <= ceiling)
-            .map(|p| (p.agent(), p.estimated_credits()))
     }
 
     pub(super) fn on_demand_expiry(
@@ -668,19 +604,7 @@ impl World {
         if let Some(parent) = self.jobs.get(job).and_then(|j| j.parent) {
             self.dag_subtask_matched(parent);
         }
-        self.recorder.invariants.check(
-            Invariant::AutoRejection,
-            opened.accepted == 1
-                && opened.rejected + 1 == opened.proposals
-                && self.market.depth(opened.task).ok() == Some((0, 0)),
-            now,
-            || {
-                format!(
-                    "task {}: {} of {} proposals rejected",
-                    opened.task, opened.rejected, opened.proposals
-                )
-            },
-        );
+        self.checker().after_opening(now, &opened);
         self.emit(now, || Receipt::Open {
             contract: opened.contract,
             task: opened.task,
@@ -689,9 +613,7 @@ impl World {
             price: opened.price,
             hold: opened.hold,
         });
-        let stats = &mut self.recorder.agents[opened.agent.index()];
-        stats.jobs_won += 1;
-        stats.value_won += opened.price.0;
+        self.recorder.agents[opened.agent.index()].won(opened.price);
         let camouflage = self
             .jobs
             .get(job)
@@ -712,18 +634,14 @@ impl World {
             j.defect =
                 behaviour::defects(identity, group, j.high_value, reputation, now) || camouflage;
             j.delivered = behaviour::delivered_quality(identity, group, j.defect, rng);
-            j.work_seconds = if identity.kind == Kind::Gaming(Strategy::SelfReport) {
-                (group.report_seconds.sample(rng).round() as u64).min(MAX_SECONDS)
-            } else {
-                let factor = self.config.clients.work_factor.sample(rng);
-                (((j.nominal as f64) * factor) as u64).min(MAX_SECONDS)
-            };
+            let clients = &self.config.clients;
+            j.work_seconds = delivery::work_seconds(identity.kind, group, clients, j.nominal, rng);
         }
         if j.perf.is_some() {
             j.work_seconds = super::performance::latency(&group.performance, &self.streams, j.key);
         }
         queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
-        self.check_client(now, opened.client);
+        self.checker().after_client_change(now, opened.client);
     }
 
     pub(super) fn on_delivered(
@@ -743,7 +661,7 @@ impl World {
         let skip = false;
         if !skip {
             let result = self.market.deliver(contract);
-            if self.transitioned(
+            if self.checker().transition(
                 now,
                 contract,
                 "deliver",
@@ -754,12 +672,7 @@ impl World {
                 self.emit(now, || Receipt::Deliver { contract });
             }
         }
-        let delay = if wash {
-            rng.random_range(1..=5)
-        } else {
-            let delay = self.config.clients.review.sample(&mut rng);
-            (delay.round() as u64).min(MAX_SECONDS)
-        };
+        let delay = delivery::review_delay(wash, &self.config.clients, &mut rng);
         queue.schedule(now + delay, Event::Reviewed(job));
     }
 
@@ -788,7 +701,7 @@ impl World {
             let contract = j.contract.expect("contract");
             let from = self.contract_state(contract);
             let result = self.market.dispute(contract);
-            if self.transitioned(
+            if self.checker().transition(
                 now,
                 contract,
                 "dispute",
@@ -846,9 +759,10 @@ impl World {
             self.emit(now, || Receipt::Cancel { contract, refund });
         }
         let to = ContractState::Cancelled;
-        self.transitioned(now, contract, "cancel", from, to, result.map(|_| ()));
-        self.check_settlements(now, contract, settled);
-        self.check_client(now, j.client);
+        self.checker()
+            .transition(now, contract, "cancel", from, to, result.map(|_| ()));
+        self.checker().after_settlements(now, contract, settled);
+        self.checker().after_client_change(now, j.client);
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
@@ -861,29 +775,15 @@ impl World {
         let identity = self.population.get(j.agent);
         let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
         let mut rng = self.streams.keyed(Stream::Rating, j.key);
-        let quality = match j.wash {
-            Some((_, rating)) => behaviour::rate(
-                &j.delivered,
-                rating,
-                &self.config.clients.rating_error,
-                &mut rng,
-            ),
+        let rater = match j.wash {
+            Some((_, rating)) => Rater::Colluder(rating),
             // A self-reporting gamer's own report is what gets recorded.
-            None if self_report => {
-                behaviour::self_report(&self.config.groups[identity.group], &mut rng)
-            }
-            None => behaviour::rate(
-                &j.delivered,
-                Rating::Honest,
-                &self.config.clients.rating_error,
-                &mut rng,
-            ),
+            None if self_report => Rater::SelfReport(&self.config.groups[identity.group]),
+            None => Rater::Client,
         };
-        let tokens = j.work_seconds * TOKENS_PER_SECOND;
-        let usage = Usage {
-            seconds: j.work_seconds,
-            tokens: tokens + rng.random_range(0..=tokens / 5),
-        };
+        let quality =
+            delivery::recorded_quality(&j.delivered, rater, &self.config.clients, &mut rng);
+        let usage = delivery::usage(j.work_seconds, &mut rng);
         // A self-reporter's report is also what dates its completion.
         let completion_seconds = if self_report {
             j.work_seconds
@@ -894,7 +794,7 @@ impl World {
         let result = self
             .market
             .complete(contract, usage, quality, Some(completion_seconds));
-        self.check_settlements(now, contract, settled);
+        self.checker().after_settlements(now, contract, settled);
         if let Ok(done) = result {
             #[cfg(feature = "fault-injection")]
             let forged =
@@ -913,46 +813,14 @@ impl World {
             self.record_completion(now, &j, done);
         }
         let to = ContractState::Completed;
-        self.transitioned(now, contract, "complete", from, to, result.map(|_| ()));
-        self.check_client(now, j.client);
+        self.checker()
+            .transition(now, contract, "complete", from, to, result.map(|_| ()));
+        self.checker().after_client_change(now, j.client);
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
         self.maybe_whitewash(now, j.agent, queue);
         self.camouflage_whitewash(now, &j);
-    }
-
-    /// Records one contract transition attempt `from → to` as a check of
-    /// [`Invariant::ValidTransitions`]; returns whether the market performed it. The world
-    /// judges the transition against the scenario's table itself (SPEC §4), so a market that
-    /// wrongly performs a forbidden transition is caught as well as one that refuses a valid one.
-    fn transitioned(
-        &mut self,
-        now: SimTime,
-        contract: ContractId,
-        what: &str,
-        from: Option<ContractState>,
-        to: ContractState,
-        result: Result<(), MarketError>,
-    ) -> bool {
-        let policy = TransitionPolicy {
-            allow_active_completion: self.scenario.file().market.allow_active_completion,
-        };
-        let valid = from.is_some_and(|f| contract::transition(f, to, policy).is_ok());
-        let performed = result.is_ok();
-        self.recorder.invariants.check(
-            Invariant::ValidTransitions,
-            performed && valid,
-            now,
-            || match result {
-                Ok(()) => {
-                    let from = from.map_or("retired".to_string(), |f| f.to_string());
-                    format!("{what} contract {contract}: {from} -> {to} is not in the table")
-                }
-                Err(e) => format!("{what} contract {contract}: {e}"),
-            },
-        );
-        performed
     }
 
     fn record_completion(&mut self, now: SimTime, j: &Job, done: Completed) {
@@ -965,66 +833,14 @@ impl World {
             c.paper_rule_destroyed += j.price.0 - done.bill.0;
         }
         self.recorder.latency.record(now - j.posted_at);
-        let inv = &mut self.recorder.invariants;
-        let split = done.split;
-        inv.check(
-            Invariant::BudgetCap,
-            done.bill <= j.budget && done.bill <= done.hold,
-            now,
-            || {
-                format!(
-                    "bill {} over ceiling {} or hold {}",
-                    done.bill, j.budget, done.hold
-                )
-            },
-        );
-        inv.check(
-            Invariant::ExactSplit,
-            split.operator().0 + split.platform().0 + split.llm_reserve().0 == split.total().0
-                && split.total() == done.bill,
-            now,
-            || {
-                format!(
-                    "split of bill {}: operator {} + platform {} + reserve {} (total {})",
-                    done.bill,
-                    split.operator(),
-                    split.platform(),
-                    split.llm_reserve(),
-                    split.total()
-                )
-            },
-        );
-        inv.check(
-            Invariant::NonNegativity,
-            done.bill.checked_add(done.refunded) == Some(done.hold),
-            now,
-            || {
-                format!(
-                    "bill {} + refund {} != hold {}",
-                    done.bill, done.refunded, done.hold
-                )
-            },
-        );
-        let rec = done.recording;
-        inv.check(
-            Invariant::BoundedTrust,
-            (0.0..=1.0).contains(&rec.reputation)
-                && (0.0..=1.0).contains(&rec.trust)
-                && (0.0..=1.0).contains(&rec.suspicion),
-            now,
-            || format!("R {} T {} γ {}", rec.reputation, rec.trust, rec.suspicion),
-        );
+        self.checker().after_completion(now, j.budget, &done);
+        let (split, rec) = (done.split, done.recording);
         self.recorder.counters.paid_out +=
             split.operator().0 + split.platform().0 + split.llm_reserve().0;
         self.record_costs(j, &done);
-        let stats = &mut self.recorder.agents[j.agent.index()];
-        stats.earnings += split.operator().0;
+        self.recorder.agents[j.agent.index()].completed(split.operator(), rec.flags, now);
         self.operator_payouts += split.operator().0;
         if !rec.flags.is_empty() {
-            for d in rec.flags.iter() {
-                stats.flags[detector_index(d)] += 1;
-            }
-            stats.first_flag.get_or_insert(now);
             self.slash(now, j.agent, SlashCondition::ReputationThreshold);
         }
     }
@@ -1039,67 +855,9 @@ impl World {
                     amount: event.amount,
                 });
             }
-            // In total, and for this agent: its bond is all it ever deposited.
             let bond = self.scenario.file().staking.initial_stake;
-            let own = self
-                .market
-                .stakes()
-                .and_then(|s| s.stake_of(agent))
-                .is_some_and(|s| {
-                    u128::from(s.free.0) + u128::from(s.bonded.0) + u128::from(s.slashed.0)
-                        == u128::from(bond)
-                });
-            let conserved = self.market.stakes_conserved() && own;
-            self.recorder
-                .invariants
-                .check(Invariant::Conservation, conserved, now, || {
-                    format!("slash {agent}")
-                });
+            self.checker().after_slash(now, agent, bond);
         }
-    }
-
-    /// After a hold or a settlement of `client`: conservation (in total, for the client, and
-    /// distributed = paid out) and non-negativity of the client's balances.
-    fn check_client(&mut self, now: SimTime, client: ClientId) {
-        let ledger = self.market.ledger();
-        let totals = ledger.totals();
-        let ok = totals.is_conserved()
-            && ledger.is_client_conserved(client) == Some(true)
-            && totals.distributed.0 == self.recorder.counters.paid_out;
-        let paid = self.recorder.counters.paid_out;
-        self.recorder
-            .invariants
-            .check(Invariant::Conservation, ok, now, || {
-                let own = match ledger.is_client_conserved(client) {
-                    Some(true) => "conserved",
-                    _ => "NOT conserved",
-                };
-                format!(
-                    "client {client}: available {} + held {} + distributed {} vs initial {}; \
-                     client {own}; distributed {} vs paid out {paid}",
-                    totals.available,
-                    totals.held,
-                    totals.distributed,
-                    totals.initial,
-                    totals.distributed
-                )
-            });
-        // Balances are unsigned, so a negative one shows in the flows: what the client's
-        // initial credits leave once its holds and releases are taken out.
-        let (initial, balance, released) = (
-            ledger.initial(client).unwrap_or_default(),
-            ledger.balance(client).unwrap_or_default(),
-            ledger.released(client).unwrap_or_default(),
-        );
-        let implied = i128::from(initial.0) - i128::from(balance.held.0) - i128::from(released.0);
-        self.recorder
-            .invariants
-            .check(Invariant::NonNegativity, implied >= 0, now, || {
-                format!(
-                    "client {client}: initial {initial} − held {} − released {released} = {implied}",
-                    balance.held
-                )
-            });
     }
 
     /// The state of a live contract, if it is live.
@@ -1109,230 +867,33 @@ impl World {
             _ => None,
         }
     }
-
-    /// Counts every escrow settlement attempt the last operation on `contract` made since
-    /// `before` as one check; an attempt on an already settled escrow is a violation.
-    fn check_settlements(&mut self, now: SimTime, contract: ContractId, before: Settlements) {
-        let after = self.market.settlements();
-        let (attempts, repeated) = (
-            after.attempts - before.attempts,
-            after.repeated - before.repeated,
-        );
-        self.recorder.invariants.check_many(
-            Invariant::NoDoubleSettlement,
-            attempts,
-            repeated,
-            now,
-            || format!("contract {contract}: {repeated} of {attempts} settlements repeated"),
-        );
-    }
-
-    /// A sybil owner abandons an identity whose trust fell below its threshold once seasoned,
-    /// and registers a fresh one (SPEC §9 whitewashing).
-    fn maybe_whitewash(&mut self, now: SimTime, agent: AgentId, queue: &mut EventQueue<Event>) {
-        let identity = self.population.get(agent);
-        if identity.kind != Kind::Sybil || !identity.active {
-            return;
-        }
-        let PopulationGroup::Sybil(g) = &self.scenario.file().population[identity.group] else {
-            return;
-        };
-        if g.independent == Some(true) {
-            return;
-        }
-        let engine = self.market.reputation();
-        let seasoned = engine.recordings(agent) >= u64::from(engine.config().min_jobs);
-        if g.whitewash_trust <= 0.0 || !seasoned || engine.trust(agent) >= g.whitewash_trust {
-            return;
-        }
-        let (owner, group, colluder, collude) = (
-            identity.owner,
-            identity.group,
-            identity.colluding_client,
-            g.collude,
-        );
-        self.population.deactivate(agent);
-        self.emit(now, || Receipt::Whitewash { agent });
-        self.recorder.agents[agent.index()].whitewashed = true;
-        self.recorder.counters.whitewashes += 1;
-        let fresh = self.add_identity(owner, Kind::Sybil, group, colluder, None, now);
-        if collude {
-            self.schedule_wash(fresh, now, queue);
-        }
-    }
 }
 
 impl World {
     // ----- measures (issue 11) ------------------------------------------------------------
 
-    /// For an unfair rater's wash job: with probability `badmouth_share`, an active honest
-    /// competitor to hire and rate low (the first honest identity among up to 16 drawn from
-    /// the pool of the rater's first capability; none if all 16 draws miss). Draws from the
-    /// wash job's own keyed generator `rng` (common random numbers).
-    fn badmouthing_victim(&self, rater: &Identity, rng: &mut impl Rng) -> Option<AgentId> {
-        if rater.kind != Kind::Gaming(Strategy::UnfairRating) {
-            return None;
-        }
-        let share = self.config.groups[rater.group].badmouth_share;
-        if !rng.random_bool(share) {
-            return None;
-        }
-        let pool = &self.population.pools[rater.capabilities.trailing_zeros() as usize];
-        if pool.is_empty() {
-            return None;
-        }
-        for _ in 0..16 {
-            let candidate = pool[rng.random_range(0..pool.len())];
-            if self.population.bidders[candidate.index()].kind == Kind::Honest
-                && self.market.can_bid(candidate)
-            {
-                return Some(candidate);
-            }
-        }
-        None
-    }
-
-    /// The identity whose colluding client paid for a wash job `worker` did: the worker itself,
-    /// or (ring members hire each other, unfair raters hire honest agents) the first identity
-    /// of that client, from a client → identity table rebuilt when a client is missing.
-    fn wash_payer(&mut self, client: ClientId, worker: AgentId) -> AgentId {
-        if self.population.get(worker).colluding_client == Some(client) {
-            return worker;
-        }
-        let slot = client.0 as usize;
-        let payers = &mut self.recorder.wash_payers;
-        if payers.get(slot).copied().flatten().is_none() {
-            payers.clear();
-            for i in self.population.identities.iter().rev() {
-                if let Some(c) = i.colluding_client {
-                    let c = c.0 as usize;
-                    if payers.len() <= c {
-                        payers.resize(c + 1, None);
-                    }
-                    payers[c] = Some(i.id);
-                }
-            }
-        }
-        payers[slot].expect("every wash client belongs to an identity")
-    }
-
-    /// The 90th percentiles of R and of T over the live identities (none without any).
-    fn top_decile(&self) -> Option<(f64, f64)> {
-        let engine = self.market.reputation();
-        let live = self
-            .population
-            .bidders
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.active);
-        let (mut r, mut t): (Vec<f64>, Vec<f64>) = live
-            .map(|(index, _)| {
-                let id = AgentId(index as u32);
-                (engine.reputation(id), engine.trust(id))
-            })
-            .unzip();
-        if r.is_empty() {
-            return None;
-        }
-        let k = (r.len() * 9 / 10).min(r.len() - 1);
-        let r90 = *r.select_nth_unstable_by(k, f64::total_cmp).1;
-        let t90 = *t.select_nth_unstable_by(k, f64::total_cmp).1;
-        Some((r90, t90))
-    }
-
-    /// Whether a camouflage gamer defects on a contract: a high-value one, once its R and T
-    /// are both at or above the last sample's top-decile thresholds.
-    fn camouflage_defects(&self, agent: AgentId, high_value: bool) -> bool {
-        if self.population.bidders[agent.index()].kind != Kind::Gaming(Strategy::Camouflage) {
-            return false;
-        }
-        let engine = self.market.reputation();
-        high_value
-            && self
-                .recorder
-                .top_decile
-                .is_some_and(|(r, t)| engine.reputation(agent) >= r && engine.trust(agent) >= t)
-    }
-
-    /// A camouflage gamer abandons its identity once a contract it defected on has ended
-    /// (completed, or cancelled: a disputed garbage delivery is refunded) and registers a
-    /// fresh one, honest again until it reaches the top decile.
-    fn camouflage_whitewash(&mut self, now: SimTime, j: &Job) {
-        let identity = self.population.get(j.agent);
-        if !j.defect || identity.kind != Kind::Gaming(Strategy::Camouflage) || !identity.active {
-            return;
-        }
-        let (owner, group) = (identity.owner, identity.group);
-        self.population.deactivate(j.agent);
-        self.emit(now, || Receipt::Whitewash { agent: j.agent });
-        self.recorder.agents[j.agent.index()].whitewashed = true;
-        self.recorder.counters.whitewashes += 1;
-        let kind = Kind::Gaming(Strategy::Camouflage);
-        self.add_identity(owner, kind, group, None, None, now);
-    }
-
-    /// Ranking accuracy of R and T against true quality over the live identities.
-    fn ranking_accuracy(&self) -> RankingAccuracy {
-        let engine = self.market.reputation();
-        let live = self.population.bidders.iter().enumerate();
-        RankingAccuracy::of(live.filter(|(_, b)| b.active).map(|(index, b)| {
-            let id = AgentId(index as u32);
-            (
-                engine.reputation(id),
-                engine.trust(id),
-                b.quality,
-                b.kind == Kind::Honest,
-            )
-        }))
-    }
-
-    /// Adds a completed contract's costs to its agent's [`Costs`](crate::metrics::Costs):
-    /// work, wash fees, what its client lost; and the split's platform fees.
+    /// Hands a completed contract's costs to the recorder ([`Recorder::record_costs`]).
+    ///
+    /// [`Recorder::record_costs`]: crate::metrics::Recorder::record_costs
     fn record_costs(&mut self, j: &Job, done: &Completed) {
         let split = done.split;
-        self.recorder.platform_fees += split.platform().0 + split.llm_reserve().0;
-        let honest_quality = match self.recorder.honest_quality {
-            Some(q) => q,
-            None => {
-                let honest = self
-                    .population
-                    .bidders
-                    .iter()
-                    .filter(|b| b.kind == Kind::Honest);
-                let (sum, n) = honest.fold((0.0, 0u64), |(s, n), b| (s + b.quality, n + 1));
-                let q = if n == 0 { 0.0 } else { sum / n as f64 };
-                *self.recorder.honest_quality.insert(q)
-            }
-        };
         let identity = self.population.get(j.agent);
-        let cost_factor = self.config.groups[identity.group].cost_factor;
         let delivered = self
             .market
             .reputation()
             .weights()
             .dot(&crate::market::QualityVector::clamped(j.delivered));
-        if j.wash.is_some() {
-            let payer = self.wash_payer(j.client, j.agent);
-            self.recorder.agents[payer.index()].costs.wash_fees += done.bill.0;
-            return;
-        }
-        let costs = &mut self.recorder.agents[j.agent.index()].costs;
-        if !j.defect {
-            costs.work += (j.budget.as_f64() * cost_factor).round() as u64;
-        }
-        if honest_quality > 0.0 && delivered < honest_quality {
-            let shortfall = (honest_quality - delivered) / honest_quality;
-            costs.client_loss += (done.bill.as_f64() * shortfall).round() as u64;
-        }
-    }
-}
-
-/// Column index of a detector in per-agent flag counts (score inflation, rapid cycling, perfect
-/// streak).
-pub fn detector_index(d: Detector) -> usize {
-    match d {
-        Detector::ScoreInflation => 0,
-        Detector::RapidCycling => 1,
-        Detector::PerfectStreak => 2,
+        let contract = CompletedContract {
+            agent: j.agent,
+            client: j.client,
+            wash: j.wash.is_some(),
+            defect: j.defect,
+            budget: j.budget,
+            bill: done.bill,
+            fees: split.platform().0 + split.llm_reserve().0,
+            delivered,
+            cost_factor: self.config.groups[identity.group].cost_factor,
+        };
+        self.recorder.record_costs(&self.population, &contract);
     }
 }

@@ -16,15 +16,22 @@
 //! a colluding client and only the colluding agent bids. After the horizon no new job is
 //! posted and the queue drains: every contract reaches a terminal state, so no escrow is left
 //! held.
+//!
+//! The world is dispatch and wiring only: `handlers` (one handler per event, plus the steps
+//! they share), `setup` (building the world and scheduling its first events), `whitewash`
+//! (carrying out an owner's decision to abandon an identity) and `checker` (every invariant
+//! checked while a run goes, called at named points). What agents and clients decide lives in
+//! `agents`, market rules in `market` (e.g. `market::routing`), measures in `metrics`, and
+//! receipts in `receipts`.
 
-mod combinatorial;
+mod checker;
 mod collusion;
+mod combinatorial;
 mod handlers;
 mod performance;
-pub mod receipts;
 mod setup;
+mod whitewash;
 
-pub use handlers::detector_index;
 #[cfg(feature = "fault-injection")]
 pub use setup::{FAULT_ENV, injected_fault};
 
@@ -36,8 +43,8 @@ use crate::market::slab::{Slab, SlabKey};
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
 pub use crate::metrics::Outcome;
 use crate::metrics::Recorder;
+use crate::receipts::{Receipt, ReceiptSink};
 use crate::scenario::Scenario;
-use receipts::{Receipt, ReceiptSink};
 
 /// Events of the market world (a closed set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

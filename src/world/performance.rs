@@ -24,8 +24,7 @@ use crate::engine::{Key, MAX_SECONDS, SimTime, Stream, Streams};
 use crate::market::performance::{BidRejection, PerfBid, TaskRequirements, validate_bid};
 use crate::market::slab::SlabKey;
 use crate::market::{AgentId, Credits};
-use crate::metrics::Invariant;
-use crate::world::receipts::Receipt;
+use crate::receipts::Receipt;
 use rand::Rng;
 
 /// Index of a refusal's reason in
@@ -141,19 +140,9 @@ impl World {
             }
         }
         let bond = self.scenario.file().staking.initial_stake;
-        let own = self.market.stakes().is_none_or(|s| {
-            s.stake_of(agent).is_some_and(|s| {
-                u128::from(s.free.0) + u128::from(s.bonded.0) + u128::from(s.slashed.0)
-                    == u128::from(bond)
-            })
-        });
-        let conserved =
-            own && self.market.stakes_conserved() && done.forfeited <= done.recorded.penalty;
-        self.recorder
-            .invariants
-            .check(Invariant::Conservation, conserved, now, || {
-                format!("performance penalty of {agent}")
-            });
+        let (forfeited, penalty) = (done.forfeited, done.recorded.penalty);
+        self.checker()
+            .after_forfeit(now, agent, bond, forfeited, penalty);
         success
     }
 

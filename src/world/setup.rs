@@ -10,8 +10,8 @@ use crate::market::marketplace::Marketplace;
 use crate::market::slab::Slab;
 use crate::market::{AgentId, ClientId, Credits, OwnerId, QualityVector};
 use crate::metrics::{AgentStats, Recorder};
+use crate::receipts::{Receipt, ReceiptSink};
 use crate::scenario::{GamingStrategy, PopulationGroup, Scenario};
-use crate::world::receipts::{Receipt, ReceiptSink};
 
 impl World {
     /// Builds the world and schedules its first events.

@@ -1,13 +1,26 @@
 //! Receipts (SPEC §7, seed 003): every state change of a run as one line of text, so that
-//! replaying the receipts alone rebuilds the final ledger and agent table.
+//! replaying the receipts alone rebuilds the final ledger and agent table. This module is
+//! their one home:
 //!
-//! A receipt line is `KIND key=value key=value …`; floats use Rust's shortest round-trip
-//! formatting, so parsing a line gives back exactly the recorded values. The output layer adds
-//! the sequence number, the simulated time and the hash chain (`output::receipts`).
+//! ```text
+//! world ─emit(time, Receipt)─▶ ReceiptSink ─┬▶ log::ReceiptLog   receipts.log, hash-chained (run --events)
+//!                                           └▶ replay::ReplaySink replayed in process (check)
+//! receipts.log ─log::LogReader (chain verified, end record)─▶ Receipt::parse ─▶ replay
+//! ```
+//!
+//! - [`Receipt`]: the type, one variant per state change;
+//! - its text (`Display` and [`Receipt::parse`]): `KIND key=value key=value …`; floats use
+//!   Rust's shortest round-trip formatting, so parsing a line gives back exactly the recorded
+//!   values;
+//! - [`ReceiptSink`]: where the world hands receipts (it only calls it);
+//! - [`log`]: the `receipts.log` file: sequence number, simulated time and hash chain, its
+//!   writer and its verifying reader.
 
 use crate::engine::SimTime;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, QualityVector, TaskId};
 use std::fmt::{self, Write as _};
+
+pub mod log;
 
 /// One state change.
 #[derive(Debug, Clone, PartialEq)]

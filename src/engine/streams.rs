@@ -75,6 +75,9 @@ pub enum Stream {
     Wash = 13,
     /// A decomposed arrival's subtask count and dependencies.
     DagShape = 14,
+    /// Whether a job's dispute, completion or cancellation event is delivered twice
+    /// (`faults.duplicate_events`); keyed like the job's other draws.
+    Duplicates = 15,
 }
 
 /// Whom a keyed draw is for: two numbers, built by the constructors below.

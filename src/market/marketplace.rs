@@ -36,6 +36,9 @@ use super::staking::{SlashCondition, SlashEvent, StakeBook, StakingConfig, Staki
 use super::{AgentId, ClientId, ContractId, Credits, EscrowId, QualityVector, TaskId};
 use thiserror::Error;
 
+mod events;
+pub use events::{Action, Applied, ContractEvent};
+
 /// Tokens per second of promised work, used to turn a per-token ask into a rate.
 pub const TOKENS_PER_SECOND: u64 = 10;
 

@@ -75,6 +75,8 @@ pub struct Counters {
     pub call_continuous_disagreements: u64,
     /// Over those disagreements, credits the call winner asked beyond the cheapest ask.
     pub call_price_premium: u64,
+    /// Contract events delivered a second time (seed 003, `faults.duplicate_events`).
+    pub duplicate_events: u64,
 }
 
 /// Per-identity statistics.

@@ -190,6 +190,8 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
         ),
     );
     out.extend(measures);
+    // Seed 003 duplicate delivery (`faults.duplicate_events`).
+    out.push(("duplicate_events".into(), Value::Int(c.duplicate_events)));
     out
 }
 

@@ -31,6 +31,9 @@ pub struct ScenarioFile {
     pub decomposition: DecompositionSection,
     /// Agent populations (SPEC §9); at least one group.
     pub population: Vec<PopulationGroup>,
+    /// Delivery faults the market must absorb (seed 003). Absent: none.
+    #[serde(skip_serializing_if = "FaultsSection::is_none")]
+    pub faults: FaultsSection,
 }
 
 impl Default for ScenarioFile {
@@ -43,6 +46,7 @@ impl Default for ScenarioFile {
             clients: ClientSection::default(),
             decomposition: DecompositionSection::default(),
             population: vec![PopulationGroup::Honest(HonestGroup::default())],
+            faults: FaultsSection::default(),
         }
     }
 }
@@ -68,6 +72,22 @@ impl Default for RunSection {
             horizon: 7 * 86_400,
             sample_interval: 6 * 3_600,
         }
+    }
+}
+
+/// `[faults]`: delivery faults the market must absorb (SPEC §7, seed 003).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultsSection {
+    /// Share of dispute, completion and cancellation events delivered twice (at-least-once
+    /// delivery); the market must apply each once (`no_double_effect`). 0: none.
+    #[schemars(range(min = 0, max = 1))]
+    pub duplicate_events: f64,
+}
+
+impl FaultsSection {
+    fn is_none(&self) -> bool {
+        *self == Self::default()
     }
 }
 

@@ -316,6 +316,7 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
 
     let d = &f.decomposition;
     c.probability("decomposition.share", d.share);
+    c.probability("faults.duplicate_events", f.faults.duplicate_events);
     c.check(
         (2..=64).contains(&d.max_subtasks),
         "decomposition.max_subtasks",

@@ -6,7 +6,9 @@ use crate::agents::{Ask, Identity, Kind, Rating, Strategy};
 use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream};
 use crate::market::contract::{self, ContractState, PricingModel, TransitionPolicy, Usage};
 use crate::market::decompose::{SubtaskSpec, decompose};
-use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms, Settlements};
+use crate::market::marketplace::{
+    Action, Completed, ContractEvent, MarketError, Opened, ProposalTerms, Settlements,
+};
 use crate::market::order_book::ClearingRule;
 use crate::market::reputation::Detector;
 use crate::market::slab::Lookup;
@@ -759,6 +761,7 @@ impl World {
             ) {
                 self.emit(now, || Receipt::Dispute { contract });
             }
+            self.redeliver(now, key, ContractEvent { contract, action: Action::Dispute });
             self.recorder.counters.disputed += 1;
             let delay = self
                 .config
@@ -810,6 +813,7 @@ impl World {
         self.transitioned(now, contract, "cancel", from, to, result.map(|_| ()));
         self.check_settlements(now, contract, settled);
         self.check_client(now, j.client);
+        self.redeliver(now, j.key, ContractEvent { contract, action: Action::Cancel });
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
@@ -876,6 +880,12 @@ impl World {
         let to = ContractState::Completed;
         self.transitioned(now, contract, "complete", from, to, result.map(|_| ()));
         self.check_client(now, j.client);
+        let action = Action::Complete {
+            usage,
+            quality,
+            completion_seconds: Some(completion_seconds),
+        };
+        self.redeliver(now, j.key, ContractEvent { contract, action });
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }

@@ -17,6 +17,7 @@
 //! posted and the queue drains: every contract reaches a terminal state, so no escrow is left
 //! held.
 
+mod duplicates;
 mod handlers;
 pub mod receipts;
 mod setup;

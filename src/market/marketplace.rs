@@ -33,6 +33,7 @@ use super::reputation::{Recording, ReputationConfig, ReputationEngine, Reputatio
 use super::slab::Lookup;
 use super::split::{Split, SplitPolicy};
 use super::staking::{SlashCondition, SlashEvent, StakeBook, StakingConfig, StakingError};
+use super::tiers::TierConfig;
 use super::{AgentId, ClientId, ContractId, Credits, EscrowId, QualityVector, TaskId};
 use thiserror::Error;
 
@@ -81,6 +82,9 @@ pub struct MarketConfig {
     pub reputation: ReputationConfig,
     /// Staking, if agents must post a bond to bid; with the bond each new identity posts.
     pub staking: Option<(StakingConfig, Credits)>,
+    /// Seed 002 bidding power in the Call rule's cost functional, with its tier table
+    /// ([`OrderBook::with_bidding_power`]); `None`: off.
+    pub bidding_power: Option<TierConfig>,
     /// A deliberate bug to run with (tests of `marketsim check` only).
     #[cfg(feature = "fault-injection")]
     pub fault: Option<Fault>,
@@ -175,8 +179,12 @@ impl Marketplace {
             Some(Fault::ForbiddenTransition) => transitions.allow_active_completion = true,
             _ => {}
         }
+        let book = OrderBook::new(config.clearing).expect("validated clearing rule");
         Self {
-            book: OrderBook::new(config.clearing).expect("validated clearing rule"),
+            book: match config.bidding_power {
+                Some(tiers) => book.with_bidding_power(tiers),
+                None => book,
+            },
             ledger,
             contracts: ContractBook::new(transitions),
             reputation: ReputationEngine::new(config.reputation)
@@ -615,6 +623,7 @@ mod tests {
             split: SplitPolicy::default(),
             reputation: ReputationConfig::default(),
             staking: None,
+            bidding_power: None,
             #[cfg(feature = "fault-injection")]
             fault: None,
         }

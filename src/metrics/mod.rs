@@ -132,6 +132,19 @@ pub struct Sample {
     pub concentration: Concentration,
     /// Ranking accuracy of R and T against true quality (issue 11).
     pub ranking: RankingAccuracy,
+    /// Tier membership and value won per tier (seed 002).
+    pub tiers: TierSample,
+}
+
+/// Seed 002 tiers in a sample, per tier in [`Tier::ALL`](crate::market::tiers::Tier::ALL)
+/// order; an identity's tier is that of its ranking signal (`market.ranking`: R or T).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TierSample {
+    /// Live identities in each tier at the sample.
+    pub identities: [u32; 4],
+    /// Contract value won so far (accepted prices) by winners in each tier at the time they
+    /// won, credits.
+    pub value_won: [u64; 4],
 }
 
 /// Per-kind aggregates in a sample.
@@ -177,6 +190,8 @@ pub struct Recorder {
     /// Which identity each colluding client belongs to (its first), by client id: who pays
     /// a wash job's fees ([`Costs::wash_fees`]). A cache, rebuilt when a client is missing.
     pub wash_payers: Vec<Option<crate::market::AgentId>>,
+    /// Contract value won so far per tier of the winner when it won ([`TierSample`]).
+    pub tier_value: [u64; 4],
 }
 
 /// Share of `agent`'s recordings on which detector `d` (index as in [`AgentStats::flags`])

@@ -20,6 +20,7 @@ use crate::market::reputation::ReputationConfig;
 use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, ModelConfig, PeerTrustConfig};
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
+use crate::market::tiers::TierConfig;
 
 /// On-off gamers' default phase lengths, seconds: honest a day, then cheating six hours.
 const ON_OFF_SECONDS: [u64; 2] = [86_400, 21_600];
@@ -169,9 +170,19 @@ impl Scenario {
                     Credits(s.initial_stake),
                 )
             }),
+            bidding_power: m.bidding_power.then(|| self.tier_config()),
             #[cfg(feature = "fault-injection")]
             fault: None,
         }
+    }
+
+    /// The tier table (`[market.tiers]`, else seed 002's), validated (SPEC §7).
+    pub fn tier_config(&self) -> TierConfig {
+        self.file()
+            .market
+            .tiers
+            .as_ref()
+            .map_or_else(TierConfig::default, |t| t.config())
     }
 }
 

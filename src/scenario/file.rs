@@ -10,6 +10,7 @@ use crate::market::reputation::ReputationConfig;
 use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, PeerTrustConfig};
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
+use crate::market::tiers::{PowerStep, TierConfig};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -146,6 +147,68 @@ pub struct MarketSection {
     /// 0 turns routing off (uniform invitations).
     #[schemars(range(min = 0))]
     pub anti_concentration: f64,
+    /// Seed 002 bidding power (README "Tiers and bidding power"): the call rule divides each
+    /// proposal's cost functional by the power multiplier of its agent's ranking signal (R or
+    /// T, as `ranking`). Only with `clearing = "call"`. Absent: false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bidding_power: bool,
+    /// `[market.tiers]`: tier thresholds and the bidding-power ladder. Absent: seed 002's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TiersSection>,
+}
+
+/// `[market.tiers]`: reputation tiers and the bidding-power ladder (SPEC §7, seed 002).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TiersSection {
+    /// Platinum from this signal on (≥), in [0, 1].
+    #[schemars(range(min = 0, max = 1))]
+    pub platinum_min: f64,
+    /// Gold from this signal on (≥), below `platinum_min`.
+    #[schemars(range(min = 0, max = 1))]
+    pub gold_min: f64,
+    /// Silver from this signal on (≥), below `gold_min`; bronze below.
+    #[schemars(range(min = 0, max = 1))]
+    pub silver_min: f64,
+    /// Power steps: a signal strictly above `power_above[i]` gets `power_multiplier[i]`, the
+    /// first step that applies counting; strictly decreasing, in [0, 1].
+    pub power_above: [f64; 4],
+    /// Multipliers of the steps, finite, ≥ 0 and non-increasing.
+    pub power_multiplier: [f64; 4],
+    /// Power when no step applies, in [0, the last multiplier].
+    #[schemars(range(min = 0))]
+    pub power_floor: f64,
+}
+
+impl Default for TiersSection {
+    /// Seed 002's table ([`TierConfig::default`]): one home for each constant.
+    fn default() -> Self {
+        let c = TierConfig::default();
+        Self {
+            platinum_min: c.platinum_min,
+            gold_min: c.gold_min,
+            silver_min: c.silver_min,
+            power_above: c.power_steps.map(|s| s.above),
+            power_multiplier: c.power_steps.map(|s| s.multiplier),
+            power_floor: c.power_floor,
+        }
+    }
+}
+
+impl TiersSection {
+    /// The market core's tier configuration (unvalidated).
+    pub fn config(&self) -> TierConfig {
+        TierConfig {
+            platinum_min: self.platinum_min,
+            gold_min: self.gold_min,
+            silver_min: self.silver_min,
+            power_steps: std::array::from_fn(|i| PowerStep {
+                above: self.power_above[i],
+                multiplier: self.power_multiplier[i],
+            }),
+            power_floor: self.power_floor,
+        }
+    }
 }
 
 impl Default for MarketSection {
@@ -159,6 +222,8 @@ impl Default for MarketSection {
             operator_share_bps: SplitPolicy::PAPER.operator_bps(),
             platform_share_bps: SplitPolicy::PAPER.platform_bps(),
             anti_concentration: 0.0,
+            bidding_power: false,
+            tiers: None,
         }
     }
 }

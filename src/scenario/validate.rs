@@ -2,7 +2,8 @@
 
 use super::dist::{Columns, DistSpec, Support};
 use super::limits::colluding_clients;
-use super::{GamingStrategy, PopulationGroup, Problem, ScenarioFile};
+use super::{Clearing, GamingStrategy, PopulationGroup, Problem, ScenarioFile};
+use crate::market::tiers::TierError;
 use crate::engine::MAX_SECONDS;
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationError;
@@ -191,6 +192,26 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
     );
 
     c.non_negative("market.anti_concentration", m.anti_concentration);
+    c.check(
+        !m.bidding_power || m.clearing == Clearing::Call,
+        "market.bidding_power",
+        m.bidding_power,
+        "false unless market.clearing = \"call\" (bidding power divides the call rule's cost \
+         functional; continuous clearing and the procurement auctions rank by price alone)",
+    );
+    if let Some(t) = &m.tiers
+        && let Err(TierError::InvalidConfig { field, value, rule }) = t.config().validate()
+    {
+        // The core's `power_steps[i].above` is the key `power_above[i]`, and so on.
+        let key = match field.strip_prefix("power_steps[") {
+            Some(rest) => {
+                let (i, what) = rest.split_once("].").unwrap_or((rest, ""));
+                format!("power_{what}[{i}]")
+            }
+            None => field.to_string(),
+        };
+        c.check(false, format!("market.tiers.{key}"), value, rule);
+    }
 
     // The engine's own check (one range check per constant), reported under `reputation.`.
     let r = &f.reputation;

@@ -81,6 +81,7 @@ impl World {
             per_kind,
             concentration: conc,
             ranking: self.ranking_accuracy(),
+            tiers: self.tier_sample(),
         });
         self.recorder.top_decile = self.top_decile();
         self.last_sample = Some(now);
@@ -664,6 +665,7 @@ impl World {
         let stats = &mut self.recorder.agents[opened.agent.index()];
         stats.jobs_won += 1;
         stats.value_won += opened.price.0;
+        self.record_tier_win(opened.agent, opened.price);
         let camouflage = self
             .jobs
             .get(job)

@@ -21,6 +21,7 @@ mod duplicates;
 mod handlers;
 pub mod receipts;
 mod setup;
+mod tiers;
 
 pub use handlers::detector_index;
 #[cfg(feature = "fault-injection")]

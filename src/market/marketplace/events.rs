@@ -145,6 +145,7 @@ mod tests {
             split: SplitPolicy::default(),
             reputation: ReputationConfig::default(),
             staking: None,
+            bidding_power: None,
             #[cfg(feature = "fault-injection")]
             fault: None,
         });

@@ -164,11 +164,9 @@ pub struct TiersSection {
     /// Platinum from this signal on (≥), in [0, 1].
     #[schemars(range(min = 0, max = 1))]
     pub platinum_min: f64,
-    /// Gold from this signal on (≥), below `platinum_min`.
-    #[schemars(range(min = 0, max = 1))]
+    /// Gold from this signal on (≥), in [0, `platinum_min`).
     pub gold_min: f64,
-    /// Silver from this signal on (≥), below `gold_min`; bronze below.
-    #[schemars(range(min = 0, max = 1))]
+    /// Silver from this signal on (≥), in [0, `gold_min`); bronze below.
     pub silver_min: f64,
     /// Power steps: a signal strictly above `power_above[i]` gets `power_multiplier[i]`, the
     /// first step that applies counting; strictly decreasing, in [0, 1].

@@ -125,6 +125,8 @@ pub struct GroupConfig {
     pub evasion: Option<Evasion>,
     /// Unfair raters: share of wash jobs that bad-mouth an honest competitor.
     pub badmouth_share: f64,
+    /// How the group's agents shade their asks (seed 002).
+    pub bidding: super::bidding::Bidding,
 }
 
 /// The phases of an on-off (oscillation) attacker, counted from its identity's creation:

@@ -6,6 +6,7 @@
 //! identity, the job and an RNG passed in by the caller: no hidden state, no I/O.
 
 pub mod behaviour;
+pub mod bidding;
 pub mod config;
 pub mod population;
 

@@ -4,7 +4,7 @@
 //! range check of its domain type.
 
 use super::{
-    Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationModelKind,
+    BiddingStrategy, Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationModelKind,
     ReputationSection, Scenario,
 };
 use crate::agents::config::{Evasion, OnOff};
@@ -46,6 +46,16 @@ impl From<GamingStrategy> for Strategy {
 }
 
 impl PopulationGroup {
+    /// The group's bidding strategy (seed 002).
+    pub fn bidding(&self) -> BiddingStrategy {
+        match self {
+            PopulationGroup::Honest(g) => g.bidding,
+            PopulationGroup::Gaming(g) => g.bidding,
+            PopulationGroup::Sybil(g) => g.bidding,
+            PopulationGroup::Ring(g) => g.bidding,
+        }
+    }
+
     /// The ground-truth kind of the group's identities.
     pub fn kind(&self) -> Kind {
         match self {
@@ -274,6 +284,7 @@ impl Scenario {
             on_off: None,
             evasion: None,
             badmouth_share: 0.0,
+            bidding: group.bidding().into(),
             identity_cost: match group {
                 PopulationGroup::Sybil(g) => g.identity_cost.unwrap_or(0),
                 _ => 0,

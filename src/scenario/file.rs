@@ -675,6 +675,10 @@ pub struct HonestGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub quality_jitter: Option<f64>,
+    /// How the group's agents shade their asks (seed 002; README "Bidding strategies").
+    /// Absent: truthful.
+    #[serde(default, skip_serializing_if = "BiddingStrategy::is_truthful")]
+    pub bidding: BiddingStrategy,
 }
 
 impl Default for HonestGroup {
@@ -693,6 +697,40 @@ impl Default for HonestGroup {
             delivery_noise: None,
             bid_factor: None,
             quality_jitter: None,
+            bidding: BiddingStrategy::Truthful,
+        }
+    }
+}
+
+/// `population[N].bidding`: how a group's agents shade their asks (seed 002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BiddingStrategy {
+    /// The ask and confidence its behaviour gives.
+    #[default]
+    Truthful,
+    /// Confidence 1.0, price raised so its cost functional is unchanged (capped at the budget).
+    Strategic,
+    /// Price × 1.25, confidence × 0.75.
+    Conservative,
+    /// Price × 0.8, confidence 1.0.
+    Aggressive,
+}
+
+impl BiddingStrategy {
+    fn is_truthful(&self) -> bool {
+        *self == Self::Truthful
+    }
+}
+
+impl From<BiddingStrategy> for crate::agents::bidding::Bidding {
+    fn from(s: BiddingStrategy) -> Self {
+        use crate::agents::bidding::Bidding;
+        match s {
+            BiddingStrategy::Truthful => Bidding::Truthful,
+            BiddingStrategy::Strategic => Bidding::Strategic,
+            BiddingStrategy::Conservative => Bidding::Conservative,
+            BiddingStrategy::Aggressive => Bidding::Aggressive,
         }
     }
 }
@@ -806,6 +844,10 @@ pub struct GamingGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub badmouth_share: Option<f64>,
+    /// How the group's agents shade their asks (seed 002; README "Bidding strategies").
+    /// Absent: truthful.
+    #[serde(default, skip_serializing_if = "BiddingStrategy::is_truthful")]
+    pub bidding: BiddingStrategy,
 }
 
 impl Default for GamingGroup {
@@ -829,6 +871,7 @@ impl Default for GamingGroup {
             honest_seconds: None,
             cheat_seconds: None,
             badmouth_share: None,
+            bidding: BiddingStrategy::Truthful,
         }
     }
 }
@@ -885,6 +928,10 @@ pub struct SybilGroup {
     /// flow). Absent: 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_cost: Option<u64>,
+    /// How the group's agents shade their asks (seed 002; README "Bidding strategies").
+    /// Absent: truthful.
+    #[serde(default, skip_serializing_if = "BiddingStrategy::is_truthful")]
+    pub bidding: BiddingStrategy,
 }
 
 impl Default for SybilGroup {
@@ -904,6 +951,7 @@ impl Default for SybilGroup {
             wash_interval: None,
             independent: None,
             identity_cost: None,
+            bidding: BiddingStrategy::Truthful,
         }
     }
 }
@@ -949,6 +997,10 @@ pub struct RingGroup {
     /// Absent: exponential at `wash_jobs_per_hour`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wash_interval: Option<DistSpec>,
+    /// How the group's agents shade their asks (seed 002; README "Bidding strategies").
+    /// Absent: truthful.
+    #[serde(default, skip_serializing_if = "BiddingStrategy::is_truthful")]
+    pub bidding: BiddingStrategy,
 }
 
 impl Default for RingGroup {
@@ -965,6 +1017,7 @@ impl Default for RingGroup {
             delivery_noise: None,
             bid_factor: None,
             wash_interval: None,
+            bidding: BiddingStrategy::Truthful,
         }
     }
 }

@@ -112,7 +112,13 @@ fn every_event_is_duplicated_at_share_one() {
     run(&dir, "scenarios/baseline.toml", 3, 1.0);
     let (cells, duplicates) = summary_without_duplicates(&dir);
     let get = |name: &str| -> u64 {
-        cells.iter().find(|(k, _)| k == name).unwrap().1.parse().unwrap()
+        cells
+            .iter()
+            .find(|(k, _)| k == name)
+            .unwrap()
+            .1
+            .parse()
+            .unwrap()
     };
     // Each completion, cancellation and dispute is delivered twice.
     let events = get("jobs_completed") + get("jobs_cancelled") + get("jobs_disputed");

@@ -40,7 +40,13 @@ impl Bidding {
     /// The (price, confidence) this strategy bids for a behaviour's (price, confidence), with
     /// the agent's reputation `reputation` and the job's `budget` ceiling. Truthful returns
     /// its inputs untouched.
-    pub fn shade(self, price: f64, confidence: f64, reputation: f64, budget: Credits) -> (f64, f64) {
+    pub fn shade(
+        self,
+        price: f64,
+        confidence: f64,
+        reputation: f64,
+        budget: Credits,
+    ) -> (f64, f64) {
         match self {
             Bidding::Truthful => (price, confidence),
             Bidding::Conservative => (
@@ -77,7 +83,10 @@ mod tests {
         let strategic = price / (1.0 + confidence * r);
         assert!((truthful - strategic).abs() < 1e-9);
         // Capped at the budget ceiling (else the bid would be ineligible).
-        assert_eq!(Bidding::Strategic.shade(1_900.0, 0.2, 1.0, budget).0, 2_000.0);
+        assert_eq!(
+            Bidding::Strategic.shade(1_900.0, 0.2, 1.0, budget).0,
+            2_000.0
+        );
         // Already at full confidence, or without reputation, it keeps its price.
         assert_eq!(Bidding::Strategic.shade(p, 1.0, r, budget), (1_000.0, 1.0));
         assert_eq!(Bidding::Strategic.shade(p, c, 0.0, budget), (1_000.0, 1.0));

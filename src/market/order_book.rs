@@ -507,9 +507,8 @@ impl OrderBook {
         observer: impl FnMut(&Proposal),
     ) -> Result<Match, OrderBookError> {
         let book = self.live(task)?;
-        let (index, price) =
-            select(self.rule, self.power.as_ref(), book, signal)?
-                .ok_or(OrderBookError::NoEligibleProposal(task))?;
+        let (index, price) = select(self.rule, self.power.as_ref(), book, signal)?
+            .ok_or(OrderBookError::NoEligibleProposal(task))?;
         Ok(self.accept(task, index, price, observer))
     }
 

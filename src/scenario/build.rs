@@ -4,8 +4,8 @@
 //! range check of its domain type.
 
 use super::{
-    BiddingStrategy, Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking, ReputationModelKind,
-    ReputationSection, Scenario,
+    BiddingStrategy, Clearing, DistSpec, GamingStrategy, PopulationGroup, Ranking,
+    ReputationModelKind, ReputationSection, Scenario,
 };
 use crate::agents::config::{Evasion, OnOff};
 use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, Strategy};

@@ -130,12 +130,22 @@ fn tier_power_and_duplicate_keys_are_validated() {
     let p = problems(&["market.bidding_power=true"]);
     assert_eq!(p[0].key, "market.bidding_power");
     assert!(p[0].allowed.contains("market.clearing = \"call\""), "{p:?}");
-    load("", &["market.bidding_power=true", "market.clearing=\"call\""]).unwrap();
+    load(
+        "",
+        &["market.bidding_power=true", "market.clearing=\"call\""],
+    )
+    .unwrap();
     for (set, key) in [
         ("market.tiers.gold_min=0.97", "market.tiers.gold_min"),
         ("market.tiers.platinum_min=1.5", "market.tiers.platinum_min"),
-        ("market.tiers.power_multiplier=[3, 2, 2.5, 1]", "market.tiers.power_multiplier[2]"),
-        ("market.tiers.power_above=[0.95, 0.97, 0.8, 0.6]", "market.tiers.power_above[1]"),
+        (
+            "market.tiers.power_multiplier=[3, 2, 2.5, 1]",
+            "market.tiers.power_multiplier[2]",
+        ),
+        (
+            "market.tiers.power_above=[0.95, 0.97, 0.8, 0.6]",
+            "market.tiers.power_above[1]",
+        ),
         ("market.tiers.power_floor=1.2", "market.tiers.power_floor"),
         ("faults.duplicate_events=-0.1", "faults.duplicate_events"),
         ("faults.duplicate_events=1.5", "faults.duplicate_events"),

@@ -3,10 +3,10 @@
 use super::dist::{Columns, DistSpec, Support};
 use super::limits::colluding_clients;
 use super::{Clearing, GamingStrategy, PopulationGroup, Problem, ScenarioFile};
-use crate::market::tiers::TierError;
 use crate::engine::MAX_SECONDS;
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationError;
+use crate::market::tiers::TierError;
 
 struct Checks(Vec<Problem>);
 

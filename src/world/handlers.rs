@@ -763,7 +763,7 @@ impl World {
             ) {
                 self.emit(now, || Receipt::Dispute { contract });
             }
-            self.redeliver(now, key, ContractEvent { contract, action: Action::Dispute });
+            self.redeliver(now, key, ContractEvent::dispute(contract));
             self.recorder.counters.disputed += 1;
             let delay = self
                 .config
@@ -815,7 +815,7 @@ impl World {
         self.transitioned(now, contract, "cancel", from, to, result.map(|_| ()));
         self.check_settlements(now, contract, settled);
         self.check_client(now, j.client);
-        self.redeliver(now, j.key, ContractEvent { contract, action: Action::Cancel });
+        self.redeliver(now, j.key, ContractEvent::cancel(contract));
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }

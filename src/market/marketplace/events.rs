@@ -52,6 +52,22 @@ pub struct ContractEvent {
 }
 
 impl ContractEvent {
+    /// A dispute of `contract`.
+    pub fn dispute(contract: ContractId) -> Self {
+        Self {
+            contract,
+            action: Action::Dispute,
+        }
+    }
+
+    /// A cancellation of `contract`.
+    pub fn cancel(contract: ContractId) -> Self {
+        Self {
+            contract,
+            action: Action::Cancel,
+        }
+    }
+
     /// The state the event moves its contract to: with the contract, the event's identity.
     pub fn target(&self) -> ContractState {
         match self.action {
@@ -115,7 +131,12 @@ impl Marketplace {
                 quality,
                 completion_seconds,
             } => {
-                let _ = self.settle(c.escrow(), Settlement::Release { billed: c.bill(usage) });
+                let _ = self.settle(
+                    c.escrow(),
+                    Settlement::Release {
+                        billed: c.bill(usage),
+                    },
+                );
                 let rater = Some((c.client(), c.created_at()));
                 let _ = self
                     .reputation
@@ -180,7 +201,12 @@ mod tests {
         let (mut a, _, contract) = market();
         let mut b = a.clone();
         let done = b
-            .complete(contract, Usage::default(), QualityVector::new([0.8; 6]).unwrap(), Some(600))
+            .complete(
+                contract,
+                Usage::default(),
+                QualityVector::new([0.8; 6]).unwrap(),
+                Some(600),
+            )
             .unwrap();
         assert_eq!(a.apply(&complete(contract)), Ok(Applied::Completed(done)));
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
@@ -197,7 +223,10 @@ mod tests {
         let before = format!("{m:?}");
         assert_eq!(m.apply(&dispute), Ok(Applied::Repeat));
         assert_eq!(format!("{m:?}"), before, "a repeated dispute");
-        assert!(matches!(m.apply(&complete(contract)), Ok(Applied::Completed(_))));
+        assert!(matches!(
+            m.apply(&complete(contract)),
+            Ok(Applied::Completed(_))
+        ));
         let before = format!("{m:?}");
         for event in [complete(contract), dispute, complete(contract)] {
             assert_eq!(m.apply(&event), Ok(Applied::Repeat), "{event:?}");
@@ -226,6 +255,12 @@ mod tests {
         assert_eq!(m.apply(&cancel), Ok(Applied::Repeat));
         assert_eq!(format!("{m:?}"), before);
         assert!(m.ledger().totals().is_conserved());
-        assert_eq!(m.settlements(), crate::market::marketplace::Settlements { attempts: 1, repeated: 0 });
+        assert_eq!(
+            m.settlements(),
+            crate::market::marketplace::Settlements {
+                attempts: 1,
+                repeated: 0
+            }
+        );
     }
 }

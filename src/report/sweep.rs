@@ -52,7 +52,10 @@ pub(crate) const GROUPS: [Group; 3] = [
         // Not the seed 002 tier shares (`value_share_<tier>`): those split value by tier.
         accepts: |m| {
             m.strip_prefix("value_share_").is_some_and(|t| {
-                t != "honest" && crate::market::tiers::Tier::ALL.iter().all(|x| x.label() != t)
+                t != "honest"
+                    && crate::market::tiers::Tier::ALL
+                        .iter()
+                        .all(|x| x.label() != t)
             })
         },
         unit_range: true,

@@ -210,7 +210,10 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
             }
             None => field.to_string(),
         };
-        c.check(false, format!("market.tiers.{key}"), value, rule);
+        let allowed = rule
+            .strip_prefix("must be ")
+            .map_or_else(|| rule.replace("must not exceed", "at most"), String::from);
+        c.check(false, format!("market.tiers.{key}"), value, &allowed);
     }
 
     // The engine's own check (one range check per constant), reported under `reputation.`.

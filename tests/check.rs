@@ -182,7 +182,7 @@ fn assert_junit_shape(xml: &str, failures: usize) {
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite "));
     assert!(xml.trim_end().ends_with("</testsuite>"));
     assert_eq!(xml.matches("<testsuite ").count(), 1);
-    assert_eq!(xml.matches("<testcase ").count(), 11);
+    assert_eq!(xml.matches("<testcase ").count(), 12);
     for name in [
         "conservation",
         "non_negativity",
@@ -194,6 +194,7 @@ fn assert_junit_shape(xml: &str, failures: usize) {
         "no_double_settlement",
         "bounded_trust",
         "dag_acyclicity",
+        "no_double_effect",
     ] {
         assert_eq!(
             xml.matches(&format!("name=\"{name}\"")).count(),
@@ -205,7 +206,7 @@ fn assert_junit_shape(xml: &str, failures: usize) {
     assert_eq!(xml.matches("</failure>").count(), failures);
     assert!(xml.contains(&format!("failures=\"{failures}\"")));
     let self_closed = xml.matches("/>\n").count() - xml.matches("<property ").count();
-    assert_eq!(self_closed + xml.matches("</testcase>").count(), 11);
+    assert_eq!(self_closed + xml.matches("</testcase>").count(), 12);
     // Escaped: no raw `&` that does not start an entity.
     for (i, _) in xml.match_indices('&') {
         let rest = &xml[i..];
@@ -477,6 +478,48 @@ mod faults {
             &[],
             "baseline",
             &[HALF_DAY],
+        );
+    }
+
+    #[test]
+    fn skip_idempotency_breaks_no_double_effect() {
+        // Only a repeated delivery reaches the missing guard: its escrow is settled again
+        // (refused by the ledger) and its rating recorded again, which receipts do not show.
+        let sets = [HALF_DAY, "faults.duplicate_events=0.2"];
+        assert_caught(
+            "skip_idempotency",
+            "no_double_effect",
+            &["receipt_replay"],
+            "baseline",
+            &sets,
+        );
+        // Without duplicate deliveries the fault has nothing to break.
+        let o = check_with_fault(
+            "skip_idempotency",
+            &[&scenario("baseline"), "--seeds", "5..=8", "--set", HALF_DAY],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    }
+
+    #[test]
+    fn duplicate_events_flag_is_carried_into_the_reproduction() {
+        let o = check_with_fault(
+            "skip_idempotency",
+            &[
+                &scenario("baseline"),
+                "--seeds",
+                "0..2",
+                "--duplicate-events",
+                "0.3",
+                "--set",
+                HALF_DAY,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+        let (_, command) = failure_of(&stdout(&o), "no_double_effect");
+        assert!(
+            command.contains("--set faults.duplicate_events=0.3"),
+            "{command}"
         );
     }
 

@@ -690,6 +690,7 @@ fn example(key: &keys::Key) -> String {
         "integer" => "2".into(),
         "number" => "0.5".into(),
         t if t.starts_with("array of 6") => "[0.2, 0.2, 0.2, 0.2, 0.1, 0.1]".into(),
+        t if t.starts_with("array of 4") => "[0.9, 0.8, 0.7, 0.6]".into(),
         other => panic!("no example for type {other} of {}", key.path),
     }
 }

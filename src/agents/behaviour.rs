@@ -97,6 +97,7 @@ pub fn ask(
         }
         _ => {}
     }
+    let (price, confidence) = group.bidding.shade(price, confidence, reputation, budget);
     Ask {
         price: Credits((price.round() as u64).max(1)),
         confidence,
@@ -297,6 +298,46 @@ mod tests {
         }
         let mean = total / 1000.0;
         assert!((mean - 420.0).abs() < 15.0, "mean sybil ask {mean}");
+    }
+
+    /// `population[N].bidding` reaches the ask: an honest agent of quality 0.8 and R 0.5
+    /// asking 600 of a 1000 budget (no bid noise) under each strategy (seed 002).
+    #[test]
+    fn bidding_strategies_shade_the_ask() {
+        use crate::scenario::BiddingStrategy as B;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let group = |bidding| {
+            PopulationGroup::Honest(HonestGroup {
+                bid_noise: 0.0,
+                bidding,
+                ..HonestGroup::default()
+            })
+        };
+        let groups = configs(
+            [B::Truthful, B::Conservative, B::Aggressive, B::Strategic]
+                .map(group)
+                .to_vec(),
+        );
+        let job = AskContext {
+            budget: Credits(1000),
+            duration: 60,
+            high_value: false,
+            reputation: 0.5,
+        };
+        let asks: Vec<(Credits, f64)> = groups
+            .iter()
+            .map(|g| {
+                let a = ask(Kind::Honest, 0.8, g, &job, &mut rng);
+                (a.price, a.confidence)
+            })
+            .collect();
+        // Strategic: 600 × (1 + 0.5) / (1 + 0.8 × 0.5) ≈ 642.9 at confidence 1.
+        assert_eq!(asks[0].0, Credits(600));
+        assert!((asks[0].1 - 0.8).abs() < 1e-12);
+        assert_eq!(asks[1].0, Credits(750));
+        assert!((asks[1].1 - 0.6).abs() < 1e-12);
+        assert_eq!(asks[2], (Credits(480), 1.0));
+        assert_eq!(asks[3], (Credits(643), 1.0));
     }
 
     #[test]

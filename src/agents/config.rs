@@ -145,6 +145,8 @@ pub struct GroupConfig {
     pub cover: Option<Cover>,
     /// Performance market: what an agent delivers and what it states (SPEC §7, seed 004).
     pub performance: PerfProfile,
+    /// How the group's agents shade their asks (seed 002).
+    pub bidding: super::bidding::Bidding,
 }
 
 /// Cover (shill) bidding of a ring or a sybil owner (README "Collusion and shill

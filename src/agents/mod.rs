@@ -16,6 +16,7 @@
 //! | [`config`] | the clients' and groups' constants and distributions (built by the scenario layer) |
 
 pub mod behaviour;
+pub mod bidding;
 pub mod config;
 pub mod delivery;
 pub mod population;

@@ -51,6 +51,10 @@ pub(super) struct CheckArgs {
     /// Override a scenario key in every run, e.g. `--set run.horizon=86400`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Deliver this share of dispute, completion and cancellation events twice (seed 003),
+    /// checking `no_double_effect`: `--set faults.duplicate_events=SHARE`, in [0, 1].
+    #[arg(long, value_name = "SHARE")]
+    duplicate_events: Option<f64>,
     /// Also write a JUnit XML report (one testcase per invariant) to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -442,7 +446,11 @@ fn run_seed(scenario: &Scenario, seed: u64) -> Tally {
     }
 }
 
-pub(super) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(mut args: CheckArgs) -> anyhow::Result<ExitCode> {
+    if let Some(share) = args.duplicate_events {
+        args.overrides
+            .push(format!("faults.duplicate_events={share}"));
+    }
     let scenario = Scenario::load(&args.scenario, &args.overrides)?;
     #[cfg(feature = "fault-injection")]
     let env = world::injected_fault()

@@ -94,6 +94,9 @@ pub enum Stream {
     PerfLatency = 41,
     /// Performance market: whether the winner's job succeeds.
     PerfSuccess = 42,
+    /// Whether a job's dispute, completion or cancellation event is delivered twice
+    /// (`faults.duplicate_events`); keyed like the job's other draws.
+    Duplicates = 22,
 }
 
 /// Whom a keyed draw is for: two numbers, built by the constructors below.

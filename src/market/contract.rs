@@ -70,6 +70,11 @@ pub enum EscrowDue {
 }
 
 impl ContractState {
+    /// This state's bit in a contract's record of the states it entered.
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
     /// All five states, in declaration order (SPEC §4).
     pub const ALL: [ContractState; 5] = [
         ContractState::Active,
@@ -278,6 +283,9 @@ pub struct Contract {
     budget_ceiling: Credits,
     hold: Credits,
     created_at: u64,
+    /// The states it has entered since it opened, as bits of [`ContractState::bit`]: what
+    /// tells a repeated event from a new one ([`ContractBook::has_entered`]).
+    entered: u8,
 }
 
 impl Contract {
@@ -383,6 +391,8 @@ pub enum ContractError {
 pub struct ContractBook {
     contracts: Slab<Contract>,
     policy: TransitionPolicy,
+    /// Per slot, the last contract retired from it, with its id ([`ContractBook::ended`]).
+    ended: Vec<Option<(ContractId, Contract)>>,
 }
 
 impl ContractBook {
@@ -391,6 +401,7 @@ impl ContractBook {
         Self {
             contracts: Slab::new(),
             policy,
+            ended: Vec::new(),
         }
     }
 
@@ -425,6 +436,7 @@ impl ContractBook {
             budget_ceiling: terms.budget_ceiling,
             hold,
             created_at: terms.created_at,
+            entered: ContractState::Active.bit(),
         });
         let id = ContractId(key);
         match fund(id, hold) {
@@ -452,7 +464,9 @@ impl ContractBook {
             contract: id,
             source,
         })?;
-        self.contracts.get_mut(id.0).expect("checked live").state = to;
+        let c = self.contracts.get_mut(id.0).expect("checked live");
+        c.state = to;
+        c.entered |= to.bit();
         Ok(Transition { from, to })
     }
 
@@ -466,7 +480,36 @@ impl ContractBook {
                 state,
             });
         }
-        Ok(self.contracts.remove(id.0).expect("checked live"))
+        let contract = self.contracts.remove(id.0).expect("checked live");
+        let slot = id.0.slot as usize;
+        if self.ended.len() <= slot {
+            self.ended.resize(slot + 1, None);
+        }
+        self.ended[slot] = Some((id, contract.clone()));
+        Ok(contract)
+    }
+
+    /// Whether contract `id` has already entered `state` (seed 003 idempotency): for a live
+    /// contract, from its record; for a retired one, from the record it ended with while its
+    /// slot has not ended another contract since. The table has no cycle, so a contract enters
+    /// each state at most once: an event asking it to enter a state it entered is a repeat.
+    /// `false` for an unknown id, or a retired one whose record is gone.
+    pub fn has_entered(&self, id: ContractId, state: ContractState) -> bool {
+        let entered = match self.contracts.lookup(id.0) {
+            Lookup::Live(c) => c.entered,
+            Lookup::Retired => self.ended(id).map_or(0, |c| c.entered),
+            Lookup::Unknown => 0,
+        };
+        entered & state.bit() != 0
+    }
+
+    /// The record a retired contract ended with, while its slot has not ended another
+    /// contract since (memory: one record per slot, O(peak live contracts)).
+    pub fn ended(&self, id: ContractId) -> Option<&Contract> {
+        match self.ended.get(id.0.slot as usize) {
+            Some(Some((ended, c))) if *ended == id => Some(c),
+            _ => None,
+        }
     }
 
     /// The contract: live, retired or unknown (SPEC §4).

@@ -19,6 +19,7 @@
 //! | `trust_overflow` | trust is not capped by `min(1, N / N_min)`, so it exceeds 1 | bounded_trust |
 //! | `cyclic_dag` | decomposed jobs get a dependency cycle | dag_acyclicity |
 //! | `forge_receipt` | completion receipts overstate the operator's share by one credit | receipt_replay |
+//! | `skip_idempotency` | a repeated completion or cancellation (seed 003 duplicate delivery) is applied again: its escrow settled again, its rating recorded again | no_double_effect |
 
 /// One deliberate bug (see the module table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,11 +46,13 @@ pub enum Fault {
     CyclicDag,
     /// Completion receipts overstate the operator's share by one credit.
     ForgeReceipt,
+    /// Repeated contract events are applied again (no idempotency guard).
+    SkipIdempotency,
 }
 
 impl Fault {
     /// Every fault, in the module table's order.
-    pub const ALL: [Fault; 11] = [
+    pub const ALL: [Fault; 12] = [
         Fault::SkipRefund,
         Fault::Overdraw,
         Fault::LeakEscrow,
@@ -61,6 +64,7 @@ impl Fault {
         Fault::TrustOverflow,
         Fault::CyclicDag,
         Fault::ForgeReceipt,
+        Fault::SkipIdempotency,
     ];
 
     /// snake_case name (the value of `MARKETSIM_FAULT`).
@@ -77,6 +81,7 @@ impl Fault {
             Fault::TrustOverflow => "trust_overflow",
             Fault::CyclicDag => "cyclic_dag",
             Fault::ForgeReceipt => "forge_receipt",
+            Fault::SkipIdempotency => "skip_idempotency",
         }
     }
 

@@ -35,8 +35,12 @@ use super::reputation::{Recording, ReputationConfig, ReputationEngine, Reputatio
 use super::slab::Lookup;
 use super::split::{Split, SplitPolicy};
 use super::staking::{SlashCondition, SlashEvent, StakeBook, StakingConfig, StakingError};
+use super::tiers::TierConfig;
 use super::{AgentId, ClientId, ContractId, Credits, EscrowId, QualityVector, TaskId};
 use thiserror::Error;
+
+mod events;
+pub use events::{Action, Applied, ContractEvent};
 
 /// Tokens per second of promised work, used to turn a per-token ask into a rate.
 pub const TOKENS_PER_SECOND: u64 = 10;
@@ -85,6 +89,9 @@ pub struct MarketConfig {
     pub staking: Option<(StakingConfig, Credits)>,
     /// Seed 004's coefficients, used when `clearing` is [`ClearingRule::Performance`].
     pub performance: PerformanceConfig,
+    /// Seed 002 bidding power in the Call rule's cost functional, with its tier table
+    /// ([`OrderBook::with_bidding_power`]); `None`: off.
+    pub bidding_power: Option<TierConfig>,
     /// A deliberate bug to run with (tests of `marketsim check` only).
     #[cfg(feature = "fault-injection")]
     pub fault: Option<Fault>,
@@ -191,8 +198,12 @@ impl Marketplace {
             Some(Fault::ForbiddenTransition) => transitions.allow_active_completion = true,
             _ => {}
         }
+        let book = OrderBook::new(config.clearing).expect("validated clearing rule");
         Self {
-            book: OrderBook::new(config.clearing).expect("validated clearing rule"),
+            book: match config.bidding_power {
+                Some(tiers) => book.with_bidding_power(tiers),
+                None => book,
+            },
             ledger,
             contracts: ContractBook::new(transitions),
             reputation: ReputationEngine::new(config.reputation)
@@ -781,6 +792,7 @@ mod tests {
             reputation: ReputationConfig::default(),
             staking: None,
             performance: PerformanceConfig::default(),
+            bidding_power: None,
             #[cfg(feature = "fault-injection")]
             fault: None,
         }

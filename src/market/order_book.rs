@@ -43,6 +43,7 @@
 
 use crate::market::auction::{self, AuctionError, ProcurementRule};
 use crate::market::slab::{Lookup, Slab};
+use crate::market::tiers::TierConfig;
 use crate::market::{AgentId, ClientId, Credits, ProposalId, TaskId};
 use thiserror::Error;
 
@@ -328,6 +329,9 @@ struct TaskBook {
 #[derive(Clone, Debug)]
 pub struct OrderBook {
     rule: ClearingRule,
+    /// Seed 002 bidding power, if on: divides the Call rule's cost functional
+    /// ([`OrderBook::with_bidding_power`]).
+    power: Option<TierConfig>,
     tasks: Slab<TaskBook>,
     /// Emptied proposal vectors of retired tasks, reused by new tasks.
     pool: Vec<Vec<Proposal>>,
@@ -346,10 +350,21 @@ impl OrderBook {
         }
         Ok(Self {
             rule,
+            power: None,
             tasks: Slab::new(),
             pool: Vec::new(),
             next_proposal: 0,
         })
+    }
+
+    /// This book with seed 002's bidding power (SPEC §7): under the Call rule a proposal's
+    /// cost functional is divided by the power multiplier of its agent's ranking signal
+    /// ([`TierConfig::bidding_power`]), so `price / ((1 + confidence × s) × power(s))` ranks it.
+    /// A power of 0 ranks last. Who is eligible (ask within the budget ceiling) does not change,
+    /// nor the price (the winner's ask). Other rules rank by price alone and ignore it.
+    pub fn with_bidding_power(mut self, tiers: TierConfig) -> Self {
+        self.power = Some(tiers);
+        self
     }
 
     /// The clearing rule (SPEC §2).
@@ -534,8 +549,8 @@ impl OrderBook {
         observer: impl FnMut(&Proposal),
     ) -> Result<Match, OrderBookError> {
         let book = self.live(task)?;
-        let (index, price) =
-            select(self.rule, book, signal)?.ok_or(OrderBookError::NoEligibleProposal(task))?;
+        let (index, price) = select(self.rule, self.power.as_ref(), book, signal)?
+            .ok_or(OrderBookError::NoEligibleProposal(task))?;
         Ok(self.accept(task, index, price, observer))
     }
 
@@ -654,6 +669,7 @@ fn continuous_choice(book: &TaskBook) -> Option<(usize, Credits)> {
 /// The winner's index and price under `rule`, or `None` if no proposal is within budget. Pure.
 fn select(
     rule: ClearingRule,
+    power: Option<&TierConfig>,
     book: &TaskBook,
     signal: impl Fn(AgentId) -> f64,
 ) -> Result<Option<(usize, Credits)>, OrderBookError> {
@@ -673,7 +689,10 @@ fn select(
                         value: s,
                     });
                 }
-                let cost = cost_functional(p.estimated_credits, p.confidence, s);
+                let mut cost = cost_functional(p.estimated_credits, p.confidence, s);
+                if let Some(tiers) = power {
+                    cost /= tiers.bidding_power(s);
+                }
                 let better = best.is_none_or(|(c, b)| {
                     cost.total_cmp(&c)
                         .then_with(|| p.price_time_key().cmp(&book.proposals[b].price_time_key()))

@@ -45,6 +45,26 @@ pub enum Tier {
     Bronze,
 }
 
+impl Tier {
+    /// Every tier, highest first (the order of output columns).
+    pub const ALL: [Tier; 4] = [Tier::Platinum, Tier::Gold, Tier::Silver, Tier::Bronze];
+
+    /// Position in [`Tier::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// snake_case name, as in output column names.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tier::Platinum => "platinum",
+            Tier::Gold => "gold",
+            Tier::Silver => "silver",
+            Tier::Bronze => "bronze",
+        }
+    }
+}
+
 /// One step of the bidding-power ladder: reputations strictly above `above` get `multiplier`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PowerStep {

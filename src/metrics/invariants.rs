@@ -30,6 +30,10 @@ pub enum Invariant {
     /// Checked once per run by `marketsim check`; a plain `marketsim run` leaves it to
     /// `marketsim replay`.
     ReceiptReplay,
+    /// A repeated delivery of a contract event (seed 003, `faults.duplicate_events`) has no
+    /// effect: the market acknowledges it as a repeat, and it makes no settlement attempt, no
+    /// reputation recording and no state change. One check per repeated delivery.
+    NoDoubleEffect,
 }
 
 impl Invariant {
@@ -46,10 +50,11 @@ impl Invariant {
         Invariant::BoundedTrust,
         Invariant::DagAcyclicity,
         Invariant::ReceiptReplay,
+        Invariant::NoDoubleEffect,
     ];
 
     /// Number of invariants.
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
 
     /// snake_case name used in `invariants.csv`.
     pub fn name(self) -> &'static str {
@@ -65,6 +70,7 @@ impl Invariant {
             Invariant::BoundedTrust => "bounded_trust",
             Invariant::DagAcyclicity => "dag_acyclicity",
             Invariant::ReceiptReplay => "receipt_replay",
+            Invariant::NoDoubleEffect => "no_double_effect",
         }
     }
 }

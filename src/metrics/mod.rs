@@ -92,6 +92,8 @@ pub struct Counters {
     pub perf_penalty_due: u64,
     /// Performance market: of those, credits forfeited from bonds to the slashed pool.
     pub perf_penalty_forfeited: u64,
+    /// Contract events delivered a second time (seed 003, `faults.duplicate_events`).
+    pub duplicate_events: u64,
 }
 
 /// Decomposed jobs (SPEC §5) and their combinatorial clearing (issue 12), cumulative. Welfare
@@ -221,6 +223,19 @@ pub struct Sample {
     pub concentration: Concentration,
     /// Ranking accuracy of R and T against true quality (issue 11).
     pub ranking: RankingAccuracy,
+    /// Tier membership and value won per tier (seed 002).
+    pub tiers: TierSample,
+}
+
+/// Seed 002 tiers in a sample, per tier in [`Tier::ALL`](crate::market::tiers::Tier::ALL)
+/// order; an identity's tier is that of its ranking signal (`market.ranking`: R or T).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TierSample {
+    /// Live identities in each tier at the sample.
+    pub identities: [u32; 4],
+    /// Contract value won so far (accepted prices) by winners in each tier at the time they
+    /// won, credits.
+    pub value_won: [u64; 4],
 }
 
 /// Per-kind aggregates in a sample.
@@ -273,6 +288,8 @@ pub struct Recorder {
     pub wash_payers: Vec<Option<crate::market::AgentId>>,
     /// The bid-stream detectors' verdicts, when `[collusion]` is on.
     pub bid_detection: Option<BidDetection>,
+    /// Contract value won so far per tier of the winner when it won ([`TierSample`]).
+    pub tier_value: [u64; 4],
 }
 
 /// Per identity, by id, what the bid-stream detectors ([`crate::market::collusion`]) concluded

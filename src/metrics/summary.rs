@@ -5,6 +5,7 @@ use super::{Invariant, Outcome, median};
 use crate::agents::{Kind, Strategy};
 use crate::market::collusion::BidDetector;
 use crate::market::reputation::ewma_stationary_std;
+use crate::market::tiers::Tier;
 use crate::metrics::detection::{self, FPR_PIVOT, Statistic};
 use crate::metrics::{Concentration, concentration, economics};
 
@@ -193,6 +194,17 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
     out.extend(measures);
     out.extend(dag_columns(&rec.dags));
     out.extend(super::performance::columns(outcome));
+    // Seed 002 tiers: share of contract value won by winners of each tier when they won.
+    let won: u64 = rec.tier_value.iter().sum();
+    for tier in Tier::ALL {
+        let share = match won {
+            0 => Value::Missing,
+            _ => Value::Float(rec.tier_value[tier.index()] as f64 / won as f64),
+        };
+        out.push((format!("value_share_{}", tier.label()), share));
+    }
+    // Seed 003 duplicate delivery (`faults.duplicate_events`).
+    out.push(("duplicate_events".into(), Value::Int(c.duplicate_events)));
     // Last: present only with `[collusion]` on, so the columns before keep their positions.
     out.extend(bid_detectors(outcome));
     out

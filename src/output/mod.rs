@@ -33,6 +33,7 @@ pub use run_dir::RunDir;
 use crate::agents::Kind;
 use crate::market::escrow::EscrowLedger;
 use crate::market::reputation::{Detector, ReputationEngine};
+use crate::market::tiers::Tier;
 use crate::market::{AgentId, ClientId};
 use crate::metrics::AgentStats;
 use crate::metrics::summary::summary;
@@ -273,6 +274,15 @@ pub fn ledger_csv(ledger: &EscrowLedger) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
+/// `part / total` as a CSV cell; empty when `total` is 0.
+fn share(part: u64, total: u64) -> String {
+    if total == 0 {
+        String::new()
+    } else {
+        (part as f64 / total as f64).to_string()
+    }
+}
+
 fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::Result<()> {
     let mut header: Vec<String> = [
         "time",
@@ -313,6 +323,10 @@ fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::R
     // Performance market (seed 004), after every older column; empty outside one.
     for k in &o.recorder.kinds {
         header.push(format!("calibration_{}", k.label()));
+    }
+    // Seed 002 tiers, after the older columns.
+    for what in ["identities", "value_share"] {
+        header.extend(Tier::ALL.map(|t| format!("{what}_{}", t.label())));
     }
     w.write_record(&header)?;
     for s in &o.recorder.samples {
@@ -355,6 +369,10 @@ fn write_timeseries<W: io::Write>(w: &mut csv::Writer<W>, o: &Outcome) -> csv::R
                 .iter()
                 .map(|k| k.mean_calibration.map_or(String::new(), |v| v.to_string())),
         );
+        let t = &s.tiers;
+        row.extend(t.identities.map(|n| n.to_string()));
+        let won: u64 = t.value_won.iter().sum();
+        row.extend(t.value_won.map(|v| share(v, won)));
         w.write_record(&row)?;
     }
     Ok(())

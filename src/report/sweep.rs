@@ -49,7 +49,15 @@ pub(crate) const GROUPS: [Group; 3] = [
     Group {
         name: "value_share",
         title: "Share of contract value won per adversary type",
-        accepts: |m| m.starts_with("value_share_") && m != "value_share_honest",
+        // Not the seed 002 tier shares (`value_share_<tier>`): those split value by tier.
+        accepts: |m| {
+            m.strip_prefix("value_share_").is_some_and(|t| {
+                t != "honest"
+                    && crate::market::tiers::Tier::ALL
+                        .iter()
+                        .all(|x| x.label() != t)
+            })
+        },
         unit_range: true,
     },
     Group {

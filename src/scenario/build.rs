@@ -4,8 +4,8 @@
 //! range check of its domain type.
 
 use super::{
-    Clearing, DagClearing, DistSpec, GamingStrategy, PerformanceSection, PopulationGroup, Ranking,
-    ReputationModelKind, ReputationSection, Scenario,
+    BiddingStrategy, Clearing, DagClearing, DistSpec, GamingStrategy, PerformanceSection,
+    PopulationGroup, Ranking, ReputationModelKind, ReputationSection, Scenario,
 };
 use crate::agents::config::{BundleConfig, Cover, Evasion, OnOff};
 use crate::agents::{Arrivals, ClientConfig, GroupConfig, Kind, PerfProfile, Strategy};
@@ -21,6 +21,7 @@ use crate::market::reputation::ReputationConfig;
 use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, ModelConfig, PeerTrustConfig};
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
+use crate::market::tiers::TierConfig;
 
 /// On-off gamers' default phase lengths, seconds: honest a day, then cheating six hours.
 const ON_OFF_SECONDS: [u64; 2] = [86_400, 21_600];
@@ -49,6 +50,16 @@ impl From<GamingStrategy> for Strategy {
 }
 
 impl PopulationGroup {
+    /// The group's bidding strategy (seed 002).
+    pub fn bidding(&self) -> BiddingStrategy {
+        match self {
+            PopulationGroup::Honest(g) => g.bidding,
+            PopulationGroup::Gaming(g) => g.bidding,
+            PopulationGroup::Sybil(g) => g.bidding,
+            PopulationGroup::Ring(g) => g.bidding,
+        }
+    }
+
     /// The ground-truth kind of the group's identities.
     pub fn kind(&self) -> Kind {
         match self {
@@ -175,9 +186,19 @@ impl Scenario {
                 )
             }),
             performance: file.performance.config(),
+            bidding_power: m.bidding_power.then(|| self.tier_config()),
             #[cfg(feature = "fault-injection")]
             fault: None,
         }
+    }
+
+    /// The tier table (`[market.tiers]`, else seed 002's), validated (SPEC §7).
+    pub fn tier_config(&self) -> TierConfig {
+        self.file()
+            .market
+            .tiers
+            .as_ref()
+            .map_or_else(TierConfig::default, |t| t.config())
     }
 }
 
@@ -323,6 +344,7 @@ impl Scenario {
                     markup: markup.unwrap_or(COVER_MARKUP),
                 })
             },
+            bidding: group.bidding().into(),
             identity_cost: match group {
                 PopulationGroup::Sybil(g) => g.identity_cost.unwrap_or(0),
                 _ => 0,

@@ -11,6 +11,7 @@ use crate::market::reputation::ReputationConfig;
 use crate::market::reputation_model::{BetaConfig, EigenTrustConfig, PeerTrustConfig};
 use crate::market::split::SplitPolicy;
 use crate::market::staking::StakingConfig;
+use crate::market::tiers::{PowerStep, TierConfig};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,9 @@ pub struct ScenarioFile {
     /// Seed 004's performance market coefficients (used when `market.clearing =
     /// "performance"`).
     pub performance: PerformanceSection,
+    /// Delivery faults the market must absorb (seed 003). Absent: none.
+    #[serde(skip_serializing_if = "FaultsSection::is_none")]
+    pub faults: FaultsSection,
 }
 
 impl Default for ScenarioFile {
@@ -53,6 +57,7 @@ impl Default for ScenarioFile {
             population: vec![PopulationGroup::Honest(HonestGroup::default())],
             collusion: None,
             performance: PerformanceSection::default(),
+            faults: FaultsSection::default(),
         }
     }
 }
@@ -78,6 +83,22 @@ impl Default for RunSection {
             horizon: 7 * 86_400,
             sample_interval: 6 * 3_600,
         }
+    }
+}
+
+/// `[faults]`: delivery faults the market must absorb (SPEC §7, seed 003).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultsSection {
+    /// Share of dispute, completion and cancellation events delivered twice (at-least-once
+    /// delivery); the market must apply each once (`no_double_effect`). 0: none.
+    #[schemars(range(min = 0, max = 1))]
+    pub duplicate_events: f64,
+}
+
+impl FaultsSection {
+    fn is_none(&self) -> bool {
+        *self == Self::default()
     }
 }
 
@@ -199,6 +220,66 @@ pub struct MarketSection {
     /// 0 turns routing off (uniform invitations).
     #[schemars(range(min = 0))]
     pub anti_concentration: f64,
+    /// Seed 002 bidding power (README "Tiers and bidding power"): the call rule divides each
+    /// proposal's cost functional by the power multiplier of its agent's ranking signal (R or
+    /// T, as `ranking`). Only with `clearing = "call"`. Absent: false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bidding_power: bool,
+    /// `[market.tiers]`: tier thresholds and the bidding-power ladder. Absent: seed 002's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TiersSection>,
+}
+
+/// `[market.tiers]`: reputation tiers and the bidding-power ladder (SPEC §7, seed 002).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TiersSection {
+    /// Platinum from this signal on (≥), in [0, 1].
+    #[schemars(range(min = 0, max = 1))]
+    pub platinum_min: f64,
+    /// Gold from this signal on (≥), in [0, `platinum_min`).
+    pub gold_min: f64,
+    /// Silver from this signal on (≥), in [0, `gold_min`); bronze below.
+    pub silver_min: f64,
+    /// Power steps: a signal strictly above `power_above[i]` gets `power_multiplier[i]`, the
+    /// first step that applies counting; strictly decreasing, in [0, 1].
+    pub power_above: [f64; 4],
+    /// Multipliers of the steps, finite, ≥ 0 and non-increasing.
+    pub power_multiplier: [f64; 4],
+    /// Power when no step applies, in [0, the last multiplier].
+    #[schemars(range(min = 0))]
+    pub power_floor: f64,
+}
+
+impl Default for TiersSection {
+    /// Seed 002's table ([`TierConfig::default`]): one home for each constant.
+    fn default() -> Self {
+        let c = TierConfig::default();
+        Self {
+            platinum_min: c.platinum_min,
+            gold_min: c.gold_min,
+            silver_min: c.silver_min,
+            power_above: c.power_steps.map(|s| s.above),
+            power_multiplier: c.power_steps.map(|s| s.multiplier),
+            power_floor: c.power_floor,
+        }
+    }
+}
+
+impl TiersSection {
+    /// The market core's tier configuration (unvalidated).
+    pub fn config(&self) -> TierConfig {
+        TierConfig {
+            platinum_min: self.platinum_min,
+            gold_min: self.gold_min,
+            silver_min: self.silver_min,
+            power_steps: std::array::from_fn(|i| PowerStep {
+                above: self.power_above[i],
+                multiplier: self.power_multiplier[i],
+            }),
+            power_floor: self.power_floor,
+        }
+    }
 }
 
 impl Default for MarketSection {
@@ -212,6 +293,8 @@ impl Default for MarketSection {
             operator_share_bps: SplitPolicy::PAPER.operator_bps(),
             platform_share_bps: SplitPolicy::PAPER.platform_bps(),
             anti_concentration: 0.0,
+            bidding_power: false,
+            tiers: None,
         }
     }
 }
@@ -769,6 +852,10 @@ pub struct HonestGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub success_rate: Option<f64>,
+    /// How the group's agents shade their asks (seed 002; README "Bidding strategies").
+    /// Absent: truthful.
+    #[serde(default, skip_serializing_if = "BiddingStrategy::is_truthful")]
+    pub bidding: BiddingStrategy,
 }
 
 impl Default for HonestGroup {
@@ -789,6 +876,40 @@ impl Default for HonestGroup {
             quality_jitter: None,
             latency: None,
             success_rate: None,
+            bidding: BiddingStrategy::Truthful,
+        }
+    }
+}
+
+/// `population[N].bidding`: how a group's agents shade their asks (seed 002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BiddingStrategy {
+    /// The ask and confidence its behaviour gives.
+    #[default]
+    Truthful,
+    /// Confidence 1.0, price raised so its cost functional is unchanged (capped at the budget).
+    Strategic,
+    /// Price × 1.25, confidence × 0.75.
+    Conservative,
+    /// Price × 0.8, confidence 1.0.
+    Aggressive,
+}
+
+impl BiddingStrategy {
+    fn is_truthful(&self) -> bool {
+        *self == Self::Truthful
+    }
+}
+
+impl From<BiddingStrategy> for crate::agents::bidding::Bidding {
+    fn from(s: BiddingStrategy) -> Self {
+        use crate::agents::bidding::Bidding;
+        match s {
+            BiddingStrategy::Truthful => Bidding::Truthful,
+            BiddingStrategy::Strategic => Bidding::Strategic,
+            BiddingStrategy::Conservative => Bidding::Conservative,
+            BiddingStrategy::Aggressive => Bidding::Aggressive,
         }
     }
 }
@@ -921,6 +1042,10 @@ pub struct GamingGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub success_overstatement: Option<f64>,
+    /// How the group's agents shade their asks (seed 002; README "Bidding strategies").
+    /// Absent: truthful.
+    #[serde(default, skip_serializing_if = "BiddingStrategy::is_truthful")]
+    pub bidding: BiddingStrategy,
 }
 
 impl Default for GamingGroup {
@@ -948,6 +1073,7 @@ impl Default for GamingGroup {
             success_rate: None,
             latency_understatement: None,
             success_overstatement: None,
+            bidding: BiddingStrategy::Truthful,
         }
     }
 }
@@ -1015,6 +1141,10 @@ pub struct SybilGroup {
     /// needs `cover_bids`). Absent: 0.05.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_markup: Option<f64>,
+    /// How the group's agents shade their asks (seed 002; README "Bidding strategies").
+    /// Absent: truthful.
+    #[serde(default, skip_serializing_if = "BiddingStrategy::is_truthful")]
+    pub bidding: BiddingStrategy,
 }
 
 impl Default for SybilGroup {
@@ -1036,6 +1166,7 @@ impl Default for SybilGroup {
             identity_cost: None,
             cover_bids: None,
             cover_markup: None,
+            bidding: BiddingStrategy::Truthful,
         }
     }
 }
@@ -1091,6 +1222,10 @@ pub struct RingGroup {
     /// needs `cover_bids`). Absent: 0.05.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_markup: Option<f64>,
+    /// How the group's agents shade their asks (seed 002; README "Bidding strategies").
+    /// Absent: truthful.
+    #[serde(default, skip_serializing_if = "BiddingStrategy::is_truthful")]
+    pub bidding: BiddingStrategy,
 }
 
 impl Default for RingGroup {
@@ -1109,6 +1244,7 @@ impl Default for RingGroup {
             wash_interval: None,
             cover_bids: None,
             cover_markup: None,
+            bidding: BiddingStrategy::Truthful,
         }
     }
 }

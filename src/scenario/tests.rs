@@ -118,3 +118,50 @@ fn resolved_toml_reloads_to_the_same_scenario() {
     assert_eq!(s, again);
     assert_eq!(again.seed(), 99);
 }
+
+/// The keys of issue 12 (seed 002 tiers and bidding power, seed 003 duplicate events): each
+/// refused with its key and allowed values; absent, the resolved file does not mention them.
+#[test]
+fn tier_power_and_duplicate_keys_are_validated() {
+    let problems = |overrides: &[&str]| match load("", overrides).unwrap_err() {
+        ScenarioError::Invalid { problems, .. } => problems,
+        e => panic!("expected Invalid, got {e}"),
+    };
+    let p = problems(&["market.bidding_power=true"]);
+    assert_eq!(p[0].key, "market.bidding_power");
+    assert!(p[0].allowed.contains("market.clearing = \"call\""), "{p:?}");
+    load(
+        "",
+        &["market.bidding_power=true", "market.clearing=\"call\""],
+    )
+    .unwrap();
+    for (set, key) in [
+        ("market.tiers.gold_min=0.97", "market.tiers.gold_min"),
+        ("market.tiers.platinum_min=1.5", "market.tiers.platinum_min"),
+        (
+            "market.tiers.power_multiplier=[3, 2, 2.5, 1]",
+            "market.tiers.power_multiplier[2]",
+        ),
+        (
+            "market.tiers.power_above=[0.95, 0.97, 0.8, 0.6]",
+            "market.tiers.power_above[1]",
+        ),
+        ("market.tiers.power_floor=1.2", "market.tiers.power_floor"),
+        ("faults.duplicate_events=-0.1", "faults.duplicate_events"),
+        ("faults.duplicate_events=1.5", "faults.duplicate_events"),
+    ] {
+        let p = problems(&[set]);
+        assert_eq!(p.len(), 1, "{set}: {p:?}");
+        assert_eq!(p[0].key, key, "{set}");
+    }
+    let s = load(
+        "",
+        &["market.tiers.platinum_min=0.9", "faults.duplicate_events=1"],
+    )
+    .unwrap();
+    assert_eq!(s.tier_config().platinum_min, 0.9);
+    let resolved = load("", &[]).unwrap().to_resolved_toml();
+    for absent in ["bidding_power", "[market.tiers]", "[faults]"] {
+        assert!(!resolved.contains(absent), "{absent} in\n{resolved}");
+    }
+}

@@ -2,13 +2,14 @@
 
 use super::dist::{Columns, DistSpec, Support};
 use super::limits::colluding_clients;
-use super::{DagClearing, GamingStrategy, PopulationGroup, Problem, ScenarioFile};
+use super::{Clearing, DagClearing, GamingStrategy, PopulationGroup, Problem, ScenarioFile};
 use crate::engine::MAX_SECONDS;
 use crate::market::auction::MAX_BUNDLE_BIDS;
 use crate::market::combinatorial;
 use crate::market::performance::PerformanceError;
 use crate::market::quality::Weights;
 use crate::market::reputation::ReputationError;
+use crate::market::tiers::TierError;
 
 struct Checks(Vec<Problem>);
 
@@ -230,6 +231,29 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
     );
 
     c.non_negative("market.anti_concentration", m.anti_concentration);
+    c.check(
+        !m.bidding_power || m.clearing == Clearing::Call,
+        "market.bidding_power",
+        m.bidding_power,
+        "false unless market.clearing = \"call\" (bidding power divides the call rule's cost \
+         functional; continuous clearing and the procurement auctions rank by price alone)",
+    );
+    if let Some(t) = &m.tiers
+        && let Err(TierError::InvalidConfig { field, value, rule }) = t.config().validate()
+    {
+        // The core's `power_steps[i].above` is the key `power_above[i]`, and so on.
+        let key = match field.strip_prefix("power_steps[") {
+            Some(rest) => {
+                let (i, what) = rest.split_once("].").unwrap_or((rest, ""));
+                format!("power_{what}[{i}]")
+            }
+            None => field.to_string(),
+        };
+        let allowed = rule
+            .strip_prefix("must be ")
+            .map_or_else(|| rule.replace("must not exceed", "at most"), String::from);
+        c.check(false, format!("market.tiers.{key}"), value, &allowed);
+    }
 
     // The performance market's own check (one range check per coefficient).
     let p = &f.performance;
@@ -373,6 +397,7 @@ pub(super) fn problems(f: &ScenarioFile, columns: &Columns) -> Vec<Problem> {
 
     let d = &f.decomposition;
     c.probability("decomposition.share", d.share);
+    c.probability("faults.duplicate_events", f.faults.duplicate_events);
     c.check(
         (2..=64).contains(&d.max_subtasks),
         "decomposition.max_subtasks",

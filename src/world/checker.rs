@@ -17,6 +17,7 @@
 //!                                                        non_negativity, bounded_trust
 //! slash ──────────────── after_slash                     conservation (stakes)
 //! performance outcome ── after_forfeit                   conservation (stakes, penalty)
+//! duplicate delivery ─── effects, after_redelivery       no_double_effect
 //! sample ─────────────── at_sample                       conservation (ledger recount)
 //! end of the drain ───── at_end                          escrow_completeness, conservation
 //! ```
@@ -27,7 +28,10 @@ use super::World;
 use crate::engine::SimTime;
 use crate::market::contract::{self, ContractState, TransitionPolicy};
 use crate::market::decompose::Dag;
-use crate::market::marketplace::{Completed, MarketError, Marketplace, Opened, Settlements};
+use crate::market::marketplace::{
+    Applied, Completed, ContractEvent, MarketError, Marketplace, Opened, Settlements,
+};
+use crate::market::slab::Lookup;
 use crate::market::{AgentId, ClientId, ContractId, Credits};
 use crate::metrics::{Invariant, InvariantLog};
 use std::fmt::Display;
@@ -303,4 +307,40 @@ impl Checker<'_> {
                     == u128::from(bond)
             })
     }
+
+    /// What a contract event can change, read before and after a repeated delivery (seed
+    /// 003): settlement attempts, the agent's reputation recordings, the contract's state.
+    pub(super) fn effects(&self, contract: ContractId) -> Effects {
+        let contracts = self.market.contracts();
+        let (state, agent) = match contracts.get(contract) {
+            Lookup::Live(c) => (Some(c.state()), Some(c.agent())),
+            _ => (None, contracts.ended(contract).map(|c| c.agent())),
+        };
+        let recordings = agent.map(|a| self.market.reputation().recordings(a));
+        (self.market.settlements().attempts, recordings, state)
+    }
+
+    /// After a repeated delivery of `event`: the market acknowledged a repeat and nothing it
+    /// could change moved since `before`.
+    pub(super) fn after_redelivery(
+        &mut self,
+        now: SimTime,
+        event: &ContractEvent,
+        result: &Result<Applied, MarketError>,
+        before: Effects,
+    ) {
+        let contract = event.contract;
+        let after = self.effects(contract);
+        let ok = *result == Ok(Applied::Repeat) && before == after;
+        self.log.check(Invariant::NoDoubleEffect, ok, now, || {
+            format!(
+                "repeated {} of contract {contract}: {result:?}; (settlement attempts, \
+                 agent's recordings, state) {before:?} -> {after:?}",
+                event.target()
+            )
+        });
+    }
 }
+
+/// What a contract event can change ([`Checker::effects`]).
+pub(super) type Effects = (u64, Option<u64>, Option<ContractState>);

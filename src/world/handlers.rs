@@ -12,7 +12,9 @@ use crate::agents::{Ask, Kind, Strategy, wash};
 use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream};
 use crate::market::contract::{ContractState, PricingModel};
 use crate::market::decompose::{SubtaskSpec, decompose};
-use crate::market::marketplace::{Completed, MarketError, Opened, ProposalTerms};
+use crate::market::marketplace::{
+    Action, Completed, ContractEvent, MarketError, Opened, ProposalTerms,
+};
 use crate::market::routing::{self, Routing};
 use crate::market::slab::Lookup;
 use crate::market::slab::SlabKey;
@@ -83,6 +85,7 @@ impl World {
             per_kind,
             concentration: conc,
             ranking: RankingAccuracy::of_live(&self.population.bidders, self.market.reputation()),
+            tiers: self.tier_sample(),
         });
         self.perf_sample();
         self.recorder.top_decile = top_decile(&self.population.bidders, self.market.reputation());
@@ -614,6 +617,7 @@ impl World {
             hold: opened.hold,
         });
         self.recorder.agents[opened.agent.index()].won(opened.price);
+        self.record_tier_win(opened.agent, opened.price);
         let camouflage = self
             .jobs
             .get(job)
@@ -711,6 +715,7 @@ impl World {
             ) {
                 self.emit(now, || Receipt::Dispute { contract });
             }
+            self.redeliver(now, key, ContractEvent::dispute(contract));
             self.recorder.counters.disputed += 1;
             let delay = self
                 .config
@@ -763,6 +768,7 @@ impl World {
             .transition(now, contract, "cancel", from, to, result.map(|_| ()));
         self.checker().after_settlements(now, contract, settled);
         self.checker().after_client_change(now, j.client);
+        self.redeliver(now, j.key, ContractEvent::cancel(contract));
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }
@@ -816,6 +822,12 @@ impl World {
         self.checker()
             .transition(now, contract, "complete", from, to, result.map(|_| ()));
         self.checker().after_client_change(now, j.client);
+        let action = Action::Complete {
+            usage,
+            quality,
+            completion_seconds: Some(completion_seconds),
+        };
+        self.redeliver(now, j.key, ContractEvent { contract, action });
         if let Some(parent) = j.parent {
             self.subtask_ended(now, parent, queue);
         }

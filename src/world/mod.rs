@@ -27,9 +27,11 @@
 mod checker;
 mod collusion;
 mod combinatorial;
+mod duplicates;
 mod handlers;
 mod performance;
 mod setup;
+mod tiers;
 mod whitewash;
 
 #[cfg(feature = "fault-injection")]

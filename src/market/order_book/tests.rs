@@ -624,3 +624,73 @@ fn scored_clearing_takes_the_lowest_score_at_its_ask() {
         Err(OrderBookError::NoEligibleProposal(task))
     );
 }
+
+/// Seed 002 bidding power on paper §9.2's book (R: testbot_pro 0.88 → power 1.5, qa_agent
+/// 0.91 → 2.0, bughunter 0.72 → 1.0): 1934.1 / 1.5 ≈ 1289.4, 2368.2 / 2 ≈ 1184.1 and
+/// 1793.0 / 1 — the most expensive ask, from the best-reputed agent, now wins at its ask.
+#[test]
+fn golden_9_3_with_bidding_power_picks_qa_agent() {
+    let mut book = OrderBook::new(ClearingRule::Call)
+        .unwrap()
+        .with_bidding_power(TierConfig::default());
+    let task = book.post_demand(demand(5000)).unwrap();
+    for p in proposals_9_2() {
+        book.submit_proposal(task, p).unwrap();
+    }
+    let m = book.clear(task, reputation_9_3).unwrap();
+    assert_eq!((m.agent, m.price), (QA_AGENT, Credits(4200)));
+    // Only a budget below 4200 keeps the cheaper ones in the race: eligibility is unchanged.
+    let task = book.post_demand(demand(4000)).unwrap();
+    for p in proposals_9_2() {
+        book.submit_proposal(task, p).unwrap();
+    }
+    let m = book.clear(task, reputation_9_3).unwrap();
+    assert_eq!((m.agent, m.price), (TESTBOT_PRO, Credits(3500)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Bidding power only reorders the eligible proposals: with it, a winner exists exactly
+    /// when one exists without it, its ask is within the ceiling and is the price; the winner
+    /// has the lowest `cost / power` of its signal; and a ladder of ones changes nothing.
+    #[test]
+    fn bidding_power_never_changes_eligibility((ceiling, specs, signal) in specs_strategy()) {
+        let clear = |book: OrderBook| {
+            let mut book = book;
+            let task = book.post_demand(demand(ceiling)).unwrap();
+            let ids: Vec<ProposalId> = specs
+                .iter()
+                .map(|&spec| book.submit_proposal(task, spec).unwrap().proposal)
+                .collect();
+            book.clear(task, |a| signal[a.index()])
+                .ok()
+                .map(|m| (m, ids.iter().position(|&id| id == m.proposal).unwrap()))
+        };
+        let plain = clear(OrderBook::new(ClearingRule::Call).unwrap());
+        let tiers = TierConfig::default();
+        let powered = clear(OrderBook::new(ClearingRule::Call).unwrap().with_bidding_power(tiers));
+        prop_assert_eq!(plain.is_some(), powered.is_some());
+        if let Some((m, position)) = powered {
+            prop_assert!(m.price.0 <= ceiling);
+            let score = |p: &ProposalSpec| {
+                let s = signal[p.agent.index()];
+                cost_functional(p.estimated_credits, p.confidence, s) / tiers.bidding_power(s)
+            };
+            let best = specs
+                .iter()
+                .filter(|p| p.estimated_credits.0 <= ceiling)
+                .map(score)
+                .fold(f64::INFINITY, f64::min);
+            prop_assert_eq!(m.price, specs[position].estimated_credits);
+            prop_assert_eq!(score(&specs[position]), best);
+        }
+        let mut ones = TierConfig::default();
+        for step in &mut ones.power_steps {
+            step.multiplier = 1.0;
+        }
+        ones.power_floor = 1.0;
+        let neutral = clear(OrderBook::new(ClearingRule::Call).unwrap().with_bidding_power(ones));
+        prop_assert_eq!(neutral, plain);
+    }
+}

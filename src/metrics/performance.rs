@@ -137,6 +137,7 @@ mod tests {
                 .collect(),
             concentration: Default::default(),
             ranking: Default::default(),
+            tiers: Default::default(),
         }
     }
 

@@ -167,6 +167,7 @@ mod tests {
             reputation: ReputationConfig::default(),
             staking: None,
             bidding_power: None,
+            performance: Default::default(),
             #[cfg(feature = "fault-injection")]
             fault: None,
         });

@@ -483,6 +483,7 @@ mod market {
             reputation: ReputationConfig::default(),
             staking: Some((StakingConfig::default(), Credits(BOND))),
             performance: PerformanceConfig::default(),
+            bidding_power: None,
             #[cfg(feature = "fault-injection")]
             fault: None,
         });

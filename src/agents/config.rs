@@ -80,6 +80,12 @@ pub struct ClientConfig {
     /// Observed mean quality below which an honest client disputes at once (and never
     /// upholds); `None`: no automatic disputes.
     pub auto_dispute_below: Option<f64>,
+    /// Probability that a reviewing client disputes a delivery (besides automatic disputes).
+    pub p_dispute: f64,
+    /// Probability that it cancels instead.
+    pub p_cancel: f64,
+    /// Probability that a dispute (not an automatic one) is upheld.
+    pub p_dispute_upheld: f64,
     /// Performance market: a job's maximum latency, seconds.
     pub max_latency: Dist,
     /// Performance market: a job's minimum success rate (clamped into [0, 1]).

@@ -12,6 +12,8 @@
 //! | [`behaviour`] | the ask of a bid, defection, the quality delivered, a rating, a wash job's rating and time |
 //! | [`delivery`] | time worked, usage reported, review delay, who rates a completion and how |
 //! | [`wash`] | who works a wash job (ring partners), whom an unfair rater bad-mouths |
+//! | [`review`] | a client's verdict on a delivery (accept, dispute, cancel) and whether its dispute is upheld |
+//! | [`bidding`] | how a group shades its asks (seed 002 bidding strategies) |
 //! | [`whitewash`] | when an owner abandons an identity (sybils, camouflage), when a camouflage gamer defects |
 //! | [`config`] | the clients' and groups' constants and distributions (built by the scenario layer) |
 
@@ -20,6 +22,7 @@ pub mod bidding;
 pub mod config;
 pub mod delivery;
 pub mod population;
+pub mod review;
 pub mod wash;
 pub mod whitewash;
 

@@ -273,6 +273,9 @@ impl Scenario {
                 Dist::normal(0.0, c.rating_noise, f64::NEG_INFINITY, f64::INFINITY)
             }),
             auto_dispute_below: c.auto_dispute_threshold(),
+            p_dispute: c.p_dispute,
+            p_cancel: c.p_cancel,
+            p_dispute_upheld: c.p_dispute_upheld,
             max_latency: self.dist_or(&c.max_latency, || Dist::Constant(MAX_LATENCY)),
             min_success_rate: self
                 .dist_or(&c.min_success_rate, || Dist::Constant(MIN_SUCCESS_RATE)),

@@ -8,6 +8,7 @@
 use super::{DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::delivery::{self, Rater};
+use crate::agents::review::{self, Verdict};
 use crate::agents::{Ask, Kind, Strategy, wash};
 use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream};
 use crate::market::contract::{ContractState, PricingModel};
@@ -696,38 +697,35 @@ impl World {
                 false => self.cancel(now, job, queue),
             };
         }
-        let clients = &self.scenario.file().clients;
-        let observed_mean = j.observed_mean();
         let key = j.key;
-        let u: f64 = self.streams.keyed(Stream::Dispute, key).random();
-        let automatic = self.config.clients.disputes_at_once(observed_mean);
-        if automatic || u < clients.p_dispute {
-            let contract = j.contract.expect("contract");
-            let from = self.contract_state(contract);
-            let result = self.market.dispute(contract);
-            if self.checker().transition(
-                now,
-                contract,
-                "dispute",
-                from,
-                ContractState::Disputed,
-                result,
-            ) {
-                self.emit(now, || Receipt::Dispute { contract });
+        let mut rng = self.streams.keyed(Stream::Dispute, key);
+        match review::review(&self.config.clients, j.observed_mean(), &mut rng) {
+            Verdict::Dispute => {
+                let contract = j.contract.expect("contract");
+                let from = self.contract_state(contract);
+                let result = self.market.dispute(contract);
+                if self.checker().transition(
+                    now,
+                    contract,
+                    "dispute",
+                    from,
+                    ContractState::Disputed,
+                    result,
+                ) {
+                    self.emit(now, || Receipt::Dispute { contract });
+                }
+                self.redeliver(now, key, ContractEvent::dispute(contract));
+                self.recorder.counters.disputed += 1;
+                let delay = self
+                    .config
+                    .clients
+                    .dispute
+                    .sample(&mut self.streams.keyed(Stream::DisputeDelay, key));
+                let delay = (delay.round() as u64).min(MAX_SECONDS);
+                queue.schedule(now + delay, Event::DisputeResolved(job));
             }
-            self.redeliver(now, key, ContractEvent::dispute(contract));
-            self.recorder.counters.disputed += 1;
-            let delay = self
-                .config
-                .clients
-                .dispute
-                .sample(&mut self.streams.keyed(Stream::DisputeDelay, key));
-            let delay = (delay.round() as u64).min(MAX_SECONDS);
-            queue.schedule(now + delay, Event::DisputeResolved(job));
-        } else if u < clients.p_dispute + clients.p_cancel {
-            self.cancel(now, job, queue);
-        } else {
-            self.complete(now, job, queue);
+            Verdict::Cancel => self.cancel(now, job, queue),
+            Verdict::Accept => self.complete(now, job, queue),
         }
     }
 
@@ -738,13 +736,8 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let j = self.jobs.get(job).expect("live job");
-        let observed_mean = j.observed_mean();
-        let automatic = self.config.clients.disputes_at_once(observed_mean);
-        let upheld = !automatic
-            && self
-                .streams
-                .keyed(Stream::Upheld, j.key)
-                .random_bool(self.scenario.file().clients.p_dispute_upheld);
+        let mut rng = self.streams.keyed(Stream::Upheld, j.key);
+        let upheld = review::dispute_upheld(&self.config.clients, j.observed_mean(), &mut rng);
         if upheld {
             self.complete(now, job, queue);
         } else {

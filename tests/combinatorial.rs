@@ -1,6 +1,8 @@
 //! Combinatorial clearing of decomposed jobs in whole runs (issue 12): efficiency, payments,
 //! conservation, the default left untouched, and the limits on bundle bids.
 
+mod common;
+use common::{metric, summary_of};
 use marketsim::scenario::{Scenario, ScenarioError};
 use std::path::Path;
 
@@ -14,24 +16,6 @@ fn shipped() -> String {
 fn load(text: &str, overrides: &[&str]) -> Result<Scenario, ScenarioError> {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     Scenario::from_toml(text, Path::new("combinatorial.toml"), &overrides)
-}
-
-fn summary_of(scenario: Scenario) -> Vec<(String, String)> {
-    let outcome = marketsim::world::simulate(scenario, |_| {});
-    marketsim::metrics::summary::summary(&outcome)
-        .into_iter()
-        .map(|(k, v)| (k, v.to_string()))
-        .collect()
-}
-
-fn metric(summary: &[(String, String)], name: &str) -> f64 {
-    summary
-        .iter()
-        .find(|(k, _)| k == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
-        .1
-        .parse()
-        .unwrap_or(f64::NAN)
 }
 
 /// Six simulated hours of the shipped scenario, with `extra` overrides.

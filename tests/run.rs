@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::{marketsim, ok, scratch};
+use common::{marketsim, metric, ok, scratch};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -44,16 +44,6 @@ fn summary(dir: &Path) -> Vec<(String, String)> {
         .zip(values)
         .map(|(h, v)| (h.to_string(), v.to_string()))
         .collect()
-}
-
-fn metric(summary: &[(String, String)], name: &str) -> f64 {
-    summary
-        .iter()
-        .find(|(k, _)| k == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
-        .1
-        .parse()
-        .unwrap()
 }
 
 #[test]

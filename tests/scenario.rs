@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{marketsim, scratch};
+use common::{marketsim, metric, scratch, summary_of};
 
 fn load(text: &str, overrides: &[&str]) -> Result<Scenario, ScenarioError> {
     load_at(text, Path::new("test.toml"), overrides)
@@ -370,24 +370,6 @@ fn a_sweep_varies_a_distribution_parameter() {
 }
 
 // ----- behaviour switches ----------------------------------------------------------------
-
-fn summary_of(scenario: Scenario) -> Vec<(String, String)> {
-    let outcome = marketsim::world::simulate(scenario, |_| {});
-    marketsim::metrics::summary::summary(&outcome)
-        .into_iter()
-        .map(|(k, v)| (k, v.to_string()))
-        .collect()
-}
-
-fn metric(summary: &[(String, String)], name: &str) -> f64 {
-    summary
-        .iter()
-        .find(|(k, _)| k == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
-        .1
-        .parse()
-        .unwrap_or(f64::NAN)
-}
 
 const SMALL: &str = "[run]\nhorizon = 21600\n[clients]\ncount = 50\njobs_per_hour = 100\n";
 

@@ -45,3 +45,28 @@ pub fn ok(args: &[&str]) -> Output {
     );
     out
 }
+
+/// A run's summary (`metrics::summary`) as (column, value) text pairs, simulated in process.
+pub fn summary_of(scenario: marketsim::scenario::Scenario) -> Vec<(String, String)> {
+    let outcome = marketsim::world::simulate(scenario, |_| {});
+    marketsim::metrics::summary::summary(&outcome)
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
+}
+
+/// The value of column `name` of a summary; NaN for an empty (missing) value. Panics if the
+/// column does not exist or holds something other than a number.
+pub fn metric(summary: &[(String, String)], name: &str) -> f64 {
+    let value = &summary
+        .iter()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .1;
+    match value.as_str() {
+        "" => f64::NAN,
+        v => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} = {v:?} is not a number")),
+    }
+}

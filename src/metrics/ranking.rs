@@ -27,7 +27,10 @@ pub struct Agreement {
 impl Agreement {
     /// The agreement of `(R, T, true quality)` triples.
     pub fn of(r: &[f64], t: &[f64], truth: &[f64]) -> Self {
-        assert!(r.len() == truth.len() && t.len() == truth.len(), "paired scorings");
+        assert!(
+            r.len() == truth.len() && t.len() == truth.len(),
+            "paired scorings"
+        );
         // The true quality's ranks serve both footrules.
         let truth_ranks = (truth.len() >= 2).then(|| mid_ranks(truth));
         let footrule = |x: &[f64]| {
@@ -138,7 +141,11 @@ pub fn top_decile(bidders: &[Bidder], engine: &ReputationEngine) -> Option<(f64,
 fn order_key(v: f64) -> u64 {
     let bits = v.to_bits();
     // Negative values: flip every bit (larger magnitude sorts lower); positive: flip the sign.
-    if bits >> 63 == 1 { !bits } else { bits | 1 << 63 }
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
 }
 
 /// Kendall's τ-b of the pairs `(x[i], y[i])`, in [−1, 1]: 1 when the orderings agree on every
@@ -338,7 +345,15 @@ mod tests {
 
     #[test]
     fn order_keys_of_signed_zeros_and_extremes() {
-        let values = [f64::NEG_INFINITY, -1.5, -0.0, 0.0, 1e-300, 2.0, f64::INFINITY];
+        let values = [
+            f64::NEG_INFINITY,
+            -1.5,
+            -0.0,
+            0.0,
+            1e-300,
+            2.0,
+            f64::INFINITY,
+        ];
         for w in values.windows(2) {
             assert!(order_key(w[0]) < order_key(w[1]), "{} < {}", w[0], w[1]);
         }

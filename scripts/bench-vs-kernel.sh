@@ -33,12 +33,13 @@ fi
 
 if [ -z "${MARKETSIM:-}" ]; then
   cargo build --release --locked --quiet
-  MARKETSIM=target/release/marketsim
+  MARKETSIM=${CARGO_TARGET_DIR:-target}/release/marketsim
 fi
 # The kernel's directory may be read-only: build it under our own target directory.
+KERNEL_TARGET=${CARGO_TARGET_DIR:-target}/speed-of-light
 cargo build --release --quiet --manifest-path "$KERNEL_DIR/Cargo.toml" \
-  --target-dir target/speed-of-light
-KERNEL=target/speed-of-light/release/speed-of-light
+  --target-dir "$KERNEL_TARGET"
+KERNEL=$KERNEL_TARGET/release/speed-of-light
 
 # cpu CMD...: runs CMD, prints its user + system CPU seconds.
 cpu() {

@@ -186,6 +186,18 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// The next event of the current second, if there is one (a hint for prefetching: it is
+    /// the event [`pop`](Self::pop) returns next unless one is scheduled for this second
+    /// before then, which goes behind it anyway).
+    #[inline]
+    pub fn peek_now(&self) -> Option<&E> {
+        let head = self.slots[(self.now & MASK) as usize].head;
+        if head == NIL {
+            return None;
+        }
+        self.nodes[head as usize].event.as_ref()
+    }
+
     /// The earliest time with a non-empty slot after `now` (whose own slot is empty).
     fn next_wheel_time(&self) -> Option<SimTime> {
         let start = ((self.now + 1) & MASK) as usize;
@@ -277,6 +289,23 @@ mod tests {
     }
 
     /// A million seeded operations, delays below the wheel's reach.
+    #[test]
+    fn peek_now_shows_the_next_event_of_the_current_second_only() {
+        let mut q = EventQueue::new();
+        assert_eq!(q.peek_now(), None);
+        q.schedule(0, 'a');
+        q.schedule(0, 'b');
+        q.schedule(9, 'c');
+        assert_eq!(q.peek_now(), Some(&'a'));
+        assert_eq!(q.pop(), Some((0, 'a')));
+        assert_eq!(q.peek_now(), Some(&'b'));
+        assert_eq!(q.pop(), Some((0, 'b')));
+        // Second 9 is not the current one yet: no hint (and no search for it).
+        assert_eq!(q.peek_now(), None);
+        assert_eq!(q.pop(), Some((9, 'c')));
+        assert_eq!(q.peek_now(), None);
+    }
+
     #[test]
     fn agrees_with_a_btreemap_reference() {
         check_against_reference(7, 1_000_000, |_| 0.55, |rng| rng.random_range(0..50));

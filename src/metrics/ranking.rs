@@ -9,7 +9,6 @@
 use crate::agents::{Bidder, Kind};
 use crate::market::AgentId;
 use crate::market::reputation::ReputationEngine;
-use std::cmp::Ordering;
 
 /// Agreement of the rankings by R and by T with the ranking by true quality, over one set of
 /// identities. `None` where undefined (fewer than two identities, or a constant scoring).
@@ -28,11 +27,21 @@ pub struct Agreement {
 impl Agreement {
     /// The agreement of `(R, T, true quality)` triples.
     pub fn of(r: &[f64], t: &[f64], truth: &[f64]) -> Self {
+        assert!(
+            r.len() == truth.len() && t.len() == truth.len(),
+            "paired scorings"
+        );
+        // The true quality's ranks serve both footrules.
+        let truth_ranks = (truth.len() >= 2).then(|| mid_ranks(truth));
+        let footrule = |x: &[f64]| {
+            let truth_ranks = truth_ranks.as_deref()?;
+            Some(footrule_of_ranks(&mid_ranks(x), truth_ranks))
+        };
         Self {
             kendall_r: kendall_tau_b(r, truth),
             kendall_t: kendall_tau_b(t, truth),
-            footrule_r: footrule(r, truth),
-            footrule_t: footrule(t, truth),
+            footrule_r: footrule(r),
+            footrule_t: footrule(t),
         }
     }
 
@@ -126,6 +135,19 @@ pub fn top_decile(bidders: &[Bidder], engine: &ReputationEngine) -> Option<(f64,
     Some((r90, t90))
 }
 
+/// A `u64` whose unsigned order is `f64::total_cmp`'s order of `v` (equal exactly when
+/// `total_cmp` says equal): sorting and merging plain integers is several times faster than
+/// comparing floats by `total_cmp`, and the counts below are the same.
+fn order_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    // Negative values: flip every bit (larger magnitude sorts lower); positive: flip the sign.
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
 /// Kendall's τ-b of the pairs `(x[i], y[i])`, in [−1, 1]: 1 when the orderings agree on every
 /// pair, −1 when they are reversed. `None` when it is undefined (fewer than two pairs, or
 /// one scoring is constant). Values must not be NaN.
@@ -135,16 +157,20 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
     if n < 2 {
         return None;
     }
-    let mut pairs: Vec<(f64, f64)> = x.iter().copied().zip(y.iter().copied()).collect();
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut pairs: Vec<(u64, u64)> = x
+        .iter()
+        .zip(y)
+        .map(|(&a, &b)| (order_key(a), order_key(b)))
+        .collect();
+    pairs.sort_unstable();
     let pairs_of = |t: u64| t * (t.saturating_sub(1)) / 2;
     // Ties in x (n1) and joint ties in (x, y) (n3), counted over runs of the sorted pairs.
     let (mut n1, mut n3) = (0u64, 0u64);
     let (mut run_x, mut run_xy) = (1u64, 1u64);
     for w in pairs.windows(2) {
-        if w[0].0.total_cmp(&w[1].0) == Ordering::Equal {
+        if w[0].0 == w[1].0 {
             run_x += 1;
-            if w[0].1.total_cmp(&w[1].1) == Ordering::Equal {
+            if w[0].1 == w[1].1 {
                 run_xy += 1;
             } else {
                 n3 += pairs_of(run_xy);
@@ -160,14 +186,13 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
     n1 += pairs_of(run_x);
     n3 += pairs_of(run_xy);
     // Discordant pairs: inversions of y in x order (merge sort; ties in y are not inversions).
-    let mut ys: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-    let mut buffer = vec![0.0; n];
-    let swaps = merge_count(&mut ys, &mut buffer);
+    let ys: Vec<u64> = pairs.iter().map(|p| p.1).collect();
+    let (ys, swaps) = merge_count(ys);
     // Ties in y (n2), over the now sorted y.
     let mut n2 = 0u64;
     let mut run_y = 1u64;
     for w in ys.windows(2) {
-        if w[0].total_cmp(&w[1]) == Ordering::Equal {
+        if w[0] == w[1] {
             run_y += 1;
         } else {
             n2 += pairs_of(run_y);
@@ -185,49 +210,54 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
     Some((s as f64 / denominator.sqrt()).clamp(-1.0, 1.0))
 }
 
-/// Sorts `v` ascending and returns the number of strict inversions (`i < j`, `v[i] > v[j]`).
-fn merge_count(v: &mut [f64], buffer: &mut [f64]) -> u64 {
+/// Sorts `v` ascending and returns it with the number of strict inversions (`i < j`,
+/// `v[i] > v[j]`): bottom-up merge sort, runs of width 1, 2, 4, … merged from one buffer into
+/// the other (no copying back).
+fn merge_count(mut v: Vec<u64>) -> (Vec<u64>, u64) {
     let n = v.len();
-    if n < 2 {
-        return 0;
-    }
-    let mid = n / 2;
-    let mut count = merge_count(&mut v[..mid], &mut buffer[..mid])
-        + merge_count(&mut v[mid..], &mut buffer[mid..]);
-    let (mut i, mut j, mut k) = (0, mid, 0);
-    while i < mid && j < n {
-        if v[j].total_cmp(&v[i]) == Ordering::Less {
-            buffer[k] = v[j];
-            count += (mid - i) as u64;
-            j += 1;
-        } else {
-            buffer[k] = v[i];
-            i += 1;
+    let mut out = vec![0; n];
+    let mut count = 0u64;
+    let mut width = 1;
+    while width < n {
+        for start in (0..n).step_by(2 * width) {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut i, mut j) = (start, mid);
+            for slot in &mut out[start..end] {
+                if j < end && (i == mid || v[j] < v[i]) {
+                    *slot = v[j];
+                    count += (mid - i) as u64;
+                    j += 1;
+                } else {
+                    *slot = v[i];
+                    i += 1;
+                }
+            }
         }
-        k += 1;
+        std::mem::swap(&mut v, &mut out);
+        width *= 2;
     }
-    buffer[k..k + mid - i].copy_from_slice(&v[i..mid]);
-    k += mid - i;
-    buffer[k..k + n - j].copy_from_slice(&v[j..n]);
-    v.copy_from_slice(&buffer[..n]);
-    count
+    (v, count)
 }
 
 /// Mid-ranks (1-based; tied values share the mean of their positions) of `values`.
 pub fn mid_ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut order: Vec<(u64, u32)> = (values.iter().enumerate())
+        .map(|(i, &v)| (order_key(v), i as u32))
+        .collect();
+    // Ties share one rank, so their relative order does not matter.
+    order.sort_unstable_by_key(|&(key, _)| key);
     let mut ranks = vec![0.0; values.len()];
     let mut start = 0;
     while start < order.len() {
         let mut end = start + 1;
-        while end < order.len() && values[order[end]].total_cmp(&values[order[start]]).is_eq() {
+        while end < order.len() && order[end].0 == order[start].0 {
             end += 1;
         }
         // Positions start+1 ..= end share their mean.
         let rank = (start + 1 + end) as f64 / 2.0;
-        for &i in &order[start..end] {
-            ranks[i] = rank;
+        for &(_, i) in &order[start..end] {
+            ranks[i as usize] = rank;
         }
         start = end;
     }
@@ -239,13 +269,14 @@ pub fn mid_ranks(values: &[f64]) -> Vec<f64> {
 /// other. `None` with fewer than two pairs.
 pub fn footrule(x: &[f64], y: &[f64]) -> Option<f64> {
     assert_eq!(x.len(), y.len(), "paired scorings");
-    let n = x.len();
-    if n < 2 {
-        return None;
-    }
-    let (rx, ry) = (mid_ranks(x), mid_ranks(y));
-    let distance: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - b).abs()).sum();
-    Some(distance / ((n * n / 2) as f64))
+    (x.len() >= 2).then(|| footrule_of_ranks(&mid_ranks(x), &mid_ranks(y)))
+}
+
+/// [`footrule`] of two scorings' mid-ranks (at least two each).
+fn footrule_of_ranks(rx: &[f64], ry: &[f64]) -> f64 {
+    let n = rx.len();
+    let distance: f64 = rx.iter().zip(ry).map(|(a, b)| (a - b).abs()).sum();
+    distance / ((n * n / 2) as f64)
 }
 
 #[cfg(test)]
@@ -292,6 +323,40 @@ mod tests {
                 proptest::collection::vec((0u8..6).prop_map(f64::from), n),
             )
         })
+    }
+
+    proptest! {
+        #[test]
+        fn order_keys_order_as_total_cmp(a in any::<f64>(), b in any::<f64>()) {
+            prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b));
+        }
+
+        #[test]
+        fn merge_count_sorts_and_counts_strict_inversions(v in proptest::collection::vec(0u64..6, 0..70)) {
+            let inversions = (0..v.len())
+                .flat_map(|i| (i + 1..v.len()).map(move |j| (i, j)))
+                .filter(|&(i, j)| v[i] > v[j])
+                .count() as u64;
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(merge_count(v), (sorted, inversions));
+        }
+    }
+
+    #[test]
+    fn order_keys_of_signed_zeros_and_extremes() {
+        let values = [
+            f64::NEG_INFINITY,
+            -1.5,
+            -0.0,
+            0.0,
+            1e-300,
+            2.0,
+            f64::INFINITY,
+        ];
+        for w in values.windows(2) {
+            assert!(order_key(w[0]) < order_key(w[1]), "{} < {}", w[0], w[1]);
+        }
     }
 
     proptest! {

@@ -14,7 +14,7 @@
 //!   │ JobAttributes per arrival n: client, budget, capability, pricing,    │
 //!   │               decomposed or not      DagShape: same key (n, 0)      │
 //!   │ Nominal, Bids, Work, ReviewDelay, Dispute, DisputeDelay, Upheld,     │
-//!   │ Rating, PerfRequirements, PerfLatency, PerfSuccess                   │
+//!   │ Rating, PerfRequirements, PerfLatency, PerfSuccess, Duplicates       │
 //!   │               per market job: arrival n's job       key (n, 0)       │
 //!   │               its DAG subtask i                     key (n, i + 1)   │
 //!   │               a wash job of agent a posted at t     key (WASH|a, t)  │

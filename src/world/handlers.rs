@@ -5,7 +5,7 @@
 //!
 //! [`Checker`]: super::checker::Checker
 
-use super::{DagJob, Event, Job, JobSpec, World};
+use super::{ArrivalAttributes, DagJob, Event, Job, JobSpec, World};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::delivery::{self, Rater};
 use crate::agents::review::{self, Verdict};
@@ -111,9 +111,27 @@ impl World {
         if max_jobs == 0 || self.ordinary_jobs < max_jobs {
             self.schedule_next_arrival(now, queue);
         }
+        let arrival = Key::arrival(self.ordinary_jobs);
+        let ArrivalAttributes {
+            client,
+            budget,
+            capability,
+            model,
+            decomposed,
+        } = self.arrival_attributes(arrival);
+        if decomposed {
+            self.post_dag(now, client, capability, budget, model, queue);
+        } else {
+            self.post_market_job(now, client, capability, budget, model, None, arrival, queue);
+        }
+        self.touch_arrival(Key::arrival(self.ordinary_jobs + 1));
+    }
+
+    /// What arrival `arrival` posts: its client, budget, capability, pricing model and whether
+    /// it is decomposed, from its own keyed stream (so the same in every run of the seed).
+    pub(super) fn arrival_attributes(&self, arrival: Key) -> ArrivalAttributes {
         let file = self.scenario.file();
         let clients = &file.clients;
-        let arrival = Key::arrival(self.ordinary_jobs);
         let rng = &mut self.streams.keyed(Stream::JobAttributes, arrival);
         let client = ClientId(rng.random_range(0..self.honest_clients));
         let budget = self.config.clients.budget.sample(rng);
@@ -128,10 +146,14 @@ impl World {
         } else {
             PricingModel::PerToken
         };
-        if file.decomposition.share > 0.0 && rng.random_bool(file.decomposition.share) {
-            self.post_dag(now, client, capability, budget, model, queue);
-        } else {
-            self.post_market_job(now, client, capability, budget, model, None, arrival, queue);
+        let decomposed =
+            file.decomposition.share > 0.0 && rng.random_bool(file.decomposition.share);
+        ArrivalAttributes {
+            client,
+            budget,
+            capability,
+            model,
+            decomposed,
         }
     }
 

@@ -30,6 +30,7 @@ mod combinatorial;
 mod duplicates;
 mod handlers;
 mod performance;
+mod prefetch;
 mod setup;
 mod tiers;
 mod whitewash;
@@ -121,6 +122,17 @@ struct JobSpec {
     wash: Option<(AgentId, Rating)>,
     parent: Option<SlabKey>,
     key: Key,
+}
+
+/// What an ordinary arrival posts (drawn by [`World::arrival_attributes`]).
+#[derive(Debug, Clone, Copy)]
+struct ArrivalAttributes {
+    client: ClientId,
+    budget: Credits,
+    capability: u32,
+    model: PricingModel,
+    /// Posted as a DAG of subtasks (SPEC §5) rather than one market job.
+    decomposed: bool,
 }
 
 /// A decomposed job, matched level by level (SPEC §5).

@@ -158,64 +158,69 @@ pub struct ChaCha8Block {
     stream: u64,
 }
 
-impl ChaCha8Block {
-    /// The block function's input for the next block.
-    fn input(&self) -> [u32; 16] {
-        let k = self.key;
-        let (b, s) = (self.block, self.stream);
-        [
-            SIGMA[0],
-            SIGMA[1],
-            SIGMA[2],
-            SIGMA[3], //
-            k[0],
-            k[1],
-            k[2],
-            k[3],
-            k[4],
-            k[5],
-            k[6],
-            k[7], //
-            b as u32,
-            (b >> 32) as u32,
-            s as u32,
-            (s >> 32) as u32,
-        ]
-    }
+/// Four words: one row of the ChaCha state. The rounds work on whole rows (the four column
+/// quarter rounds at once), which measured ≈ 10% faster overall at 10^4 identities than one
+/// quarter round at a time (docs/performance.md); the baseline x86-64 target has no vector
+/// rotate, so the compiler keeps it scalar either way.
+type Row = [u32; 4];
+
+#[inline(always)]
+fn add(x: Row, y: Row) -> Row {
+    std::array::from_fn(|i| x[i].wrapping_add(y[i]))
 }
 
-/// ChaCha's quarter round on words `a`, `b`, `c`, `d` of `x`.
 #[inline(always)]
-fn quarter_round(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
-    x[a] = x[a].wrapping_add(x[b]);
-    x[d] = (x[d] ^ x[a]).rotate_left(16);
-    x[c] = x[c].wrapping_add(x[d]);
-    x[b] = (x[b] ^ x[c]).rotate_left(12);
-    x[a] = x[a].wrapping_add(x[b]);
-    x[d] = (x[d] ^ x[a]).rotate_left(8);
-    x[c] = x[c].wrapping_add(x[d]);
-    x[b] = (x[b] ^ x[c]).rotate_left(7);
+fn xor_rotate(x: Row, y: Row, by: u32) -> Row {
+    std::array::from_fn(|i| (x[i] ^ y[i]).rotate_left(by))
+}
+
+/// Lane `i` of the result is lane `i + n (mod 4)` of `x`.
+#[inline(always)]
+fn rotate_lanes(x: Row, n: usize) -> Row {
+    std::array::from_fn(|i| x[(i + n) % 4])
+}
+
+/// ChaCha's quarter round applied to the four columns at once (rows a, b, c, d).
+#[inline(always)]
+fn quarter_rounds(a: &mut Row, b: &mut Row, c: &mut Row, d: &mut Row) {
+    *a = add(*a, *b);
+    *d = xor_rotate(*d, *a, 16);
+    *c = add(*c, *d);
+    *b = xor_rotate(*b, *c, 12);
+    *a = add(*a, *b);
+    *d = xor_rotate(*d, *a, 8);
+    *c = add(*c, *d);
+    *b = xor_rotate(*b, *c, 7);
 }
 
 impl BlockRngCore for ChaCha8Block {
     type Item = u32;
     type Results = [u32; 16];
 
+    /// The next block: the state's rows plus their image under 4 double rounds (a column
+    /// round, then a diagonal round: the diagonals become columns by rotating rows b, c, d
+    /// left by 1, 2, 3 lanes).
     fn generate(&mut self, results: &mut [u32; 16]) {
-        let input = self.input();
-        let mut x = input;
+        let k = self.key;
+        let (n, s) = (self.block, self.stream);
+        let input: [Row; 4] = [
+            SIGMA,
+            [k[0], k[1], k[2], k[3]],
+            [k[4], k[5], k[6], k[7]],
+            [n as u32, (n >> 32) as u32, s as u32, (s >> 32) as u32],
+        ];
+        let [mut a, mut b, mut c, mut d] = input;
         for _ in 0..4 {
-            quarter_round(&mut x, 0, 4, 8, 12);
-            quarter_round(&mut x, 1, 5, 9, 13);
-            quarter_round(&mut x, 2, 6, 10, 14);
-            quarter_round(&mut x, 3, 7, 11, 15);
-            quarter_round(&mut x, 0, 5, 10, 15);
-            quarter_round(&mut x, 1, 6, 11, 12);
-            quarter_round(&mut x, 2, 7, 8, 13);
-            quarter_round(&mut x, 3, 4, 9, 14);
+            quarter_rounds(&mut a, &mut b, &mut c, &mut d);
+            (b, c, d) = (rotate_lanes(b, 1), rotate_lanes(c, 2), rotate_lanes(d, 3));
+            quarter_rounds(&mut a, &mut b, &mut c, &mut d);
+            (b, c, d) = (rotate_lanes(b, 3), rotate_lanes(c, 2), rotate_lanes(d, 1));
         }
-        for ((out, x), input) in results.iter_mut().zip(x).zip(input) {
-            *out = x.wrapping_add(input);
+        for (out, (row, start)) in results
+            .chunks_exact_mut(4)
+            .zip([a, b, c, d].into_iter().zip(input))
+        {
+            out.copy_from_slice(&add(row, start));
         }
         self.block = self.block.wrapping_add(1);
     }

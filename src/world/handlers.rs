@@ -124,7 +124,6 @@ impl World {
         } else {
             self.post_market_job(now, client, capability, budget, model, None, arrival, queue);
         }
-        self.touch_arrival(Key::arrival(self.ordinary_jobs + 1));
     }
 
     /// What arrival `arrival` posts: its client, budget, capability, pricing model and whether

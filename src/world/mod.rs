@@ -30,7 +30,6 @@ mod combinatorial;
 mod duplicates;
 mod handlers;
 mod performance;
-mod prefetch;
 mod setup;
 mod tiers;
 mod whitewash;

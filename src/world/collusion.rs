@@ -94,10 +94,12 @@ impl World {
         invited: &[AgentId],
         queue: &mut EventQueue<Event>,
     ) -> bool {
-        let identity = self.population.get(agent);
-        let Some(cover) = self.config.groups[identity.group].cover else {
+        // The packed bidder entry first: the full identity is read only for a covering group.
+        let group = self.population.bidders[agent.index()].group as usize;
+        let Some(cover) = self.config.groups[group].cover else {
             return false;
         };
+        let identity = self.population.get(agent);
         let coalition = match identity.ring {
             Some(ring) => Coalition::Ring(ring),
             None => Coalition::Owner(identity.owner),

@@ -39,7 +39,8 @@
 //! cover-bidding ring or owner with its bidders). Pair records are never forgotten.
 
 use crate::market::{AgentId, TaskId};
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 /// The two bid-stream detectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,14 +244,14 @@ pub struct BidDetectors {
     /// The window's bids in arrival order: (time, job).
     window: VecDeque<(u64, TaskId)>,
     /// Per job with a bid inside the window: its bids in arrival order (agent, time, x).
-    jobs: HashMap<TaskId, VecDeque<(AgentId, u64, f64)>>,
+    jobs: FxHashMap<TaskId, VecDeque<(AgentId, u64, f64)>>,
     /// Bids per identity (n_a), by id.
     bids: Vec<u64>,
     /// First flag per identity and detector, by id.
     first_flag: Vec<[Option<u64>; 2]>,
     /// Pair records in creation order (iteration never depends on hashing).
     pairs: Vec<PairStats>,
-    pair_index: HashMap<(AgentId, AgentId), usize>,
+    pair_index: FxHashMap<(AgentId, AgentId), usize>,
     last_time: u64,
 }
 
@@ -260,11 +261,11 @@ impl BidDetectors {
         Self {
             config,
             window: VecDeque::new(),
-            jobs: HashMap::new(),
+            jobs: FxHashMap::default(),
             bids: Vec::new(),
             first_flag: Vec::new(),
             pairs: Vec::new(),
-            pair_index: HashMap::new(),
+            pair_index: FxHashMap::default(),
             last_time: 0,
         }
     }

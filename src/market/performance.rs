@@ -30,7 +30,7 @@
 //! the accuracy bonus never exceeds `bonus_rate × base`. (`min(a/e, e/a)` would also give 0.92;
 //! it is not used.) Cost accuracy uses the same function on (bid cost, actual cost).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use thiserror::Error;
 
@@ -422,7 +422,7 @@ pub struct Settlement {
 pub struct PerformanceBook {
     config: PerformanceConfig,
     calibration: Vec<f64>,
-    awarded: HashMap<ContractId, Awarded>,
+    awarded: FxHashMap<ContractId, Awarded>,
 }
 
 /// A live awarded contract: the bid as stated, and the bill due once its outcome is known.
@@ -452,7 +452,7 @@ impl PerformanceBook {
         Ok(Self {
             config,
             calibration: Vec::new(),
-            awarded: HashMap::new(),
+            awarded: FxHashMap::default(),
         })
     }
 

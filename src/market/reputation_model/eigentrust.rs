@@ -36,7 +36,7 @@
 
 use super::{Rating, ReputationModel, check};
 use crate::market::ids::{AgentId, ClientId};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Constants of EigenTrust; [`Default`]: α = 0.15, one pre-trusted client, hourly
 /// recomputation, tolerance 1e-12, a rating ≥ 0.5 is satisfactory.
@@ -188,7 +188,7 @@ pub fn power_iteration(
 pub struct EigenTrustModel {
     config: EigenTrustConfig,
     edges: Vec<Edge>,
-    index: HashMap<(u32, u32), usize>,
+    index: FxHashMap<(u32, u32), usize>,
     scores: Vec<Option<f64>>,
     last: Option<u64>,
     changed: bool,
@@ -204,7 +204,7 @@ impl EigenTrustModel {
         Self {
             config,
             edges: Vec::new(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             scores: Vec::new(),
             last: None,
             changed: false,

@@ -23,7 +23,7 @@
 
 use super::{Rating, ReputationModel, check};
 use crate::market::ids::AgentId;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Constants of PeerTrust; [`Default`] is δ = 0.95.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,7 +74,7 @@ pub struct PeerTrustModel {
     /// Per client: (Σ disagreement, number of disagreements measured).
     clients: Vec<(f64, u64)>,
     /// Per (client, agent): (Σ x, count).
-    pairs: HashMap<(u32, u32), (f64, u64)>,
+    pairs: FxHashMap<(u32, u32), (f64, u64)>,
 }
 
 impl PeerTrustModel {
@@ -84,7 +84,7 @@ impl PeerTrustModel {
             config,
             agents: Vec::new(),
             clients: Vec::new(),
-            pairs: HashMap::new(),
+            pairs: FxHashMap::default(),
         }
     }
 

@@ -122,6 +122,8 @@ pub struct Replayer {
     state: Rebuilt,
     labels: Vec<&'static str>,
     receipts: u64,
+    /// The expected sequence number as text (reused: no allocation per receipt).
+    sequence: String,
 }
 
 impl Replayer {
@@ -139,6 +141,7 @@ impl Replayer {
             },
             labels: Kind::ALL.iter().map(|k| k.label()).collect(),
             receipts: 0,
+            sequence: String::new(),
         }
     }
 
@@ -149,7 +152,9 @@ impl Replayer {
         let line = n + 1;
         let mut words = body.splitn(3, ' ');
         let (seq, time, text) = (words.next(), words.next(), words.next().unwrap_or_default());
-        if seq != Some(n.to_string().as_str()) {
+        self.sequence.clear();
+        let _ = write!(self.sequence, "{n}");
+        if seq != Some(self.sequence.as_str()) {
             return Err(format!("line {line}: sequence number {seq:?}"));
         }
         let time: u64 = time

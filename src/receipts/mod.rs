@@ -207,13 +207,38 @@ impl fmt::Display for Receipt {
 #[error("malformed receipt: {0}")]
 pub struct ParseError(pub String);
 
+/// The most `key=value` fields a receipt line may have (a `complete` has 8): the fields are
+/// parsed into a fixed array, so that replaying a run's receipts (every `marketsim check`
+/// seed does) allocates nothing per receipt.
+const MAX_FIELDS: usize = 16;
+
 struct Fields<'a> {
-    pairs: Vec<(&'a str, &'a str)>,
+    pairs: [(&'a str, &'a str); MAX_FIELDS],
+    len: usize,
 }
 
 impl<'a> Fields<'a> {
+    /// The `key=value` words of `words`, in order.
+    fn of(words: impl Iterator<Item = &'a str>) -> Result<Self, ParseError> {
+        let mut fields = Fields {
+            pairs: [("", ""); MAX_FIELDS],
+            len: 0,
+        };
+        for w in words {
+            let pair = w
+                .split_once('=')
+                .ok_or_else(|| ParseError(format!("bad field `{w}`")))?;
+            *fields
+                .pairs
+                .get_mut(fields.len)
+                .ok_or_else(|| ParseError(format!("more than {MAX_FIELDS} fields")))? = pair;
+            fields.len += 1;
+        }
+        Ok(fields)
+    }
+
     fn get(&self, key: &str) -> Result<&'a str, ParseError> {
-        self.pairs
+        self.pairs[..self.len]
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| *v)
@@ -270,13 +295,7 @@ impl Receipt {
     pub fn parse(line: &str, kinds: &[&'static str]) -> Result<Receipt, ParseError> {
         let mut words = line.split(' ');
         let tag = words.next().unwrap_or_default();
-        let pairs = words
-            .map(|w| {
-                w.split_once('=')
-                    .ok_or_else(|| ParseError(format!("bad field `{w}`")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let f = Fields { pairs };
+        let f = Fields::of(words)?;
         Ok(match tag {
             "client" => Receipt::Client {
                 client: ClientId(f.num("client")?),
@@ -419,5 +438,13 @@ mod tests {
         assert!(Receipt::parse("agent agent=1 owner=1 kind=martian", &["sybil"]).is_err());
         assert!(Receipt::parse("teleport agent=1", &[]).is_err());
         assert!(Receipt::parse("cancel contract=1.0", &[]).is_err());
+        assert!(Receipt::parse("cancel contract=1.0 refund", &[]).is_err());
+        // Extra fields are ignored up to the fixed room for them, refused beyond it.
+        let padded = |n: usize| format!("cancel contract=1.0 refund=5{}", " x=1".repeat(n));
+        assert!(Receipt::parse(&padded(MAX_FIELDS - 2), &[]).is_ok());
+        assert_eq!(
+            Receipt::parse(&padded(MAX_FIELDS - 1), &[]),
+            Err(ParseError(format!("more than {MAX_FIELDS} fields")))
+        );
     }
 }

@@ -5,6 +5,7 @@ use super::*;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
 
 fn task(n: u32) -> TaskId {
     TaskId::from_parts(n, 0)

@@ -272,13 +272,26 @@ fn tau_b(
 }
 
 /// Sorts `v` ascending and returns the number of its strict inversions (`i < j`,
-/// `v[i] > v[j]`): bottom-up merge sort, runs of width 1, 2, 4, … merged from one buffer into
-/// the other (no copying back).
+/// `v[i] > v[j]`): insertion sort of runs of [`RUN`], then bottom-up merge sort, runs of
+/// width `RUN`, 2·`RUN`, … merged from one buffer into the other (no copying back).
 fn merge_count(v: &mut Vec<u32>, buffer: &mut Vec<u32>) -> u64 {
     let n = v.len();
     buffer.resize(n, 0);
     let mut count = 0;
-    let mut width = 1;
+    for run in v.chunks_mut(RUN) {
+        for i in 1..run.len() {
+            // Each shift past a strictly larger value is one inversion.
+            let x = run[i];
+            let mut j = i;
+            while j > 0 && run[j - 1] > x {
+                run[j] = run[j - 1];
+                j -= 1;
+            }
+            run[j] = x;
+            count += (i - j) as u64;
+        }
+    }
+    let mut width = RUN;
     while width < n {
         for (from, to) in v.chunks(2 * width).zip(buffer.chunks_mut(2 * width)) {
             count += merge(from, width.min(from.len()), to);
@@ -288,6 +301,9 @@ fn merge_count(v: &mut Vec<u32>, buffer: &mut Vec<u32>) -> u64 {
     }
     count
 }
+
+/// Runs that [`merge_count`] sorts by insertion before merging.
+const RUN: usize = 8;
 
 /// Merges the sorted `from[..mid]` and `from[mid..]` into `to` and returns the number of
 /// strict inversions between them. Branch-free choice: which side goes first is data.

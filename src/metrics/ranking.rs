@@ -10,7 +10,7 @@
 //! ```text
 //!   live (R, T, quality) ──radix sort──▶ order by R, by T, by quality ──filter──▶ honest orders
 //!        each order ──runs of equal keys──▶ mid-ranks and tied pairs
-//!        ranks of R (or T) in quality order, ties sorted ──merge count──▶ discordant pairs
+//!        ranks of R (or T) in quality order, ties sorted ──Fenwick tree──▶ discordant pairs
 //! ```
 //!
 //! Ties are handled: τ-b corrects for ties in either scoring; the footrule uses mid-ranks.
@@ -94,7 +94,7 @@ pub struct LiveOrders {
     buffer: Order,
     /// Twice the mid-rank of each identity of the set being measured, per scoring.
     twice_ranks: [Vec<u32>; 3],
-    /// R's (or T's) twice mid-ranks in true-quality order, and the merge count's buffer.
+    /// R's (or T's) twice mid-ranks in true-quality order, and the inversion count's tree.
     sequence: [Vec<u32>; 2],
 }
 
@@ -242,7 +242,7 @@ fn tau_b(
     x_tied: u64,
     y_order: &[(u64, u32)],
     y_tied: u64,
-    [sequence, buffer]: &mut [Vec<u32>; 2],
+    [sequence, tree]: &mut [Vec<u32>; 2],
 ) -> Option<f64> {
     let n0 = pairs_of(y_order.len() as u64);
     // x in (y, x) order: x's ranks in y order, each run of tied y sorted by x; pairs tied in
@@ -260,8 +260,8 @@ fn tau_b(
                 .sum::<u64>();
         }
     }
-    // Discordant pairs: strict inversions of x in (y, x) order.
-    let discordant = merge_count(sequence, buffer);
+    // Discordant pairs: strict inversions of x in (y, x) order (twice mid-ranks are at most 2n).
+    let discordant = inversions(sequence, 2 * y_order.len() as u32, tree);
     let denominator = ((n0 - x_tied) as f64) * ((n0 - y_tied) as f64);
     if denominator == 0.0 {
         return None;
@@ -271,60 +271,26 @@ fn tau_b(
     Some((s as f64 / denominator.sqrt()).clamp(-1.0, 1.0))
 }
 
-/// Sorts `v` ascending and returns the number of its strict inversions (`i < j`,
-/// `v[i] > v[j]`): insertion sort of runs of [`RUN`], then bottom-up merge sort, runs of
-/// width `RUN`, 2·`RUN`, … merged from one buffer into the other (no copying back).
-fn merge_count(v: &mut Vec<u32>, buffer: &mut Vec<u32>) -> u64 {
-    let n = v.len();
-    buffer.resize(n, 0);
+/// The number of strict inversions (`i < j`, `v[i] > v[j]`) of `v`, whose values lie in
+/// `1..=max`: a Fenwick tree of the values seen so far gives, for each value, how many earlier
+/// ones are not above it. `tree` is scratch.
+fn inversions(v: &[u32], max: u32, tree: &mut Vec<u32>) -> u64 {
+    tree.clear();
+    tree.resize(max as usize + 1, 0);
     let mut count = 0;
-    for run in v.chunks_mut(RUN) {
-        for i in 1..run.len() {
-            // Each shift past a strictly larger value is one inversion.
-            let x = run[i];
-            let mut j = i;
-            while j > 0 && run[j - 1] > x {
-                run[j] = run[j - 1];
-                j -= 1;
-            }
-            run[j] = x;
-            count += (i - j) as u64;
+    for (seen, &x) in v.iter().enumerate() {
+        let (mut at_most, mut i) = (0, x as usize);
+        while i > 0 {
+            at_most += tree[i];
+            i &= i - 1;
+        }
+        count += (seen - at_most as usize) as u64;
+        let mut i = x as usize;
+        while i < tree.len() {
+            tree[i] += 1;
+            i += i & i.wrapping_neg();
         }
     }
-    let mut width = RUN;
-    while width < n {
-        for (from, to) in v.chunks(2 * width).zip(buffer.chunks_mut(2 * width)) {
-            count += merge(from, width.min(from.len()), to);
-        }
-        std::mem::swap(v, buffer);
-        width *= 2;
-    }
-    count
-}
-
-/// Runs that [`merge_count`] sorts by insertion before merging.
-const RUN: usize = 8;
-
-/// Merges the sorted `from[..mid]` and `from[mid..]` into `to` and returns the number of
-/// strict inversions between them. Branch-free choice: which side goes first is data.
-fn merge(from: &[u32], mid: usize, to: &mut [u32]) -> u64 {
-    let (left, right) = from.split_at(mid);
-    let (mut i, mut j, mut count) = (0, 0, 0);
-    while i < left.len() && j < right.len() {
-        let (a, b) = (left[i], right[j]);
-        let take_right = b < a;
-        to[i + j] = if take_right { b } else { a };
-        count += if take_right {
-            (left.len() - i) as u64
-        } else {
-            0
-        };
-        j += usize::from(take_right);
-        i += usize::from(!take_right);
-    }
-    let k = i + j;
-    to[k..k + left.len() - i].copy_from_slice(&left[i..]);
-    to[k + left.len() - i..].copy_from_slice(&right[j..]);
     count
 }
 
@@ -420,16 +386,12 @@ mod tests {
         }
 
         #[test]
-        fn merge_count_sorts_and_counts_strict_inversions(v in proptest::collection::vec(0u32..6, 0..70)) {
-            let inversions = (0..v.len())
+        fn inversions_are_the_pairwise_count(v in proptest::collection::vec(1u32..9, 0..70)) {
+            let pairwise = (0..v.len())
                 .flat_map(|i| (i + 1..v.len()).map(move |j| (i, j)))
                 .filter(|&(i, j)| v[i] > v[j])
                 .count() as u64;
-            let mut sorted = v.clone();
-            sorted.sort_unstable();
-            let mut v = v;
-            prop_assert_eq!(merge_count(&mut v, &mut vec![]), inversions);
-            prop_assert_eq!(v, sorted);
+            prop_assert_eq!(inversions(&v, 8, &mut vec![7; 3]), pairwise);
         }
 
         /// Every measure over all identities and over honest ones, and the top decile, are

@@ -246,9 +246,10 @@ fn tau_b(
 ) -> Option<f64> {
     let n0 = pairs_of(y_order.len() as u64);
     // x in (y, x) order: x's ranks in y order, each run of tied y sorted by x; pairs tied in
-    // both are tied runs there.
+    // both are tied runs there. Halved (rounding down), twice mid-ranks keep their order and
+    // ties, since distinct ones differ by at least 2, and lie in 1..=n.
     sequence.clear();
-    sequence.extend(y_order.iter().map(|&(_, p)| x_ranks[p as usize]));
+    sequence.extend(y_order.iter().map(|&(_, p)| x_ranks[p as usize] >> 1));
     let (mut start, mut joint) = (0, 0);
     for run in y_order.chunk_by(|a, b| a.0 == b.0) {
         let xs = &mut sequence[start..start + run.len()];
@@ -260,8 +261,8 @@ fn tau_b(
                 .sum::<u64>();
         }
     }
-    // Discordant pairs: strict inversions of x in (y, x) order (twice mid-ranks are at most 2n).
-    let discordant = inversions(sequence, 2 * y_order.len() as u32, tree);
+    // Discordant pairs: strict inversions of x in (y, x) order.
+    let discordant = inversions(sequence, y_order.len() as u32, tree);
     let denominator = ((n0 - x_tied) as f64) * ((n0 - y_tied) as f64);
     if denominator == 0.0 {
         return None;

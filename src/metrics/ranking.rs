@@ -79,39 +79,52 @@ const R: usize = 0;
 const T: usize = 1;
 const QUALITY: usize = 2;
 
+/// What a sample reads from the live identities' sorted scores.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LiveMeasures {
+    /// Ranking accuracy of R and T, over all live identities and over honest ones.
+    pub ranking: RankingAccuracy,
+    /// The 90th percentiles of R and of T (none without any live identity): the top decile
+    /// camouflage gamers wait for (`agents::whitewash`).
+    pub top_decile: Option<(f64, f64)>,
+}
+
 /// The live identities' R, T and true quality, each sorted once per sample, and the buffers
 /// of the measures read from them: kept by the world across samples, so that sampling
 /// allocates nothing once they have grown.
 #[derive(Debug, Default)]
 pub struct LiveOrders {
-    /// By R, by T, by true quality; positions index the live identities in id order.
+    /// By R, by T, by true quality; positions index the identities measured, first all live
+    /// ones, then (filtered in place) the honest ones.
     orders: [Order; 3],
-    /// The same orders restricted to honest identities, positions among the honest ones.
-    honest: [Order; 3],
     /// Position among the honest identities of each live one (`u32::MAX`: not honest).
     honest_position: Vec<u32>,
     /// The radix sort's other buffer.
     buffer: Order,
     /// Twice the mid-rank of each identity of the set being measured, per scoring.
     twice_ranks: [Vec<u32>; 3],
-    /// R's (or T's) twice mid-ranks in true-quality order, and the inversion count's tree.
+    /// R's (or T's) halved twice mid-ranks in true-quality order, and the inversion count's
+    /// tree.
     sequence: [Vec<u32>; 2],
 }
 
 impl LiveOrders {
-    /// Sorts the live identities of `bidders` (indexed by agent id) by R, by T (as `engine`
-    /// scores them now) and by true quality.
-    pub fn sort_live(&mut self, bidders: &[Bidder], engine: &ReputationEngine) {
+    /// The measures of the live identities of `bidders` (indexed by agent id), scored by R
+    /// and T as `engine` scores them now, against their true quality.
+    pub fn measure_live(&mut self, bidders: &[Bidder], engine: &ReputationEngine) -> LiveMeasures {
         let live = bidders.iter().enumerate().filter(|(_, b)| b.active);
-        self.sort(live.map(|(index, b)| {
+        self.measure(live.map(|(index, b)| {
             let id = AgentId(index as u32);
             let honest = b.kind == Kind::Honest;
             (engine.reputation(id), engine.trust(id), b.quality, honest)
-        }));
+        }))
     }
 
-    /// Sorts identities given as `(R, T, true quality, honest)`.
-    pub fn sort(&mut self, live: impl IntoIterator<Item = (f64, f64, f64, bool)>) {
+    /// The measures of identities given as `(R, T, true quality, honest)`.
+    pub fn measure(
+        &mut self,
+        live: impl IntoIterator<Item = (f64, f64, f64, bool)>,
+    ) -> LiveMeasures {
         for order in &mut self.orders {
             order.clear();
         }
@@ -127,39 +140,30 @@ impl LiveOrders {
         }
         // Twice a mid-rank must fit a u32.
         assert!(self.honest_position.len() < 1 << 31, "too many identities");
-        for (order, honest) in self.orders.iter_mut().zip(&mut self.honest) {
+        for order in &mut self.orders {
             self.buffer.resize(order.len(), (0, 0));
             if radix_sort::sort_by_key(order, &mut self.buffer, |&(key, _)| key) {
                 std::mem::swap(order, &mut self.buffer);
             }
-            // Filtering a sorted order keeps it sorted.
-            honest.clear();
-            honest.extend(order.iter().filter_map(|&(key, p)| {
-                let h = self.honest_position[p as usize];
-                (h != u32::MAX).then_some((key, h))
-            }));
+        }
+        let top_decile = self.top_decile();
+        let all = agreement(&self.orders, &mut self.twice_ranks, &mut self.sequence);
+        // Filtering a sorted order keeps it sorted.
+        for order in &mut self.orders {
+            order.retain_mut(|(_, p)| {
+                *p = self.honest_position[*p as usize];
+                *p != u32::MAX
+            });
+        }
+        let honest = agreement(&self.orders, &mut self.twice_ranks, &mut self.sequence);
+        LiveMeasures {
+            ranking: RankingAccuracy { all, honest },
+            top_decile,
         }
     }
 
-    /// Ranking accuracy of R and T against true quality, over all sorted identities and over
-    /// honest ones.
-    pub fn ranking_accuracy(&mut self) -> RankingAccuracy {
-        let Self {
-            orders,
-            honest,
-            twice_ranks,
-            sequence,
-            ..
-        } = self;
-        RankingAccuracy {
-            all: agreement(orders, twice_ranks, sequence),
-            honest: agreement(honest, twice_ranks, sequence),
-        }
-    }
-
-    /// The 90th percentiles of R and of T over the sorted identities (none without any): the
-    /// top decile camouflage gamers wait for (`agents::whitewash`).
-    pub fn top_decile(&self) -> Option<(f64, f64)> {
+    /// The 90th percentiles of R and of T over the sorted identities.
+    fn top_decile(&self) -> Option<(f64, f64)> {
         let n = self.orders[R].len();
         // The element a selection at k by `total_cmp` would return: keys are one-to-one.
         let k = (n * 9 / 10).min(n.checked_sub(1)?);
@@ -313,9 +317,8 @@ mod tests {
 
     /// The measures over one set, through [`LiveOrders`] (every identity honest).
     fn agreement_of(r: &[f64], t: &[f64], q: &[f64]) -> Agreement {
-        let mut orders = LiveOrders::default();
-        orders.sort((0..q.len()).map(|i| (r[i], t[i], q[i], true)));
-        let accuracy = orders.ranking_accuracy();
+        let live = (0..q.len()).map(|i| (r[i], t[i], q[i], true));
+        let accuracy = LiveOrders::default().measure(live).ranking;
         assert_eq!(accuracy.all, accuracy.honest);
         accuracy.all
     }
@@ -401,10 +404,9 @@ mod tests {
         fn live_orders_match_the_definitions_bit_for_bit(live in identities()) {
             let mut orders = LiveOrders::default();
             // Twice with the same buffers, to check that nothing stale is read.
-            orders.sort(live.iter().rev().copied());
-            orders.ranking_accuracy();
-            orders.sort(live.iter().copied());
-            let accuracy = orders.ranking_accuracy();
+            orders.measure(live.iter().rev().copied());
+            let measures = orders.measure(live.iter().copied());
+            let accuracy = measures.ranking;
             for (a, honest_only) in [(accuracy.all, false), (accuracy.honest, true)] {
                 let set: Vec<_> = live.iter().filter(|l| l.3 || !honest_only).collect();
                 let column = |f: fn(&(f64, f64, f64, bool)) -> f64| -> Vec<f64> {
@@ -421,7 +423,7 @@ mod tests {
             }
             let (r, t) = live.iter().map(|l| (l.0, l.1)).unzip();
             let expected = selected_top_decile(r, t).map(|(r, t)| (r.to_bits(), t.to_bits()));
-            prop_assert_eq!(orders.top_decile().map(|(r, t)| (r.to_bits(), t.to_bits())), expected);
+            prop_assert_eq!(measures.top_decile.map(|(r, t)| (r.to_bits(), t.to_bits())), expected);
         }
     }
 
@@ -464,9 +466,6 @@ mod tests {
 
     #[test]
     fn top_decile_of_no_identity_is_none() {
-        let mut orders = LiveOrders::default();
-        orders.sort([]);
-        assert_eq!(orders.top_decile(), None);
-        assert_eq!(orders.ranking_accuracy(), RankingAccuracy::default());
+        assert_eq!(LiveOrders::default().measure([]), LiveMeasures::default());
     }
 }

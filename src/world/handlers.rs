@@ -80,17 +80,17 @@ impl World {
             &mut self.scratch,
         );
         // R, T and true quality sorted once for the ranking measures and the top decile.
-        (self.live_orders).sort_live(&self.population.bidders, self.market.reputation());
+        let live = (self.live_orders).measure_live(&self.population.bidders, engine);
         self.recorder.samples.push(Sample {
             time: now,
             counters: self.recorder.counters,
             per_kind,
             concentration: conc,
-            ranking: self.live_orders.ranking_accuracy(),
+            ranking: live.ranking,
             tiers: self.tier_sample(),
         });
         self.perf_sample();
-        self.recorder.top_decile = self.live_orders.top_decile();
+        self.recorder.top_decile = live.top_decile;
         self.last_sample = Some(now);
         self.checker().at_sample(now);
     }

@@ -13,7 +13,8 @@
 //!        ranks of R (or T) in quality order, ties sorted ──Fenwick tree──▶ discordant pairs
 //! ```
 //!
-//! Ties are handled: τ-b corrects for ties in either scoring; the footrule uses mid-ranks.
+//! A sample costs three linear sorts and O(n log n) for the Fenwick counts. Ties are handled:
+//! τ-b corrects for ties in either scoring; the footrule uses mid-ranks.
 
 use super::radix_sort;
 use crate::agents::{Bidder, Kind};

@@ -5,6 +5,8 @@
 //! All functions take payouts in integer credits and are exact up to the final division; the
 //! input order does not matter (they sort a copy into the caller's scratch buffer).
 
+use super::radix_sort;
+
 /// Concentration of a payout distribution.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Concentration {
@@ -40,24 +42,31 @@ pub fn concentration(
     if n == 0 || total == 0 {
         return Concentration::default();
     }
-    scratch.sort_unstable();
+    // Radix sort, the second half of `scratch` as its buffer (issue 15).
+    scratch.resize(2 * n, 0);
+    let (payouts, buffer) = scratch.split_at_mut(n);
+    let sorted: &[u64] = if radix_sort::sort_by_key(payouts, buffer, |&x| x) {
+        buffer
+    } else {
+        payouts
+    };
     // Gini = Σ_i (2i − n − 1) x_(i) / (n Σ x), i = 1..n over ascending order.
     let mut weighted: i128 = 0;
     let mut hhi = 0.0;
-    for (i, &x) in scratch.iter().enumerate() {
+    for (i, &x) in sorted.iter().enumerate() {
         weighted += (2 * (i as i128 + 1) - n as i128 - 1) * x as i128;
         let share = x as f64 / total as f64;
         hhi += share * share;
     }
     let top = |fraction: f64| {
         let k = ((n as f64 * fraction).ceil() as usize).max(1);
-        let top_sum: u128 = scratch[n - k..].iter().map(|&x| u128::from(x)).sum();
+        let top_sum: u128 = sorted[n - k..].iter().map(|&x| u128::from(x)).sum();
         top_sum as f64 / total as f64
     };
     // Fewest top recipients whose sum exceeds half: 2 × sum > total, exactly in integers.
     let mut top_sum = 0u128;
     let mut nakamoto = 0;
-    for &x in scratch.iter().rev() {
+    for &x in sorted.iter().rev() {
         top_sum += u128::from(x);
         nakamoto += 1;
         if 2 * top_sum > total {
@@ -65,12 +74,17 @@ pub fn concentration(
         }
     }
     let entropy = if n > 1 {
-        let h: f64 = scratch
+        // Equal payouts are adjacent: one logarithm per distinct payout, the same terms.
+        let mut last = (0, 0.0);
+        let h: f64 = sorted
             .iter()
             .filter(|&&x| x > 0)
             .map(|&x| {
-                let p = x as f64 / total as f64;
-                -p * p.ln()
+                if x != last.0 {
+                    let p = x as f64 / total as f64;
+                    last = (x, -p * p.ln());
+                }
+                last.1
             })
             .sum();
         (h / (n as f64).ln()).clamp(0.0, 1.0)
@@ -84,7 +98,7 @@ pub fn concentration(
         hhi,
         top1_share: top(0.01),
         top10_share: top(0.10),
-        unique_earners: scratch.iter().filter(|&&x| x > 0).count() as u64,
+        unique_earners: sorted.iter().filter(|&&x| x > 0).count() as u64,
     }
 }
 
@@ -163,6 +177,51 @@ mod tests {
                 }).sum::<f64>() / (v.len() as f64).log2()
             };
             proptest::prop_assert!((r.entropy - naive_h).abs() < 1e-9);
+        }
+    }
+
+    /// Payouts with many ties (zeros included) and a wide range.
+    fn payouts() -> impl proptest::strategy::Strategy<Value = Vec<u64>> {
+        use proptest::prelude::*;
+        let payout = prop_oneof![
+            0u64..4,
+            Just(1_000),
+            0u64..1 << 40,
+            any::<u64>().prop_map(|x| x >> 8)
+        ];
+        proptest::collection::vec(payout, 0..300)
+    }
+
+    proptest::proptest! {
+        /// The radix-sorted, memoised computation is bit for bit the comparison-sorted one,
+        /// term by term in ascending order (the sums' order).
+        #[test]
+        fn matches_the_comparison_sorted_reference_bit_for_bit(v in payouts()) {
+            let r = c(&v);
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            let n = v.len();
+            let total: u128 = v.iter().map(|&x| u128::from(x)).sum();
+            if total == 0 {
+                proptest::prop_assert_eq!(r, Concentration::default());
+                return Ok(());
+            }
+            let share = |x: u64| x as f64 / total as f64;
+            let mut hhi = 0.0;
+            let mut weighted = 0i128;
+            for (i, &x) in sorted.iter().enumerate() {
+                hhi += share(x) * share(x);
+                weighted += (2 * i as i128 + 1 - n as i128) * x as i128;
+            }
+            let h: f64 = sorted.iter().filter(|&&x| x > 0).map(|&x| -share(x) * share(x).ln()).sum();
+            let entropy = if n > 1 { (h / (n as f64).ln()).clamp(0.0, 1.0) } else { 0.0 };
+            let top10: u128 = sorted[n - (n as f64 * 0.1).ceil().max(1.0) as usize..]
+                .iter().map(|&x| u128::from(x)).sum();
+            proptest::prop_assert_eq!(r.hhi.to_bits(), hhi.to_bits());
+            proptest::prop_assert_eq!(r.entropy.to_bits(), entropy.to_bits());
+            proptest::prop_assert_eq!(r.gini.to_bits(), (weighted as f64 / (n as f64 * total as f64)).to_bits());
+            proptest::prop_assert_eq!(r.top10_share.to_bits(), (top10 as f64 / total as f64).to_bits());
+            proptest::prop_assert_eq!(r.unique_earners, v.iter().filter(|&&x| x > 0).count() as u64);
         }
     }
 

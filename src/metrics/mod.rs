@@ -11,6 +11,7 @@ pub mod economics;
 pub mod histogram;
 pub mod invariants;
 pub mod performance;
+mod radix_sort;
 pub mod ranking;
 pub mod roc;
 pub mod summary;

@@ -2,10 +2,21 @@
 //! them closely? Kendall τ-b and the normalised Spearman footrule distance between two
 //! scorings of the same identities (e.g. reputation R and true quality).
 //!
-//! Both are O(n log n) (Knight's merge-sort count for τ-b; sorting for ranks), so computing
-//! them at every sample costs the same whatever the history length. Ties are handled: τ-b
-//! corrects for ties in either scoring; the footrule uses mid-ranks.
+//! Every sample sorts the live identities' R, T and true quality once each ([`LiveOrders`],
+//! issue 15): a stable radix sort of `u64` keys whose order is `f64::total_cmp`'s. All the
+//! measures, over all live identities and over honest ones, and the top decile, read those
+//! three orders (a subset's order is the full order filtered, which stays sorted):
+//!
+//! ```text
+//!   live (R, T, quality) ──radix sort──▶ order by R, by T, by quality ──filter──▶ honest orders
+//!        each order ──runs of equal keys──▶ mid-ranks and tied pairs
+//!        ranks of R (or T) in quality order, ties sorted ──Fenwick tree──▶ discordant pairs
+//! ```
+//!
+//! A sample costs three linear sorts and O(n log n) for the Fenwick counts. Ties are handled:
+//! τ-b corrects for ties in either scoring; the footrule uses mid-ranks.
 
+use super::radix_sort;
 use crate::agents::{Bidder, Kind};
 use crate::market::AgentId;
 use crate::market::reputation::ReputationEngine;
@@ -25,26 +36,6 @@ pub struct Agreement {
 }
 
 impl Agreement {
-    /// The agreement of `(R, T, true quality)` triples.
-    pub fn of(r: &[f64], t: &[f64], truth: &[f64]) -> Self {
-        assert!(
-            r.len() == truth.len() && t.len() == truth.len(),
-            "paired scorings"
-        );
-        // The true quality's ranks serve both footrules.
-        let truth_ranks = (truth.len() >= 2).then(|| mid_ranks(truth));
-        let footrule = |x: &[f64]| {
-            let truth_ranks = truth_ranks.as_deref()?;
-            Some(footrule_of_ranks(&mid_ranks(x), truth_ranks))
-        };
-        Self {
-            kendall_r: kendall_tau_b(r, truth),
-            kendall_t: kendall_tau_b(t, truth),
-            footrule_r: footrule(r),
-            footrule_t: footrule(t),
-        }
-    }
-
     /// `(column suffix, value)` pairs in output order: `kendall_r`, `kendall_t`,
     /// `footrule_r`, `footrule_t`.
     pub fn columns(&self) -> [(&'static str, Option<f64>); 4] {
@@ -67,38 +58,6 @@ pub struct RankingAccuracy {
 }
 
 impl RankingAccuracy {
-    /// Ranking accuracy of live identities given as `(R, T, true quality, honest)`.
-    pub fn of(live: impl IntoIterator<Item = (f64, f64, f64, bool)>) -> Self {
-        let (mut all, mut honest) = ([vec![], vec![], vec![]], [vec![], vec![], vec![]]);
-        for (r, t, q, is_honest) in live {
-            for (column, v) in all.iter_mut().zip([r, t, q]) {
-                column.push(v);
-            }
-            if is_honest {
-                for (column, v) in honest.iter_mut().zip([r, t, q]) {
-                    column.push(v);
-                }
-            }
-        }
-        Self {
-            all: Agreement::of(&all[0], &all[1], &all[2]),
-            honest: Agreement::of(&honest[0], &honest[1], &honest[2]),
-        }
-    }
-
-    /// Ranking accuracy of R and T against true quality over the live identities of
-    /// `bidders` (indexed by agent id), as `engine` scores them now.
-    pub fn of_live(bidders: &[Bidder], engine: &ReputationEngine) -> Self {
-        Self::of(live(bidders).map(|(id, b)| {
-            (
-                engine.reputation(id),
-                engine.trust(id),
-                b.quality,
-                b.kind == Kind::Honest,
-            )
-        }))
-    }
-
     /// `(column name, value)` in output order: the four measures over all identities
     /// (`kendall_r_all`, …), then over honest ones (`kendall_r_honest`, …).
     pub fn columns(&self) -> Vec<(String, Option<f64>)> {
@@ -113,31 +72,135 @@ impl RankingAccuracy {
     }
 }
 
-/// The live (still bidding) identities of `bidders`, with their ids.
-fn live(bidders: &[Bidder]) -> impl Iterator<Item = (AgentId, &Bidder)> {
-    let all = bidders.iter().enumerate();
-    all.filter(|(_, b)| b.active)
-        .map(|(index, b)| (AgentId(index as u32), b))
+/// A scoring sorted: `(order_key(score), position)` by ascending key.
+type Order = Vec<(u64, u32)>;
+
+/// Which of [`LiveOrders`]' three orders.
+const R: usize = 0;
+const T: usize = 1;
+const QUALITY: usize = 2;
+
+/// What a sample reads from the live identities' sorted scores.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LiveMeasures {
+    /// Ranking accuracy of R and T, over all live identities and over honest ones.
+    pub ranking: RankingAccuracy,
+    /// The 90th percentiles of R and of T (none without any live identity): the top decile
+    /// camouflage gamers wait for (`agents::whitewash`).
+    pub top_decile: Option<(f64, f64)>,
 }
 
-/// The 90th percentiles of R and of T over the live identities of `bidders` (none without
-/// any): the top decile camouflage gamers wait for (`agents::whitewash`).
-pub fn top_decile(bidders: &[Bidder], engine: &ReputationEngine) -> Option<(f64, f64)> {
-    let (mut r, mut t): (Vec<f64>, Vec<f64>) = live(bidders)
-        .map(|(id, _)| (engine.reputation(id), engine.trust(id)))
-        .unzip();
-    if r.is_empty() {
-        return None;
+/// The live identities' R, T and true quality, each sorted once per sample, and the buffers
+/// of the measures read from them: kept by the world across samples, so that sampling
+/// allocates nothing once they have grown.
+#[derive(Debug, Default)]
+pub struct LiveOrders {
+    /// By R, by T, by true quality; positions index the identities measured, first all live
+    /// ones, then (filtered in place) the honest ones.
+    orders: [Order; 3],
+    /// Position among the honest identities of each live one (`u32::MAX`: not honest).
+    honest_position: Vec<u32>,
+    /// The radix sort's other buffer.
+    buffer: Order,
+    /// Twice the mid-rank of each identity of the set being measured, per scoring.
+    twice_ranks: [Vec<u32>; 3],
+    /// R's (or T's) halved twice mid-ranks in true-quality order, and the inversion count's
+    /// tree.
+    sequence: [Vec<u32>; 2],
+}
+
+impl LiveOrders {
+    /// The measures of the live identities of `bidders` (indexed by agent id), scored by R
+    /// and T as `engine` scores them now, against their true quality.
+    pub fn measure_live(&mut self, bidders: &[Bidder], engine: &ReputationEngine) -> LiveMeasures {
+        let live = bidders.iter().enumerate().filter(|(_, b)| b.active);
+        self.measure(live.map(|(index, b)| {
+            let id = AgentId(index as u32);
+            let honest = b.kind == Kind::Honest;
+            (engine.reputation(id), engine.trust(id), b.quality, honest)
+        }))
     }
-    let k = (r.len() * 9 / 10).min(r.len() - 1);
-    let r90 = *r.select_nth_unstable_by(k, f64::total_cmp).1;
-    let t90 = *t.select_nth_unstable_by(k, f64::total_cmp).1;
-    Some((r90, t90))
+
+    /// The measures of identities given as `(R, T, true quality, honest)`.
+    pub fn measure(
+        &mut self,
+        live: impl IntoIterator<Item = (f64, f64, f64, bool)>,
+    ) -> LiveMeasures {
+        for order in &mut self.orders {
+            order.clear();
+        }
+        self.honest_position.clear();
+        let mut honest = 0;
+        for ((r, t, quality, is_honest), position) in live.into_iter().zip(0u32..) {
+            for (order, v) in self.orders.iter_mut().zip([r, t, quality]) {
+                order.push((order_key(v), position));
+            }
+            self.honest_position
+                .push(if is_honest { honest } else { u32::MAX });
+            honest += u32::from(is_honest);
+        }
+        // Twice a mid-rank must fit a u32.
+        assert!(self.honest_position.len() < 1 << 31, "too many identities");
+        for order in &mut self.orders {
+            self.buffer.resize(order.len(), (0, 0));
+            if radix_sort::sort_by_key(order, &mut self.buffer, |&(key, _)| key) {
+                std::mem::swap(order, &mut self.buffer);
+            }
+        }
+        let top_decile = self.top_decile();
+        let all = agreement(&self.orders, &mut self.twice_ranks, &mut self.sequence);
+        // Filtering a sorted order keeps it sorted.
+        for order in &mut self.orders {
+            order.retain_mut(|(_, p)| {
+                *p = self.honest_position[*p as usize];
+                *p != u32::MAX
+            });
+        }
+        let honest = agreement(&self.orders, &mut self.twice_ranks, &mut self.sequence);
+        LiveMeasures {
+            ranking: RankingAccuracy { all, honest },
+            top_decile,
+        }
+    }
+
+    /// The 90th percentiles of R and of T over the sorted identities.
+    fn top_decile(&self) -> Option<(f64, f64)> {
+        let n = self.orders[R].len();
+        // The element a selection at k by `total_cmp` would return: keys are one-to-one.
+        let k = (n * 9 / 10).min(n.checked_sub(1)?);
+        let at = |s: usize| value_of_key(self.orders[s][k].0);
+        Some((at(R), at(T)))
+    }
+}
+
+/// The agreement of R and T with true quality, given the three sorted orders of one set.
+fn agreement(
+    orders: &[Order; 3],
+    twice_ranks: &mut [Vec<u32>; 3],
+    sequence: &mut [Vec<u32>; 2],
+) -> Agreement {
+    if orders[QUALITY].len() < 2 {
+        return Agreement::default();
+    }
+    let mut tied = [0; 3];
+    for ((order, ranks), tied) in orders.iter().zip(twice_ranks.iter_mut()).zip(&mut tied) {
+        *tied = twice_mid_ranks(order, ranks);
+    }
+    let quality = (&orders[QUALITY], tied[QUALITY], &twice_ranks[QUALITY]);
+    let kendall = |s: usize, sequence: &mut [Vec<u32>; 2]| {
+        tau_b(&twice_ranks[s], tied[s], quality.0, quality.1, sequence)
+    };
+    Agreement {
+        kendall_r: kendall(R, sequence),
+        kendall_t: kendall(T, sequence),
+        footrule_r: Some(footrule(&twice_ranks[R], quality.2)),
+        footrule_t: Some(footrule(&twice_ranks[T], quality.2)),
+    }
 }
 
 /// A `u64` whose unsigned order is `f64::total_cmp`'s order of `v` (equal exactly when
-/// `total_cmp` says equal): sorting and merging plain integers is several times faster than
-/// comparing floats by `total_cmp`, and the counts below are the same.
+/// `total_cmp` says equal, so −0.0 sorts below 0.0): sorting plain integers is several times
+/// faster than comparing floats by `total_cmp`, and the order is the same.
 fn order_key(v: f64) -> u64 {
     let bits = v.to_bits();
     // Negative values: flip every bit (larger magnitude sorts lower); positive: flip the sign.
@@ -148,134 +211,103 @@ fn order_key(v: f64) -> u64 {
     }
 }
 
-/// Kendall's τ-b of the pairs `(x[i], y[i])`, in [−1, 1]: 1 when the orderings agree on every
-/// pair, −1 when they are reversed. `None` when it is undefined (fewer than two pairs, or
-/// one scoring is constant). Values must not be NaN.
-pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
-    assert_eq!(x.len(), y.len(), "paired scorings");
-    let n = x.len();
-    if n < 2 {
-        return None;
+/// The value whose [`order_key`] is `key`.
+fn value_of_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 { key ^ 1 << 63 } else { !key })
+}
+
+/// Pairs among `t` items.
+fn pairs_of(t: u64) -> u64 {
+    t * t.saturating_sub(1) / 2
+}
+
+/// Writes twice the mid-rank (1-based; tied values share the mean of their positions) of
+/// each identity of a sorted `order` into `ranks[position]`, and returns the number of tied
+/// pairs. Twice a mid-rank is an integer, and it orders the identities as the scores do.
+fn twice_mid_ranks(order: &[(u64, u32)], ranks: &mut Vec<u32>) -> u64 {
+    ranks.resize(order.len(), 0);
+    let (mut start, mut tied) = (0, 0);
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        // Positions start+1 ..= end share their mean.
+        let end = start + run.len();
+        for &(_, p) in run {
+            ranks[p as usize] = (start + 1 + end) as u32;
+        }
+        tied += pairs_of(run.len() as u64);
+        start = end;
     }
-    let mut pairs: Vec<(u64, u64)> = x
-        .iter()
-        .zip(y)
-        .map(|(&a, &b)| (order_key(a), order_key(b)))
-        .collect();
-    pairs.sort_unstable();
-    let pairs_of = |t: u64| t * (t.saturating_sub(1)) / 2;
-    // Ties in x (n1) and joint ties in (x, y) (n3), counted over runs of the sorted pairs.
-    let (mut n1, mut n3) = (0u64, 0u64);
-    let (mut run_x, mut run_xy) = (1u64, 1u64);
-    for w in pairs.windows(2) {
-        if w[0].0 == w[1].0 {
-            run_x += 1;
-            if w[0].1 == w[1].1 {
-                run_xy += 1;
-            } else {
-                n3 += pairs_of(run_xy);
-                run_xy = 1;
-            }
-        } else {
-            n1 += pairs_of(run_x);
-            n3 += pairs_of(run_xy);
-            run_x = 1;
-            run_xy = 1;
+    tied
+}
+
+/// Kendall's τ-b of the pairs (x, y), in [−1, 1]: 1 when the orderings agree on every pair,
+/// −1 when they are reversed; `None` when one scoring is constant. From x's twice mid-ranks
+/// (by position) and tied pairs, and y's sorted order (at least two) and tied pairs.
+fn tau_b(
+    x_ranks: &[u32],
+    x_tied: u64,
+    y_order: &[(u64, u32)],
+    y_tied: u64,
+    [sequence, tree]: &mut [Vec<u32>; 2],
+) -> Option<f64> {
+    let n0 = pairs_of(y_order.len() as u64);
+    // x in (y, x) order: x's ranks in y order, each run of tied y sorted by x; pairs tied in
+    // both are tied runs there. Halved (rounding down), twice mid-ranks keep their order and
+    // ties, since distinct ones differ by at least 2, and lie in 1..=n.
+    sequence.clear();
+    sequence.extend(y_order.iter().map(|&(_, p)| x_ranks[p as usize] >> 1));
+    let (mut start, mut joint) = (0, 0);
+    for run in y_order.chunk_by(|a, b| a.0 == b.0) {
+        let xs = &mut sequence[start..start + run.len()];
+        start += run.len();
+        if xs.len() > 1 {
+            xs.sort_unstable();
+            joint += (xs.chunk_by(|a, b| a == b))
+                .map(|tie| pairs_of(tie.len() as u64))
+                .sum::<u64>();
         }
     }
-    n1 += pairs_of(run_x);
-    n3 += pairs_of(run_xy);
-    // Discordant pairs: inversions of y in x order (merge sort; ties in y are not inversions).
-    let ys: Vec<u64> = pairs.iter().map(|p| p.1).collect();
-    let (ys, swaps) = merge_count(ys);
-    // Ties in y (n2), over the now sorted y.
-    let mut n2 = 0u64;
-    let mut run_y = 1u64;
-    for w in ys.windows(2) {
-        if w[0] == w[1] {
-            run_y += 1;
-        } else {
-            n2 += pairs_of(run_y);
-            run_y = 1;
-        }
-    }
-    n2 += pairs_of(run_y);
-    let n0 = pairs_of(n as u64);
-    let denominator = ((n0 - n1) as f64) * ((n0 - n2) as f64);
+    // Discordant pairs: strict inversions of x in (y, x) order.
+    let discordant = inversions(sequence, y_order.len() as u32, tree);
+    let denominator = ((n0 - x_tied) as f64) * ((n0 - y_tied) as f64);
     if denominator == 0.0 {
         return None;
     }
-    // concordant − discordant = n0 − n1 − n2 + n3 − 2 × discordant.
-    let s = n0 as i128 - n1 as i128 - n2 as i128 + n3 as i128 - 2 * swaps as i128;
+    // concordant − discordant = n0 − x ties − y ties + joint ties − 2 × discordant.
+    let s = n0 as i128 - x_tied as i128 - y_tied as i128 + joint as i128 - 2 * discordant as i128;
     Some((s as f64 / denominator.sqrt()).clamp(-1.0, 1.0))
 }
 
-/// Sorts `v` ascending and returns it with the number of strict inversions (`i < j`,
-/// `v[i] > v[j]`): bottom-up merge sort, runs of width 1, 2, 4, … merged from one buffer into
-/// the other (no copying back).
-fn merge_count(mut v: Vec<u64>) -> (Vec<u64>, u64) {
-    let n = v.len();
-    let mut out = vec![0; n];
-    let mut count = 0u64;
-    let mut width = 1;
-    while width < n {
-        for start in (0..n).step_by(2 * width) {
-            let mid = (start + width).min(n);
-            let end = (start + 2 * width).min(n);
-            let (mut i, mut j) = (start, mid);
-            for slot in &mut out[start..end] {
-                if j < end && (i == mid || v[j] < v[i]) {
-                    *slot = v[j];
-                    count += (mid - i) as u64;
-                    j += 1;
-                } else {
-                    *slot = v[i];
-                    i += 1;
-                }
-            }
+/// The number of strict inversions (`i < j`, `v[i] > v[j]`) of `v`, whose values lie in
+/// `1..=max`: a Fenwick tree of the values seen so far gives, for each value, how many earlier
+/// ones are not above it. `tree` is scratch.
+fn inversions(v: &[u32], max: u32, tree: &mut Vec<u32>) -> u64 {
+    tree.clear();
+    tree.resize(max as usize + 1, 0);
+    let mut count = 0;
+    for (seen, &x) in v.iter().enumerate() {
+        let (mut at_most, mut i) = (0, x as usize);
+        while i > 0 {
+            at_most += tree[i];
+            i &= i - 1;
         }
-        std::mem::swap(&mut v, &mut out);
-        width *= 2;
+        count += (seen - at_most as usize) as u64;
+        let mut i = x as usize;
+        while i < tree.len() {
+            tree[i] += 1;
+            i += i & i.wrapping_neg();
+        }
     }
-    (v, count)
+    count
 }
 
-/// Mid-ranks (1-based; tied values share the mean of their positions) of `values`.
-pub fn mid_ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<(u64, u32)> = (values.iter().enumerate())
-        .map(|(i, &v)| (order_key(v), i as u32))
-        .collect();
-    // Ties share one rank, so their relative order does not matter.
-    order.sort_unstable_by_key(|&(key, _)| key);
-    let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && order[end].0 == order[start].0 {
-            end += 1;
-        }
-        // Positions start+1 ..= end share their mean.
-        let rank = (start + 1 + end) as f64 / 2.0;
-        for &(_, i) in &order[start..end] {
-            ranks[i as usize] = rank;
-        }
-        start = end;
-    }
-    ranks
-}
-
-/// Spearman's footrule distance Σ |rank_x(i) − rank_y(i)| (mid-ranks), **normalised** by its
-/// maximum over permutations, ⌊n²/2⌋: 0 when the orderings agree, 1 when one reverses the
-/// other. `None` with fewer than two pairs.
-pub fn footrule(x: &[f64], y: &[f64]) -> Option<f64> {
-    assert_eq!(x.len(), y.len(), "paired scorings");
-    (x.len() >= 2).then(|| footrule_of_ranks(&mid_ranks(x), &mid_ranks(y)))
-}
-
-/// [`footrule`] of two scorings' mid-ranks (at least two each).
-fn footrule_of_ranks(rx: &[f64], ry: &[f64]) -> f64 {
-    let n = rx.len();
-    let distance: f64 = rx.iter().zip(ry).map(|(a, b)| (a - b).abs()).sum();
+/// Spearman's footrule distance Σ |rank_x(i) − rank_y(i)| (mid-ranks, given twice),
+/// **normalised** by its maximum over permutations, ⌊n²/2⌋: 0 when the orderings agree, 1
+/// when one reverses the other. At least two identities.
+fn footrule(twice_x: &[u32], twice_y: &[u32]) -> f64 {
+    let n = twice_x.len();
+    let distance: f64 = (twice_x.iter().zip(twice_y))
+        .map(|(&a, &b)| (f64::from(a) / 2.0 - f64::from(b) / 2.0).abs())
+        .sum();
     distance / ((n * n / 2) as f64)
 }
 
@@ -284,29 +316,38 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// τ-b from its definition, over all pairs.
+    /// The measures over one set, through [`LiveOrders`] (every identity honest).
+    fn agreement_of(r: &[f64], t: &[f64], q: &[f64]) -> Agreement {
+        let live = (0..q.len()).map(|i| (r[i], t[i], q[i], true));
+        let accuracy = LiveOrders::default().measure(live).ranking;
+        assert_eq!(accuracy.all, accuracy.honest);
+        accuracy.all
+    }
+
+    /// τ-b from its definition, over all pairs compared by `total_cmp` (the order the keys
+    /// keep), with the same final formula: the same bits.
     fn naive_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
         let n = x.len();
         let (mut s, mut tx, mut ty, mut pairs) = (0i64, 0i64, 0i64, 0i64);
         for i in 0..n {
             for j in i + 1..n {
-                let a = (x[i] - x[j]).signum() as i64 * i64::from(x[i] != x[j]);
-                let b = (y[i] - y[j]).signum() as i64 * i64::from(y[i] != y[j]);
+                let a = x[i].total_cmp(&x[j]) as i64;
+                let b = y[i].total_cmp(&y[j]) as i64;
                 s += a * b;
                 pairs += 1;
                 tx += i64::from(a == 0);
                 ty += i64::from(b == 0);
             }
         }
-        let d = ((pairs - tx) as f64 * (pairs - ty) as f64).sqrt();
-        (n >= 2 && d > 0.0).then(|| s as f64 / d)
+        let d = ((pairs - tx) as f64) * ((pairs - ty) as f64);
+        (n >= 2 && d != 0.0).then(|| (s as f64 / d.sqrt()).clamp(-1.0, 1.0))
     }
 
-    /// Footrule with mid-ranks computed by counting.
+    /// Mid-ranks by counting (`total_cmp`), summed in input order: the same bits.
     fn naive_footrule(x: &[f64], y: &[f64]) -> Option<f64> {
         let rank = |v: &[f64], i: usize| {
-            let below = v.iter().filter(|&&w| w < v[i]).count() as f64;
-            let equal = v.iter().filter(|&&w| w == v[i]).count() as f64;
+            let below = v.iter().filter(|w| w.total_cmp(&v[i]).is_lt()).count() as f64;
+            let equal = v.iter().filter(|w| w.total_cmp(&v[i]).is_eq()).count() as f64;
             below + (equal + 1.0) / 2.0
         };
         let n = x.len();
@@ -315,31 +356,75 @@ mod tests {
         })
     }
 
-    /// Small integer-valued scores, so that ties are frequent.
-    fn scores() -> impl Strategy<Value = (Vec<f64>, Vec<f64>)> {
-        (0usize..40).prop_flat_map(|n| {
-            (
-                proptest::collection::vec((0u8..6).prop_map(f64::from), n),
-                proptest::collection::vec((0u8..6).prop_map(f64::from), n),
-            )
-        })
+    /// The 90th percentiles by selection, as the top decile was first computed.
+    fn selected_top_decile(mut r: Vec<f64>, mut t: Vec<f64>) -> Option<(f64, f64)> {
+        let k = (r.len() * 9 / 10).min(r.len().checked_sub(1)?);
+        let r90 = *r.select_nth_unstable_by(k, f64::total_cmp).1;
+        let t90 = *t.select_nth_unstable_by(k, f64::total_cmp).1;
+        Some((r90, t90))
+    }
+
+    /// A score with many ties: a few small integers, signed zeros, or any finite value.
+    fn score() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            (0u8..6).prop_map(f64::from),
+            Just(0.0),
+            Just(-0.0),
+            -1e6f64..1e6,
+        ]
+    }
+
+    /// `(R, T, true quality, honest)` of up to 60 identities.
+    fn identities() -> impl Strategy<Value = Vec<(f64, f64, f64, bool)>> {
+        proptest::collection::vec((score(), score(), score(), any::<bool>()), 0..60)
+    }
+
+    fn bits(v: Option<f64>) -> Option<u64> {
+        v.map(f64::to_bits)
     }
 
     proptest! {
         #[test]
         fn order_keys_order_as_total_cmp(a in any::<f64>(), b in any::<f64>()) {
             prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b));
+            prop_assert_eq!(value_of_key(order_key(a)).to_bits(), a.to_bits());
         }
 
         #[test]
-        fn merge_count_sorts_and_counts_strict_inversions(v in proptest::collection::vec(0u64..6, 0..70)) {
-            let inversions = (0..v.len())
+        fn inversions_are_the_pairwise_count(v in proptest::collection::vec(1u32..9, 0..70)) {
+            let pairwise = (0..v.len())
                 .flat_map(|i| (i + 1..v.len()).map(move |j| (i, j)))
                 .filter(|&(i, j)| v[i] > v[j])
                 .count() as u64;
-            let mut sorted = v.clone();
-            sorted.sort_unstable();
-            prop_assert_eq!(merge_count(v), (sorted, inversions));
+            prop_assert_eq!(inversions(&v, 8, &mut vec![7; 3]), pairwise);
+        }
+
+        /// Every measure over all identities and over honest ones, and the top decile, are
+        /// bit for bit the pairwise definitions' (and the selection's).
+        #[test]
+        fn live_orders_match_the_definitions_bit_for_bit(live in identities()) {
+            let mut orders = LiveOrders::default();
+            // Twice with the same buffers, to check that nothing stale is read.
+            orders.measure(live.iter().rev().copied());
+            let measures = orders.measure(live.iter().copied());
+            let accuracy = measures.ranking;
+            for (a, honest_only) in [(accuracy.all, false), (accuracy.honest, true)] {
+                let set: Vec<_> = live.iter().filter(|l| l.3 || !honest_only).collect();
+                let column = |f: fn(&(f64, f64, f64, bool)) -> f64| -> Vec<f64> {
+                    set.iter().map(|&l| f(l)).collect()
+                };
+                let (r, t, q) = (column(|l| l.0), column(|l| l.1), column(|l| l.2));
+                prop_assert_eq!(bits(a.kendall_r), bits(naive_tau_b(&r, &q)));
+                prop_assert_eq!(bits(a.kendall_t), bits(naive_tau_b(&t, &q)));
+                prop_assert_eq!(bits(a.footrule_r), bits(naive_footrule(&r, &q)));
+                prop_assert_eq!(bits(a.footrule_t), bits(naive_footrule(&t, &q)));
+                if let Some(f) = a.footrule_r {
+                    prop_assert!((0.0..=1.0).contains(&f));
+                }
+            }
+            let (r, t) = live.iter().map(|l| (l.0, l.1)).unzip();
+            let expected = selected_top_decile(r, t).map(|(r, t)| (r.to_bits(), t.to_bits()));
+            prop_assert_eq!(measures.top_decile.map(|(r, t)| (r.to_bits(), t.to_bits())), expected);
         }
     }
 
@@ -359,42 +444,29 @@ mod tests {
         }
     }
 
-    proptest! {
-        #[test]
-        fn tau_b_matches_the_pairwise_definition((x, y) in scores()) {
-            match (kendall_tau_b(&x, &y), naive_tau_b(&x, &y)) {
-                (Some(a), Some(b)) => prop_assert!((a - b).abs() < 1e-12, "{a} vs {b}"),
-                (a, b) => prop_assert_eq!(a, b),
-            }
-        }
-
-        #[test]
-        fn footrule_matches_counted_ranks_and_stays_in_unit_range((x, y) in scores()) {
-            let (a, b) = (footrule(&x, &y), naive_footrule(&x, &y));
-            prop_assert_eq!(a.is_some(), b.is_some());
-            if let (Some(a), Some(b)) = (a, b) {
-                prop_assert!((a - b).abs() < 1e-12);
-                prop_assert!((0.0..=1.0).contains(&a));
-            }
-        }
-    }
-
     #[test]
     fn identical_and_reversed_orderings_are_the_extremes() {
         let x = [0.1, 0.5, 0.3, 0.9, 0.7];
         let reversed: Vec<f64> = x.iter().map(|v| -v).collect();
-        assert_eq!(kendall_tau_b(&x, &x), Some(1.0));
-        assert_eq!(kendall_tau_b(&x, &reversed), Some(-1.0));
-        assert_eq!(footrule(&x, &x), Some(0.0));
-        assert_eq!(footrule(&x, &reversed), Some(1.0));
-        assert_eq!(kendall_tau_b(&x, &[1.0; 5]), None);
-        assert_eq!(kendall_tau_b(&[1.0], &[2.0]), None);
+        let a = agreement_of(&x, &reversed, &x);
+        assert_eq!((a.kendall_r, a.footrule_r), (Some(1.0), Some(0.0)));
+        assert_eq!((a.kendall_t, a.footrule_t), (Some(-1.0), Some(1.0)));
+        assert_eq!(agreement_of(&x, &x, &[1.0; 5]).kendall_r, None);
+        assert_eq!(agreement_of(&[1.0], &[1.0], &[2.0]), Agreement::default());
     }
 
     #[test]
     fn hand_worked_tau_b_with_ties() {
         // x = 1 2 2 3, y = 1 3 2 3: concordant 4, discordant 0, x-ties 1, y-ties 1 of 6 pairs.
-        let t = kendall_tau_b(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 3.0]).unwrap();
+        let x = [1.0, 2.0, 2.0, 3.0];
+        let t = agreement_of(&x, &x, &[1.0, 3.0, 2.0, 3.0])
+            .kendall_r
+            .unwrap();
         assert!((t - 4.0 / 5.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn top_decile_of_no_identity_is_none() {
+        assert_eq!(LiveOrders::default().measure([]), LiveMeasures::default());
     }
 }

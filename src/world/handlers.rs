@@ -22,8 +22,7 @@ use crate::market::slab::SlabKey;
 use crate::market::staking::SlashCondition;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
 use crate::metrics::economics::CompletedContract;
-use crate::metrics::ranking::top_decile;
-use crate::metrics::{KindSample, RankingAccuracy, Sample, concentration};
+use crate::metrics::{KindSample, Sample, concentration};
 use crate::receipts::Receipt;
 use crate::scenario::PopulationGroup;
 use rand::Rng;
@@ -80,16 +79,18 @@ impl World {
             self.recorder.agents.iter().map(|a| a.earnings),
             &mut self.scratch,
         );
+        // R, T and true quality sorted once for the ranking measures and the top decile.
+        let live = (self.live_orders).measure_live(&self.population.bidders, engine);
         self.recorder.samples.push(Sample {
             time: now,
             counters: self.recorder.counters,
             per_kind,
             concentration: conc,
-            ranking: RankingAccuracy::of_live(&self.population.bidders, self.market.reputation()),
+            ranking: live.ranking,
             tiers: self.tier_sample(),
         });
         self.perf_sample();
-        self.recorder.top_decile = top_decile(&self.population.bidders, self.market.reputation());
+        self.recorder.top_decile = live.top_decile;
         self.last_sample = Some(now);
         self.checker().at_sample(now);
     }

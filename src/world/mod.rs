@@ -182,6 +182,8 @@ pub struct World {
     /// unrounded, so rounding to whole seconds cannot bias the Poisson rate.
     arrival_clock: f64,
     scratch: Vec<u64>,
+    /// The live identities' scores sorted at each sample (buffers reused across samples).
+    live_orders: crate::metrics::ranking::LiveOrders,
     /// Agents invited to the job being posted (reused: no allocation per job).
     invited: Vec<AgentId>,
     /// Bidder entry and R of each invited agent (reused).

@@ -46,6 +46,7 @@ impl World {
             operator_payouts: 0,
             arrival_clock: 0.0,
             scratch: Vec::new(),
+            live_orders: Default::default(),
             invited: Vec::new(),
             invitees: Vec::new(),
             config: Configs {

@@ -409,7 +409,7 @@ impl World {
                 model: PricingModel::PerTask,
                 nominal: work,
                 high_value: false,
-                wash: Some((worker, rating)),
+                wash: Some(rating),
                 parent: None,
                 key: draws,
             },
@@ -446,7 +446,9 @@ impl World {
             Err(e) => unreachable!("posting a validated demand cannot fail: {e}"),
         };
         self.recorder.counters.posted += 1;
-        let perf = self.perf_requirements(wash.is_some(), budget, capabilities, key);
+        let perf = self
+            .perf_requirements(wash.is_some(), budget, capabilities, key)
+            .map(Box::new);
         self.emit(now, || Receipt::Post {
             task,
             client,
@@ -460,7 +462,7 @@ impl World {
             model,
             nominal,
             high_value,
-            wash,
+            wash: wash.map(Box::new),
             contract: None,
             agent: AgentId(0),
             price: Credits::ZERO,
@@ -538,7 +540,7 @@ impl World {
     ) {
         let j = self.jobs.get(job).expect("live job");
         let continuous = routing::continuous_choice(self.market.book(), j.task);
-        let cleared = match &j.perf {
+        let cleared = match j.perf.as_deref() {
             Some(req) => self.market.clear_performance(j.task, req, now),
             None => self.market.clear(j.task, j.model, now),
         };
@@ -774,8 +776,8 @@ impl World {
         let identity = self.population.get(j.agent);
         let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
         let mut rng = self.streams.keyed(Stream::Rating, j.key);
-        let rater = match j.wash {
-            Some((_, rating)) => Rater::Colluder(rating),
+        let rater = match j.wash.as_deref() {
+            Some(&rating) => Rater::Colluder(rating),
             // A self-reporting gamer's own report is what gets recorded.
             None if self_report => Rater::SelfReport(&self.config.groups[identity.group]),
             None => Rater::Client,

@@ -82,8 +82,9 @@ struct Job {
     model: PricingModel,
     nominal: u64,
     high_value: bool,
-    /// For wash jobs: the only invited agent and how its colluder rates.
-    wash: Option<(AgentId, Rating)>,
+    /// For wash jobs: how the colluder rates (boxed: a rating is 56 bytes and most jobs
+    /// are not wash jobs; issue 15).
+    wash: Option<Box<Rating>>,
     contract: Option<ContractId>,
     agent: AgentId,
     /// The accepted price (the paper's literal rule releases exactly this, SPEC §8).
@@ -97,8 +98,8 @@ struct Job {
     /// Whose random numbers this job's draws use (`engine::streams`).
     key: Key,
     /// Its requirements in a performance market (SPEC §7, seed 004); `None` otherwise and
-    /// for wash jobs.
-    perf: Option<crate::market::performance::TaskRequirements>,
+    /// for wash jobs (boxed: off by default, so only its pointer stays in every job).
+    perf: Option<Box<crate::market::performance::TaskRequirements>>,
 }
 
 impl Job {
@@ -118,7 +119,8 @@ struct JobSpec {
     model: PricingModel,
     nominal: u64,
     high_value: bool,
-    wash: Option<(AgentId, Rating)>,
+    /// For wash jobs: how the colluder rates (only the colluding agent is invited).
+    wash: Option<Rating>,
     parent: Option<SlabKey>,
     key: Key,
 }

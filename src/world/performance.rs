@@ -81,7 +81,7 @@ impl World {
     /// (as its confidence) — or `None` when it breaks a requirement of the job (counted by
     /// reason). Jobs without requirements admit every ask unchanged.
     pub(super) fn perf_admit(&mut self, job: SlabKey, agent: AgentId, ask: Ask) -> Option<Ask> {
-        let Some(req) = self.jobs.get(job).expect("live job").perf else {
+        let Some(&req) = self.jobs.get(job).expect("live job").perf.as_deref() else {
             return Some(ask);
         };
         let identity = self.population.get(agent);

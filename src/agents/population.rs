@@ -185,4 +185,17 @@ impl Population {
     pub fn get(&self, agent: AgentId) -> &Identity {
         &self.identities[agent.index()]
     }
+
+    /// The packed hot part of `agent`'s identity (kind, activity, group, true quality): what a
+    /// job's path reads instead of the whole [`Identity`] where that is enough (issue 15).
+    #[inline]
+    pub fn bidder(&self, agent: AgentId) -> Bidder {
+        self.bidders[agent.index()]
+    }
+
+    /// Index of `agent`'s `[[population]]` group.
+    #[inline]
+    pub fn group(&self, agent: AgentId) -> usize {
+        self.bidders[agent.index()].group as usize
+    }
 }

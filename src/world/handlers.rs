@@ -773,13 +773,13 @@ impl World {
     fn complete(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
-        let identity = self.population.get(j.agent);
-        let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
+        let bidder = self.population.bidder(j.agent);
+        let self_report = j.wash.is_none() && bidder.kind == Kind::Gaming(Strategy::SelfReport);
         let mut rng = self.streams.keyed(Stream::Rating, j.key);
         let rater = match j.wash.as_deref() {
             Some(&rating) => Rater::Colluder(rating),
             // A self-reporting gamer's own report is what gets recorded.
-            None if self_report => Rater::SelfReport(&self.config.groups[identity.group]),
+            None if self_report => Rater::SelfReport(&self.config.groups[bidder.group as usize]),
             None => Rater::Client,
         };
         let quality =
@@ -884,7 +884,7 @@ impl World {
     /// [`Recorder::record_costs`]: crate::metrics::Recorder::record_costs
     fn record_costs(&mut self, j: &Job, done: &Completed) {
         let split = done.split;
-        let identity = self.population.get(j.agent);
+        let group = self.population.group(j.agent);
         let delivered = self
             .market
             .reputation()
@@ -899,7 +899,7 @@ impl World {
             bill: done.bill,
             fees: split.platform().0 + split.llm_reserve().0,
             delivered,
-            cost_factor: self.config.groups[identity.group].cost_factor,
+            cost_factor: self.config.groups[group].cost_factor,
         };
         self.recorder.record_costs(&self.population, &contract);
     }

@@ -29,7 +29,10 @@ pub enum Lookup<T> {
     Unknown,
 }
 
+/// `repr(C)`: the generation comes first, on the same cache line as the start of the record
+/// (a lookup checks it before reading the record; issue 15).
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct Entry<T> {
     generation: u32,
     /// `value` is the record [`Slab::retire`] removed, kept until the slot is reused: not live.

@@ -73,33 +73,39 @@ pub enum Event {
 }
 
 /// An in-flight job (one demand), kept only until it ends.
+///
+/// `repr(C)` keeps the declared order (issue 15): first what every event after the match
+/// reads (contract, agent, draws key, wash and performance markers, delivered quality: the
+/// first 112 bytes, next to the slab's generation), then what posting, clearing and
+/// completion read once.
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct Job {
-    task: TaskId,
-    client: ClientId,
-    posted_at: SimTime,
-    budget: Credits,
-    model: PricingModel,
-    nominal: u64,
-    high_value: bool,
+    contract: Option<ContractId>,
+    agent: AgentId,
+    /// Whose random numbers this job's draws use (`engine::streams`).
+    key: Key,
     /// For wash jobs: how the colluder rates (boxed: a rating is 56 bytes and most jobs
     /// are not wash jobs; issue 15).
     wash: Option<Box<Rating>>,
-    contract: Option<ContractId>,
-    agent: AgentId,
+    /// Its requirements in a performance market (SPEC §7, seed 004); `None` otherwise and
+    /// for wash jobs (boxed: off by default, so only its pointer stays in every job).
+    perf: Option<Box<crate::market::performance::TaskRequirements>>,
+    delivered: [f64; DIMENSIONS],
+    task: TaskId,
+    client: ClientId,
+    model: PricingModel,
+    high_value: bool,
+    defect: bool,
+    posted_at: SimTime,
+    budget: Credits,
     /// The accepted price (the paper's literal rule releases exactly this, SPEC §8).
     price: Credits,
     started_at: SimTime,
     work_seconds: u64,
-    delivered: [f64; DIMENSIONS],
-    defect: bool,
+    nominal: u64,
     /// The decomposed job this is a subtask of.
     parent: Option<SlabKey>,
-    /// Whose random numbers this job's draws use (`engine::streams`).
-    key: Key,
-    /// Its requirements in a performance market (SPEC §7, seed 004); `None` otherwise and
-    /// for wash jobs (boxed: off by default, so only its pointer stays in every job).
-    perf: Option<Box<crate::market::performance::TaskRequirements>>,
 }
 
 impl Job {

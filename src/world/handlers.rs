@@ -340,7 +340,7 @@ impl World {
         if !identity.active {
             return;
         }
-        let group = self.scenario.file().population[identity.group].clone();
+        let group = self.scenario.file().population[identity.group as usize].clone();
         let draws = Key::wash(agent.index() as u64, now);
         let mut rng = self.streams.keyed(Stream::Wash, draws);
         let (client, worker) = match identity.ring {
@@ -380,18 +380,18 @@ impl World {
         let nominal = behaviour::nominal_duration(budget, &self.config.clients, &mut rng);
         let work = behaviour::wash_duration(
             worker_identity.kind,
-            &self.config.groups[worker_identity.group],
+            &self.config.groups[worker_identity.group as usize],
             nominal,
             &mut rng,
         );
         let mut rating =
-            behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group]);
+            behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group as usize]);
         let mut capability = worker_identity.capabilities.trailing_zeros();
         let mut worker = worker;
         let honest = |a: AgentId| {
             self.population.bidders[a.index()].kind == Kind::Honest && self.market.can_bid(a)
         };
-        let group = &self.config.groups[identity.group];
+        let group = &self.config.groups[identity.group as usize];
         let pools = &self.population.pools;
         if let Some(victim) = wash::badmouthing_victim(&identity, group, pools, honest, &mut rng) {
             worker = victim;
@@ -626,7 +626,7 @@ impl World {
             .get(job)
             .is_some_and(|j| self.camouflage_defects(opened.agent, j.high_value));
         let identity = self.population.get(opened.agent);
-        let group = &self.config.groups[identity.group];
+        let group = &self.config.groups[identity.group as usize];
         let j = self.jobs.get_mut(job).expect("live job");
         j.contract = Some(opened.contract);
         j.agent = opened.agent;

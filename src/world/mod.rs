@@ -275,3 +275,19 @@ pub fn simulate_with_receipts(
         events,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    /// Issue 15: the records a job's path reads stay as small as the layout work left them
+    /// (a job within 176 bytes, an identity within 96, a packed bidder entry 16, an event 12):
+    /// growing one is a choice to make knowingly, with the memory per identity in view.
+    #[test]
+    fn hot_records_keep_their_sizes() {
+        assert!(size_of::<super::Job>() <= 176, "{}", size_of::<super::Job>());
+        assert!(size_of::<crate::agents::Identity>() <= 96);
+        assert_eq!(size_of::<crate::agents::Bidder>(), 16);
+        assert!(size_of::<super::Event>() <= 12);
+    }
+}

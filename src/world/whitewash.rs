@@ -68,6 +68,6 @@ impl World {
         self.emit(now, || Receipt::Whitewash { agent });
         self.recorder.agents[agent.index()].abandoned();
         self.recorder.counters.whitewashes += 1;
-        self.add_identity(owner, kind, group, colluder, None, now)
+        self.add_identity(owner, kind, group as usize, colluder, None, now)
     }
 }

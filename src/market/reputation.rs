@@ -499,7 +499,10 @@ impl AgentState {
             self.mean += delta * (k / total);
             self.m2 += batch_m2 + delta * delta * (old * k / total);
         }
-        self.n = self.n.checked_add(1).expect("fewer than 2^32 recordings of one agent");
+        self.n = self
+            .n
+            .checked_add(1)
+            .expect("fewer than 2^32 recordings of one agent");
 
         // Consecutive-run counters replace "look at the last m recordings".
         let min = q.min();

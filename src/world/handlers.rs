@@ -384,8 +384,10 @@ impl World {
             nominal,
             &mut rng,
         );
-        let mut rating =
-            behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group as usize]);
+        let mut rating = behaviour::wash_rating(
+            worker_identity.kind,
+            &self.config.groups[identity.group as usize],
+        );
         let mut capability = worker_identity.capabilities.trailing_zeros();
         let mut worker = worker;
         let honest = |a: AgentId| {

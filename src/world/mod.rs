@@ -285,7 +285,11 @@ mod tests {
     /// growing one is a choice to make knowingly, with the memory per identity in view.
     #[test]
     fn hot_records_keep_their_sizes() {
-        assert!(size_of::<super::Job>() <= 176, "{}", size_of::<super::Job>());
+        assert!(
+            size_of::<super::Job>() <= 176,
+            "{}",
+            size_of::<super::Job>()
+        );
         assert!(size_of::<crate::agents::Identity>() <= 96);
         assert_eq!(size_of::<crate::agents::Bidder>(), 16);
         assert!(size_of::<super::Event>() <= 12);

@@ -496,9 +496,9 @@ impl ContractBook {
     }
 
     /// The record a retired contract ended with, while its slot has not been reused (kept in
-    /// the slot itself: no memory beyond the live contracts'). Every contract event is
-    /// delivered again, if at all, before the next contract opens (seed 003, `world::duplicates`),
-    /// so its repeat always finds the record.
+    /// the slot itself, no second table). The world delivers a repeated contract event right
+    /// after the first, before another contract opens (seed 003, `world::duplicates`), so the
+    /// repeat always finds the record.
     pub fn ended(&self, id: ContractId) -> Option<&Contract> {
         self.contracts.retired(id.0)
     }

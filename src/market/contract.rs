@@ -386,13 +386,12 @@ pub enum ContractError {
 }
 
 /// The live contracts (SPEC §4), in a [`Slab`]: memory is O(live contracts), a retired id reads
-/// as retired, never as the slot's next occupant. Every operation is O(1).
+/// as retired, never as the slot's next occupant. Every operation is O(1). A retired contract's
+/// record stays in its slot until the slot is reused ([`ContractBook::ended`]).
 #[derive(Debug, Clone, Default)]
 pub struct ContractBook {
     contracts: Slab<Contract>,
     policy: TransitionPolicy,
-    /// Per slot, the last contract retired from it, with its id ([`ContractBook::ended`]).
-    ended: Vec<Option<(ContractId, Contract)>>,
 }
 
 impl ContractBook {
@@ -401,7 +400,6 @@ impl ContractBook {
         Self {
             contracts: Slab::new(),
             policy,
-            ended: Vec::new(),
         }
     }
 
@@ -480,18 +478,12 @@ impl ContractBook {
                 state,
             });
         }
-        let contract = self.contracts.remove(id.0).expect("checked live");
-        let slot = id.0.slot as usize;
-        if self.ended.len() <= slot {
-            self.ended.resize(slot + 1, None);
-        }
-        self.ended[slot] = Some((id, contract.clone()));
-        Ok(contract)
+        Ok(self.contracts.retire(id.0).expect("checked live"))
     }
 
     /// Whether contract `id` has already entered `state` (seed 003 idempotency): for a live
     /// contract, from its record; for a retired one, from the record it ended with while its
-    /// slot has not ended another contract since. The table has no cycle, so a contract enters
+    /// slot has not been reused. The table has no cycle, so a contract enters
     /// each state at most once: an event asking it to enter a state it entered is a repeat.
     /// `false` for an unknown id, or a retired one whose record is gone.
     pub fn has_entered(&self, id: ContractId, state: ContractState) -> bool {
@@ -503,13 +495,12 @@ impl ContractBook {
         entered & state.bit() != 0
     }
 
-    /// The record a retired contract ended with, while its slot has not ended another
-    /// contract since (memory: one record per slot, O(peak live contracts)).
+    /// The record a retired contract ended with, while its slot has not been reused (kept in
+    /// the slot itself, no second table). The world delivers a repeated contract event right
+    /// after the first, before another contract opens (seed 003, `world::duplicates`), so the
+    /// repeat always finds the record.
     pub fn ended(&self, id: ContractId) -> Option<&Contract> {
-        match self.ended.get(id.0.slot as usize) {
-            Some(Some((ended, c))) if *ended == id => Some(c),
-            _ => None,
-        }
+        self.contracts.retired(id.0)
     }
 
     /// The contract: live, retired or unknown (SPEC §4).

@@ -28,7 +28,7 @@
 //! - R and T of every agent are also kept side by side in a compact `Vec<[f64; 2]>` (16 bytes
 //!   per agent), refreshed whenever the agent's state or the weights change: ranking a
 //!   proposal, pricing a bid or sampling the population reads one small entry instead of the
-//!   120-byte running state (the queries are cache-bound in large populations);
+//!   104-byte running state (the queries are cache-bound in large populations);
 //! - agents are dense [`AgentId`]s: state lives in a `Vec` indexed by id. An id is known once
 //!   [`ReputationEngine::register`] returned it or [`ReputationEngine::ensure`] covered it;
 //!   queries about an unknown id answer as for an agent with no history, mutations refuse it;
@@ -347,18 +347,18 @@ impl Flags {
 
 /// How many recordings of one agent each detector has flagged (SPEC §9 detection metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FlagCounts([u64; 3]);
+pub struct FlagCounts([u32; 3]);
 
 impl FlagCounts {
     /// How many recordings `detector` flagged.
     #[inline]
     pub fn get(&self, detector: Detector) -> u64 {
-        self.0[detector as usize]
+        u64::from(self.0[detector as usize])
     }
 
     /// How many flags in total (a recording flagged by two detectors counts twice).
     pub fn total(&self) -> u64 {
-        self.0.iter().sum()
+        self.0.iter().map(|&c| u64::from(c)).sum()
     }
 
     fn add(&mut self, flags: Flags) {
@@ -385,8 +385,9 @@ pub struct Recording {
 /// Per-agent running state: fixed size, `Copy`, no heap (SPEC §6 last bullet).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct AgentState {
-    /// Recordings so far, N.
-    n: u64,
+    /// Recordings so far, N (fewer than 2^32, checked: 32 bits keep the state at 104 bytes,
+    /// issue 15; a flag count never exceeds N).
+    n: u32,
     /// Decayed per-dimension sums `S_d = Σ λ^(N−i) q_{i,d}`.
     sums: [f64; DIMENSIONS],
     /// Decayed weight total `W = Σ λ^(N−i)`.
@@ -498,7 +499,10 @@ impl AgentState {
             self.mean += delta * (k / total);
             self.m2 += batch_m2 + delta * delta * (old * k / total);
         }
-        self.n += 1;
+        self.n = self
+            .n
+            .checked_add(1)
+            .expect("fewer than 2^32 recordings of one agent");
 
         // Consecutive-run counters replace "look at the last m recordings".
         let min = q.min();
@@ -518,7 +522,7 @@ impl AgentState {
             // γ starts at 0 and, with no flag ever raised, stays there.
             return flags;
         }
-        if self.n >= u64::from(config.min_recordings_for_inflation)
+        if self.n >= config.min_recordings_for_inflation
             && self
                 .value_variance()
                 .is_some_and(|v| v < config.inflation_variance)
@@ -781,7 +785,7 @@ impl ReputationEngine {
     /// Number of recordings N (paper §8.4).
     #[inline]
     pub fn recordings(&self, agent: AgentId) -> u64 {
-        self.state(agent).n
+        u64::from(self.state(agent).n)
     }
 
     /// How many recordings each detector has flagged for `agent` (SPEC §9 detection metrics).

@@ -4,6 +4,10 @@
 //! Memory is O(records alive): a retired slot is reused. Each slot carries a generation that is
 //! bumped on removal, so a key to a retired record is told apart from a key that never existed
 //! ([`Lookup::Retired`] vs [`Lookup::Unknown`]) and can never reach the slot's next occupant.
+//!
+//! [`Slab::retire`] removes a record but keeps it readable in its slot ([`Slab::retired`])
+//! until the slot is reused: a book that must remember how its last records ended (the
+//! contracts' idempotency guard, seed 003) needs no second table (issue 15).
 
 /// A key into a [`Slab`]: slot index plus the generation the record was created in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -25,10 +29,27 @@ pub enum Lookup<T> {
     Unknown,
 }
 
+/// `repr(C)`: the generation comes first, on the same cache line as the start of the record
+/// (a lookup checks it before reading the record; issue 15).
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct Entry<T> {
     generation: u32,
+    /// `value` is the record [`Slab::retire`] removed, kept until the slot is reused: not live.
+    retired: bool,
     value: Option<T>,
+}
+
+impl<T> Entry<T> {
+    /// The live record, if any.
+    #[inline]
+    fn live(&self) -> Option<&T> {
+        if self.retired {
+            None
+        } else {
+            self.value.as_ref()
+        }
+    }
 }
 
 /// Generational arena with slot reuse. Iteration order is slot order, which is deterministic.
@@ -72,8 +93,9 @@ impl<T> Slab<T> {
         self.len += 1;
         if let Some(slot) = self.free.pop() {
             let entry = &mut self.entries[slot as usize];
-            debug_assert!(entry.value.is_none());
+            debug_assert!(entry.live().is_none());
             entry.value = Some(value);
+            entry.retired = false;
             SlabKey {
                 slot,
                 generation: entry.generation,
@@ -82,6 +104,7 @@ impl<T> Slab<T> {
             let slot = u32::try_from(self.entries.len()).expect("more than 2^32 live records");
             self.entries.push(Entry {
                 generation: 0,
+                retired: false,
                 value: Some(value),
             });
             SlabKey {
@@ -98,7 +121,7 @@ impl<T> Slab<T> {
             None => Lookup::Unknown,
             Some(e) if key.generation > e.generation => Lookup::Unknown,
             Some(e) if key.generation < e.generation => Lookup::Retired,
-            Some(e) => match &e.value {
+            Some(e) => match e.live() {
                 Some(v) => Lookup::Live(v),
                 // Same generation but empty: removed and not yet reused.
                 None => Lookup::Retired,
@@ -119,7 +142,7 @@ impl<T> Slab<T> {
     #[inline]
     pub fn get_mut(&mut self, key: SlabKey) -> Option<&mut T> {
         let e = self.entries.get_mut(key.slot as usize)?;
-        if e.generation == key.generation {
+        if e.generation == key.generation && !e.retired {
             e.value.as_mut()
         } else {
             None
@@ -130,7 +153,7 @@ impl<T> Slab<T> {
     /// key now reads as [`Lookup::Retired`].
     pub fn remove(&mut self, key: SlabKey) -> Option<T> {
         let e = self.entries.get_mut(key.slot as usize)?;
-        if e.generation != key.generation {
+        if e.generation != key.generation || e.retired {
             return None;
         }
         let value = e.value.take()?;
@@ -140,10 +163,40 @@ impl<T> Slab<T> {
         Some(value)
     }
 
+    /// [`remove`](Self::remove), keeping a copy of the record readable through
+    /// [`retired`](Self::retired) until its slot is reused.
+    pub fn retire(&mut self, key: SlabKey) -> Option<T>
+    where
+        T: Clone,
+    {
+        let e = self.entries.get_mut(key.slot as usize)?;
+        if e.generation != key.generation || e.retired {
+            return None;
+        }
+        let value = e.value.clone()?;
+        e.retired = true;
+        e.generation = e.generation.wrapping_add(1);
+        self.free.push(key.slot);
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// The record retired under `key` by [`retire`](Self::retire), while its slot has not
+    /// been reused.
+    #[inline]
+    pub fn retired(&self, key: SlabKey) -> Option<&T> {
+        let e = self.entries.get(key.slot as usize)?;
+        if e.retired && e.generation == key.generation.wrapping_add(1) {
+            e.value.as_ref()
+        } else {
+            None
+        }
+    }
+
     /// Live records with their keys, in slot order.
     pub fn iter(&self) -> impl Iterator<Item = (SlabKey, &T)> {
         self.entries.iter().enumerate().filter_map(|(slot, e)| {
-            e.value.as_ref().map(|v| {
+            e.live().map(|v| {
                 (
                     SlabKey {
                         slot: slot as u32,
@@ -190,26 +243,45 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Random inserts/removes agree with a BTreeMap reference keyed by the issued keys.
+        /// Random inserts, removes and retirements agree with a map reference keyed by the
+        /// issued keys; a retired record stays readable exactly until its slot is reused.
         #[test]
-        fn agrees_with_a_map_reference(ops in proptest::collection::vec((proptest::bool::ANY, 0usize..64), 0..400)) {
+        fn agrees_with_a_map_reference(ops in proptest::collection::vec((0u8..3, 0usize..64), 0..400)) {
             let mut slab = Slab::new();
             let mut reference: BTreeMap<SlabKey, usize> = BTreeMap::new();
+            // Per slot, the record last retired from it, until the slot is reused.
+            let mut kept: BTreeMap<u32, (SlabKey, usize)> = BTreeMap::new();
             let mut issued: Vec<SlabKey> = Vec::new();
-            for (n, (insert, pick)) in ops.into_iter().enumerate() {
-                if insert || issued.is_empty() {
+            for (n, (op, pick)) in ops.into_iter().enumerate() {
+                if op == 0 || issued.is_empty() {
                     let k = slab.insert(n);
                     proptest::prop_assert!(!reference.contains_key(&k));
                     reference.insert(k, n);
+                    kept.remove(&k.slot);
                     issued.push(k);
                 } else {
                     let k = issued[pick % issued.len()];
-                    proptest::prop_assert_eq!(slab.remove(k), reference.remove(&k));
+                    if op == 1 {
+                        proptest::prop_assert_eq!(slab.remove(k), reference.remove(&k));
+                    } else {
+                        let v = reference.remove(&k);
+                        proptest::prop_assert_eq!(slab.retire(k), v);
+                        if let Some(v) = v {
+                            kept.insert(k.slot, (k, v));
+                        }
+                    }
                 }
                 proptest::prop_assert_eq!(slab.len(), reference.len());
                 for k in &issued {
                     proptest::prop_assert_eq!(slab.get(*k), reference.get(k));
+                    let retired = kept.get(&k.slot).filter(|(key, _)| key == k).map(|(_, v)| v);
+                    proptest::prop_assert_eq!(slab.retired(*k), retired);
                 }
+                let live: Vec<(SlabKey, &usize)> = slab.iter().collect();
+                let want: Vec<(SlabKey, &usize)> = reference.iter().map(|(k, v)| (*k, v)).collect();
+                let mut live_sorted = live.clone();
+                live_sorted.sort();
+                proptest::prop_assert_eq!(live_sorted, want);
             }
         }
     }

@@ -134,7 +134,11 @@ pub struct DagStats {
 }
 
 /// Per-identity statistics.
+///
+/// `repr(C)` keeps the declared order (issue 15): what a contract's opening and completion
+/// update (wins, payouts, then the costs' work and client loss) lies in the first 56 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[repr(C)]
 pub struct AgentStats {
     /// Contracts won.
     pub jobs_won: u64,
@@ -142,14 +146,14 @@ pub struct AgentStats {
     pub value_won: u64,
     /// Operator payouts received, credits.
     pub earnings: u64,
+    /// Attacker economics (issue 11), see [`economics`].
+    pub costs: Costs,
     /// Times each detector fired: score inflation, rapid cycling, perfect streak.
     pub flags: [u64; 3],
     /// Simulated second of the first flag.
     pub first_flag: Option<u64>,
     /// Whether the identity was abandoned by whitewashing.
     pub whitewashed: bool,
-    /// Attacker economics (issue 11), see [`economics`].
-    pub costs: Costs,
 }
 
 /// The fold of a run's events into one identity's [`AgentStats`]: its one home, used by the
@@ -191,11 +195,17 @@ pub fn detector_index(d: Detector) -> usize {
 }
 
 /// What an identity's work and existence cost its owner, in credits ([`economics`]).
+/// (`repr(C)`: the two costs every completed market contract updates come first; issue 15.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct Costs {
     /// True cost of the market work delivered: round(`cost_factor` × budget) per completed
     /// market contract, 0 for a defection (garbage costs nothing) and for wash jobs.
     pub work: u64,
+    /// What its market clients lost: per completed market contract,
+    /// round(bill × max(0, q̄ − q) / q̄), where q is the weighted quality delivered and q̄
+    /// the mean true quality of honest identities (what an honest winner delivers on average).
+    pub client_loss: u64,
     /// Bills of the wash jobs its colluding client paid for (the owner's own money): its own
     /// (the operator share comes back as revenue, the platform and LLM-reserve shares are
     /// lost), a ring partner's, or an honest agent's it bad-mouthed.
@@ -205,10 +215,6 @@ pub struct Costs {
     /// Identity creation cost (the group's `identity_cost`, charged once per identity:
     /// at registration and for each identity a whitewash creates).
     pub identity: u64,
-    /// What its market clients lost: per completed market contract,
-    /// round(bill × max(0, q̄ − q) / q̄), where q is the weighted quality delivered and q̄
-    /// the mean true quality of honest identities (what an honest winner delivers on average).
-    pub client_loss: u64,
 }
 
 /// One row of `timeseries.csv`.

@@ -88,7 +88,7 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
                 .sum();
             Value::Float(total / active.len() as f64)
         };
-        let group = &file.population[members.first().map_or(0, |i| i.group)];
+        let group = &file.population[members.first().map_or(0, |i| i.group as usize)];
         let sigma = outcome.scenario.recorded_score_sd(group) * sum_w2.sqrt();
         push(format!("abs_error_{label}"), abs_error);
         // The floor follows from the noise of the type's own recorded scores: honest clients'

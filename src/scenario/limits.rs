@@ -17,7 +17,7 @@ pub const MEMORY_LIMIT: u64 = 16 << 30;
 /// minutes or more at a few million events per second).
 pub const HUGE_WORK: f64 = 2e9;
 
-/// Per identity: its record, packed bidder entry, statistics, reputation state (120 bytes)
+/// Per identity: its record, packed bidder entry, statistics, reputation state (104 bytes)
 /// and R/T cache (16 bytes), pool entries. A world test checks the real sizes fit.
 pub const IDENTITY_BYTES: u64 = 400;
 /// Per client account: ledger balances and bookkeeping.

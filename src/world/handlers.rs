@@ -362,7 +362,7 @@ impl World {
         if !identity.active {
             return;
         }
-        let group = self.scenario.file().population[identity.group].clone();
+        let group = self.scenario.file().population[identity.group as usize].clone();
         let draws = Key::wash(agent.index() as u64, now);
         let mut rng = self.streams.keyed(Stream::Wash, draws);
         let (client, worker) = match identity.ring {
@@ -402,18 +402,20 @@ impl World {
         let nominal = behaviour::nominal_duration(budget, &self.config.clients, &mut rng);
         let work = behaviour::wash_duration(
             worker_identity.kind,
-            &self.config.groups[worker_identity.group],
+            &self.config.groups[worker_identity.group as usize],
             nominal,
             &mut rng,
         );
-        let mut rating =
-            behaviour::wash_rating(worker_identity.kind, &self.config.groups[identity.group]);
+        let mut rating = behaviour::wash_rating(
+            worker_identity.kind,
+            &self.config.groups[identity.group as usize],
+        );
         let mut capability = worker_identity.capabilities.trailing_zeros();
         let mut worker = worker;
         let honest = |a: AgentId| {
             self.population.bidders[a.index()].kind == Kind::Honest && self.market.can_bid(a)
         };
-        let group = &self.config.groups[identity.group];
+        let group = &self.config.groups[identity.group as usize];
         let pools = &self.population.pools;
         if let Some(victim) = wash::badmouthing_victim(&identity, group, pools, honest, &mut rng) {
             worker = victim;
@@ -431,7 +433,7 @@ impl World {
                 model: PricingModel::PerTask,
                 nominal: work,
                 high_value: false,
-                wash: Some((worker, rating)),
+                wash: Some(rating),
                 parent: None,
                 key: draws,
             },
@@ -468,7 +470,9 @@ impl World {
             Err(e) => unreachable!("posting a validated demand cannot fail: {e}"),
         };
         self.recorder.counters.posted += 1;
-        let perf = self.perf_requirements(wash.is_some(), budget, capabilities, key);
+        let perf = self
+            .perf_requirements(wash.is_some(), budget, capabilities, key)
+            .map(Box::new);
         self.emit(now, || Receipt::Post {
             task,
             client,
@@ -482,7 +486,7 @@ impl World {
             model,
             nominal,
             high_value,
-            wash,
+            wash: wash.map(Box::new),
             contract: None,
             agent: AgentId(0),
             price: Credits::ZERO,
@@ -560,7 +564,7 @@ impl World {
     ) {
         let j = self.jobs.get(job).expect("live job");
         let continuous = routing::continuous_choice(self.market.book(), j.task);
-        let cleared = match &j.perf {
+        let cleared = match j.perf.as_deref() {
             Some(req) => self.market.clear_performance(j.task, req, now),
             None => self.market.clear(j.task, j.model, now),
         };
@@ -646,7 +650,7 @@ impl World {
             .get(job)
             .is_some_and(|j| self.camouflage_defects(opened.agent, j.high_value));
         let identity = self.population.get(opened.agent);
-        let group = &self.config.groups[identity.group];
+        let group = &self.config.groups[identity.group as usize];
         let j = self.jobs.get_mut(job).expect("live job");
         j.contract = Some(opened.contract);
         j.agent = opened.agent;
@@ -793,13 +797,13 @@ impl World {
     fn complete(&mut self, now: SimTime, job: SlabKey, queue: &mut EventQueue<Event>) {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
-        let identity = self.population.get(j.agent);
-        let self_report = j.wash.is_none() && identity.kind == Kind::Gaming(Strategy::SelfReport);
+        let bidder = self.population.bidder(j.agent);
+        let self_report = j.wash.is_none() && bidder.kind == Kind::Gaming(Strategy::SelfReport);
         let mut rng = self.streams.keyed(Stream::Rating, j.key);
-        let rater = match j.wash {
-            Some((_, rating)) => Rater::Colluder(rating),
+        let rater = match j.wash.as_deref() {
+            Some(&rating) => Rater::Colluder(rating),
             // A self-reporting gamer's own report is what gets recorded.
-            None if self_report => Rater::SelfReport(&self.config.groups[identity.group]),
+            None if self_report => Rater::SelfReport(&self.config.groups[bidder.group as usize]),
             None => Rater::Client,
         };
         let quality =
@@ -904,7 +908,7 @@ impl World {
     /// [`Recorder::record_costs`]: crate::metrics::Recorder::record_costs
     fn record_costs(&mut self, j: &Job, done: &Completed) {
         let split = done.split;
-        let identity = self.population.get(j.agent);
+        let group = self.population.group(j.agent);
         let delivered = self
             .market
             .reputation()
@@ -919,7 +923,7 @@ impl World {
             bill: done.bill,
             fees: split.platform().0 + split.llm_reserve().0,
             delivered,
-            cost_factor: self.config.groups[identity.group].cost_factor,
+            cost_factor: self.config.groups[group].cost_factor,
         };
         self.recorder.record_costs(&self.population, &contract);
     }

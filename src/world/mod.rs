@@ -73,32 +73,39 @@ pub enum Event {
 }
 
 /// An in-flight job (one demand), kept only until it ends.
+///
+/// `repr(C)` keeps the declared order (issue 15): first what every event after the match
+/// reads (contract, agent, draws key, wash and performance markers, delivered quality: the
+/// first 112 bytes, next to the slab's generation), then what posting, clearing and
+/// completion read once.
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct Job {
-    task: TaskId,
-    client: ClientId,
-    posted_at: SimTime,
-    budget: Credits,
-    model: PricingModel,
-    nominal: u64,
-    high_value: bool,
-    /// For wash jobs: the only invited agent and how its colluder rates.
-    wash: Option<(AgentId, Rating)>,
     contract: Option<ContractId>,
     agent: AgentId,
+    /// Whose random numbers this job's draws use (`engine::streams`).
+    key: Key,
+    /// For wash jobs: how the colluder rates (boxed: a rating is 56 bytes and most jobs
+    /// are not wash jobs; issue 15).
+    wash: Option<Box<Rating>>,
+    /// Its requirements in a performance market (SPEC §7, seed 004); `None` otherwise and
+    /// for wash jobs (boxed: off by default, so only its pointer stays in every job).
+    perf: Option<Box<crate::market::performance::TaskRequirements>>,
+    delivered: [f64; DIMENSIONS],
+    task: TaskId,
+    client: ClientId,
+    model: PricingModel,
+    high_value: bool,
+    defect: bool,
+    posted_at: SimTime,
+    budget: Credits,
     /// The accepted price (the paper's literal rule releases exactly this, SPEC §8).
     price: Credits,
     started_at: SimTime,
     work_seconds: u64,
-    delivered: [f64; DIMENSIONS],
-    defect: bool,
+    nominal: u64,
     /// The decomposed job this is a subtask of.
     parent: Option<SlabKey>,
-    /// Whose random numbers this job's draws use (`engine::streams`).
-    key: Key,
-    /// Its requirements in a performance market (SPEC §7, seed 004); `None` otherwise and
-    /// for wash jobs.
-    perf: Option<crate::market::performance::TaskRequirements>,
 }
 
 impl Job {
@@ -118,7 +125,8 @@ struct JobSpec {
     model: PricingModel,
     nominal: u64,
     high_value: bool,
-    wash: Option<(AgentId, Rating)>,
+    /// For wash jobs: how the colluder rates (only the colluding agent is invited).
+    wash: Option<Rating>,
     parent: Option<SlabKey>,
     key: Key,
 }
@@ -278,5 +286,25 @@ pub fn simulate_with_receipts(
         recorder: world.recorder,
         end_time,
         events,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    /// Issue 15: the records a job's path reads stay as small as the layout work left them
+    /// (a job within 176 bytes, an identity within 96, a packed bidder entry 16, an event 12):
+    /// growing one is a choice to make knowingly, with the memory per identity in view.
+    #[test]
+    fn hot_records_keep_their_sizes() {
+        assert!(
+            size_of::<super::Job>() <= 176,
+            "{}",
+            size_of::<super::Job>()
+        );
+        assert!(size_of::<crate::agents::Identity>() <= 96);
+        assert_eq!(size_of::<crate::agents::Bidder>(), 16);
+        assert!(size_of::<super::Event>() <= 12);
     }
 }

@@ -81,11 +81,11 @@ impl World {
     /// (as its confidence) — or `None` when it breaks a requirement of the job (counted by
     /// reason). Jobs without requirements admit every ask unchanged.
     pub(super) fn perf_admit(&mut self, job: SlabKey, agent: AgentId, ask: Ask) -> Option<Ask> {
-        let Some(req) = self.jobs.get(job).expect("live job").perf else {
+        let Some(&req) = self.jobs.get(job).expect("live job").perf.as_deref() else {
             return Some(ask);
         };
         let identity = self.population.get(agent);
-        let profile = &self.config.groups[identity.group].performance;
+        let profile = &self.config.groups[identity.group as usize].performance;
         let book = self.market.performance().expect("a job with requirements");
         let bid = PerfBid {
             agent,
@@ -115,7 +115,7 @@ impl World {
         let j = self.jobs.get(job).expect("live job");
         let (agent, key, latency) = (j.agent, j.key, j.work_seconds);
         let contract = j.contract.expect("reviewed jobs have a contract");
-        let profile = &self.config.groups[self.population.get(agent).group].performance;
+        let profile = &self.config.groups[self.population.group(agent)].performance;
         let success = self
             .streams
             .keyed(Stream::PerfSuccess, key)

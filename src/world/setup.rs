@@ -190,7 +190,7 @@ impl World {
                 id,
                 owner,
                 kind,
-                group,
+                group: u32::try_from(group).expect("fewer than 2^32 groups"),
                 latent,
                 capabilities,
                 colluding_client,
@@ -242,7 +242,7 @@ impl World {
         if !identity.active {
             return;
         }
-        let Some(interval) = &self.config.groups[identity.group].wash_interval else {
+        let Some(interval) = &self.config.groups[identity.group as usize].wash_interval else {
             return;
         };
         let gap = interval.sample(&mut self.streams.keyed(
@@ -305,9 +305,9 @@ mod tests {
         use crate::metrics::{AgentStats, KindSample, Sample};
         use crate::scenario::limits::{IDENTITY_BYTES, SAMPLE_BYTES};
         use std::mem::size_of;
-        // Reputation state (120 bytes) and R/T cache (16), up to three pool entries.
+        // Reputation state (104 bytes) and R/T cache (16), up to three pool entries.
         let identity =
-            size_of::<Identity>() + size_of::<Bidder>() + size_of::<AgentStats>() + 136 + 12;
+            size_of::<Identity>() + size_of::<Bidder>() + size_of::<AgentStats>() + 120 + 12;
         assert!(
             identity as u64 <= IDENTITY_BYTES,
             "{identity} bytes per identity"

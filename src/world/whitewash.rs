@@ -17,10 +17,11 @@ impl World {
         agent: AgentId,
         queue: &mut EventQueue<Event>,
     ) {
-        let identity = self.population.get(agent);
-        let PopulationGroup::Sybil(g) = &self.scenario.file().population[identity.group] else {
+        let group = self.population.group(agent);
+        let PopulationGroup::Sybil(g) = &self.scenario.file().population[group] else {
             return;
         };
+        let identity = self.population.get(agent);
         let threshold = match g.independent {
             Some(true) => 0.0,
             _ => g.whitewash_trust,
@@ -67,6 +68,6 @@ impl World {
         self.emit(now, || Receipt::Whitewash { agent });
         self.recorder.agents[agent.index()].abandoned();
         self.recorder.counters.whitewashes += 1;
-        self.add_identity(owner, kind, group, colluder, None, now)
+        self.add_identity(owner, kind, group as usize, colluder, None, now)
     }
 }

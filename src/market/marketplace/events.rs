@@ -14,11 +14,10 @@
 //! ```
 //!
 //! The guard reads the contract's own record of the states it entered, kept while it is live
-//! and, once it is retired, in its slot's tombstone until the slot ends another contract
+//! and, once it is retired, in its slot until the slot is reused
 //! ([`ContractBook::has_entered`](crate::market::contract::ContractBook::has_entered)): memory
 //! is O(peak live contracts), work O(1) per event, whatever the history. A repeat that
-//! arrives after its slot was reused and retired again is refused as `Retired` (still no
-//! effect). On a first delivery `apply` is exactly the operation it names.
+//! arrives after its slot was reused is refused as `Retired` (still no effect). On a first delivery `apply` is exactly the operation it names.
 
 use super::{Completed, MarketError, Marketplace};
 use crate::market::contract::{ContractState, Usage};

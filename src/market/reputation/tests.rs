@@ -20,6 +20,12 @@ const CLEAN: [f64; DIMENSIONS] = [0.2, 0.4, 0.6, 0.8, 0.5, 0.3];
 
 // ---------------------------------------------------------------- unit tests: detectors
 
+/// Issue 15: the per-agent running state stays within 104 bytes (32-bit counts).
+#[test]
+fn the_running_state_stays_within_104_bytes() {
+    assert!(std::mem::size_of::<AgentState>() <= 104);
+}
+
 #[test]
 fn perfect_streak_fires_exactly_on_the_tenth_recording() {
     let mut e = engine();

@@ -769,6 +769,19 @@ impl ReputationEngine {
             .map_or(self.config.initial_reputation, |s| s[0])
     }
 
+    /// Reads the first word of `agent`'s running state and its cached signals, so that a
+    /// recording soon after finds them in cache (a prefetch without `unsafe`; issue 15).
+    /// Reads only.
+    #[inline]
+    pub fn touch(&self, agent: AgentId) {
+        if let (Some(state), Some(signals)) = (
+            self.agents.get(agent.index()),
+            self.signals.get(agent.index()),
+        ) {
+            std::hint::black_box((state.n, signals[0]));
+        }
+    }
+
     /// Trust T = R·(1−γ)·min(1, N/N_min) ∈ [0, 1] (SPEC §6, paper §8.4); 0 with no history or
     /// for an unknown id.
     #[inline]

@@ -683,7 +683,7 @@ impl World {
     ) {
         let j = self.jobs.get(job).expect("live job");
         let contract = j.contract.expect("delivered jobs have a contract");
-        let wash = j.wash.is_some();
+        let (wash, agent) = (j.wash.is_some(), j.agent);
         let mut rng = self.streams.keyed(Stream::ReviewDelay, j.key);
         let from = self.contract_state(contract);
         #[cfg(feature = "fault-injection")]
@@ -704,7 +704,7 @@ impl World {
             }
         }
         let delay = delivery::review_delay(wash, &self.config.clients, &mut rng);
-        queue.schedule(now + delay, Event::Reviewed(job));
+        queue.schedule(now + delay, Event::Reviewed { job, agent });
     }
 
     pub(super) fn on_reviewed(

@@ -66,8 +66,14 @@ pub enum Event {
     DemandExpiry(SlabKey),
     /// The agent delivers: active → review.
     Delivered(SlabKey),
-    /// The client reviews the delivery.
-    Reviewed(SlabKey),
+    /// The client reviews the delivery of `job`, worked by `agent` (carried so that the
+    /// winner's records can be read ahead: [`World::touch`]).
+    Reviewed {
+        /// The job.
+        job: SlabKey,
+        /// Its winner.
+        agent: AgentId,
+    },
     /// A dispute is resolved.
     DisputeResolved(SlabKey),
 }
@@ -228,12 +234,22 @@ impl World {
         let (Event::WindowClose(job)
         | Event::DemandExpiry(job)
         | Event::Delivered(job)
-        | Event::Reviewed(job)
+        | Event::Reviewed { job, .. }
         | Event::DisputeResolved(job)) = event
         else {
             return;
         };
         self.jobs.touch(job);
+        if let Event::Reviewed { agent, .. } = event {
+            // A review usually completes the contract: the winner's statistics, reputation
+            // state and bidder entry are read then. Independent loads, none through the job.
+            let a = agent.index();
+            std::hint::black_box((
+                self.recorder.agents[a].jobs_won,
+                self.population.bidders[a].quality,
+            ));
+            self.market.reputation().touch(agent);
+        }
     }
 }
 
@@ -251,7 +267,7 @@ impl Model for World {
             Event::WindowClose(job) => self.on_window_close(now, job, queue),
             Event::DemandExpiry(job) => self.on_demand_expiry(now, job, queue),
             Event::Delivered(job) => self.on_delivered(now, job, queue),
-            Event::Reviewed(job) => self.on_reviewed(now, job, queue),
+            Event::Reviewed { job, .. } => self.on_reviewed(now, job, queue),
             Event::DisputeResolved(job) => self.on_dispute_resolved(now, job, queue),
         }
     }
@@ -300,6 +316,6 @@ mod tests {
         );
         assert!(size_of::<crate::agents::Identity>() <= 96);
         assert_eq!(size_of::<crate::agents::Bidder>(), 16);
-        assert!(size_of::<super::Event>() <= 12);
+        assert!(size_of::<super::Event>() <= 16);
     }
 }

@@ -867,9 +867,34 @@ fn scenarios_that_cannot_fit_in_memory_are_refused_with_the_estimate() {
 }
 
 #[test]
+fn scenarios_that_could_overflow_an_identitys_recording_count_are_refused() {
+    // 10^5 jobs per hour for 6·10^6 hours: 6·10^11 jobs, with jobs in flight that fit.
+    refused_by_run(
+        &[
+            "--set",
+            "run.horizon=21600000000",
+            "--set",
+            "clients.jobs_per_hour=100000",
+        ],
+        &[
+            "run.horizon",
+            "4294967295 jobs and prior recordings",
+            "6.0e11",
+        ],
+    );
+    // 2.6·10^9 jobs in a year: a huge run, still within the count.
+    let s = load(
+        "[run]\nhorizon = 31536000\n[clients]\njobs_per_hour = 300000\ndeadline = 60\n",
+        &[],
+    )
+    .unwrap();
+    assert!(s.estimate().recordings < f64::from(u32::MAX));
+}
+
+#[test]
 fn huge_work_is_announced() {
     let s = load(
-        "[run]\nhorizon = 31536000\n[clients]\njobs_per_hour = 1000000\ndeadline = 60\n",
+        "[run]\nhorizon = 31536000\n[clients]\njobs_per_hour = 300000\ndeadline = 60\n",
         &[],
     )
     .unwrap();

@@ -28,6 +28,10 @@ pub const SAMPLE_BYTES: u64 = 1_536;
 /// Per job in flight: demand, proposals, contract, escrow and the world's record.
 pub const JOB_BYTES: u64 = 512;
 
+/// The most reputation recordings one identity may get: the reputation engine counts them in
+/// 32 bits (its running state at 104 bytes, issue 15).
+pub const MAX_RECORDINGS: f64 = u32::MAX as f64;
+
 /// What a run of a scenario is expected to need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
@@ -37,6 +41,9 @@ pub struct Estimate {
     pub events: f64,
     /// The key that drives the event count.
     pub events_key: String,
+    /// A bound on any one identity's reputation recordings: every job of the run (ordinary
+    /// and wash) plus the largest `prior_jobs`.
+    pub recordings: f64,
 }
 
 impl Estimate {
@@ -189,6 +196,7 @@ fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) 
     ));
     let events_per_job = 6.0 + f64::from(c.proposals_per_job.min(1_000));
     let mut events = jobs * events_per_job;
+    let (mut all_jobs, mut most_prior) = (jobs, 0.0f64);
     let mut events_key = "run.horizon".to_string();
     for (i, (group, wash_gap)) in f.population.iter().zip(wash_gaps).enumerate() {
         let n = identities(group) as f64;
@@ -200,6 +208,7 @@ fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) 
                 format!("population[{i}].{key}"),
                 to_bytes((per_second * 7_200.0).min(per_second * horizon) * JOB_BYTES as f64),
             ));
+            all_jobs += per_second * horizon;
             let wash = per_second * horizon * 6.0;
             if wash > events {
                 events_key = format!("population[{i}].{key}");
@@ -207,6 +216,7 @@ fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) 
             events += wash;
         }
         if let PopulationGroup::Honest(g) = group {
+            most_prior = most_prior.max(f64::from(g.prior_jobs));
             let prior = n * f64::from(g.prior_jobs);
             if prior > events {
                 events_key = format!("population[{i}].prior_jobs");
@@ -218,6 +228,7 @@ fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) 
         memory,
         events,
         events_key,
+        recordings: all_jobs + most_prior,
     }
 }
 
@@ -248,6 +259,27 @@ pub(super) fn memory_problem(f: &ScenarioFile, estimate: &Estimate) -> Option<Pr
         allowed: format!(
             "a scenario whose estimated peak memory fits in {} (change `{key}`)",
             gib(MEMORY_LIMIT)
+        ),
+    })
+}
+
+/// The refusal when one identity could be recorded more than [`MAX_RECORDINGS`] times, naming
+/// the key that drives the number of jobs. (Such a run is far beyond [`HUGE_WORK`]: it is
+/// refused before it starts rather than stopped by the engine's overflow check hours in.)
+pub(super) fn recordings_problem(f: &ScenarioFile, estimate: &Estimate) -> Option<Problem> {
+    let key = &estimate.events_key;
+    (estimate.recordings > MAX_RECORDINGS).then(|| Problem {
+        key: key.clone(),
+        value: format!(
+            "{} (estimated {:.1e} jobs and prior recordings, so one identity could be recorded \
+             more than {} times)",
+            value_at(f, key),
+            estimate.recordings,
+            u32::MAX
+        ),
+        allowed: format!(
+            "a scenario with at most {} jobs and prior recordings in all (change `{key}`)",
+            u32::MAX
         ),
     })
 }

@@ -189,10 +189,9 @@ impl Scenario {
         if problems.is_empty() {
             let scenario = Self { file, columns };
             // Only a valid scenario can be sized.
-            problems.extend(limits::memory_problem(
-                scenario.file(),
-                &scenario.estimate(),
-            ));
+            let estimate = scenario.estimate();
+            problems.extend(limits::memory_problem(scenario.file(), &estimate));
+            problems.extend(limits::recordings_problem(scenario.file(), &estimate));
             if problems.is_empty() {
                 return Ok(scenario);
             }

@@ -55,7 +55,7 @@ impl World {
             let Some(k) = slot_of[bidder.kind.index()] else {
                 continue;
             };
-            per_kind[k].flags += stats.flags.iter().sum::<u64>();
+            per_kind[k].flags += stats.flags.iter().map(|&f| u64::from(f)).sum::<u64>();
             per_kind[k].payouts += stats.earnings;
             per_kind[k].value_won += stats.value_won;
             if !bidder.active {

@@ -316,6 +316,7 @@ mod tests {
         );
         assert!(size_of::<crate::agents::Identity>() <= 96);
         assert_eq!(size_of::<crate::agents::Bidder>(), 16);
+        assert!(size_of::<crate::metrics::AgentStats>() <= 96);
         assert!(size_of::<super::Event>() <= 16);
     }
 }

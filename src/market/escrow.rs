@@ -328,6 +328,12 @@ impl EscrowLedger {
         })
     }
 
+    /// Reads the first word of `escrow`'s slot: a prefetch without `unsafe` (issue 15).
+    #[inline]
+    pub fn touch(&self, escrow: EscrowId) {
+        self.escrows.touch(escrow.0);
+    }
+
     /// Releases the whole hold (paper §5.4 `:release`); shorthand for `settle` with
     /// `Release { billed: amount }`. Same errors as [`EscrowLedger::settle`].
     pub fn release_all(&mut self, escrow: EscrowId) -> Result<SettlementOutcome, LedgerError> {

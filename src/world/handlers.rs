@@ -704,7 +704,14 @@ impl World {
             }
         }
         let delay = delivery::review_delay(wash, &self.config.clients, &mut rng);
-        queue.schedule(now + delay, Event::Reviewed { job, agent });
+        queue.schedule(
+            now + delay,
+            Event::Reviewed {
+                job,
+                agent,
+                contract,
+            },
+        );
     }
 
     pub(super) fn on_reviewed(

@@ -41,7 +41,7 @@ use crate::agents::{ClientConfig, GroupConfig, Population, Rating};
 use crate::engine::{EventQueue, Key, Model, SimTime, Streams};
 use crate::market::contract::PricingModel;
 use crate::market::marketplace::Marketplace;
-use crate::market::slab::{Slab, SlabKey};
+use crate::market::slab::{Lookup, Slab, SlabKey};
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
 pub use crate::metrics::Outcome;
 use crate::metrics::Recorder;
@@ -66,13 +66,15 @@ pub enum Event {
     DemandExpiry(SlabKey),
     /// The agent delivers: active → review.
     Delivered(SlabKey),
-    /// The client reviews the delivery of `job`, worked by `agent` (carried so that the
-    /// winner's records can be read ahead: [`World::touch`]).
+    /// The client reviews the delivery of `job`, worked by `agent` under `contract` (both
+    /// carried so that their records can be read ahead: [`World::touch`]).
     Reviewed {
         /// The job.
         job: SlabKey,
         /// Its winner.
         agent: AgentId,
+        /// Its contract.
+        contract: ContractId,
     },
     /// A dispute is resolved.
     DisputeResolved(SlabKey),
@@ -224,11 +226,13 @@ impl World {
 }
 
 impl World {
-    /// Reads the first line of the job record that `event` will use, so that its cache miss
-    /// overlaps with the work of the event handled now (a prefetch without `unsafe`; issue 15).
-    /// One independent load: following the job to its contract made a chain of two misses that
-    /// cost more than it saved (docs/performance.md). Reads only: nothing here can change the
-    /// run.
+    /// Reads ahead what `event` will use, so that its cache misses overlap with the work of
+    /// the event handled now (a prefetch without `unsafe`; issue 15): the first line of its
+    /// job and, for a review (which usually completes the contract), the contract carried in
+    /// the event, its escrow, and the winner's statistics, bidder entry and reputation state.
+    /// Loads that wait on the job record are avoided: following the job to its contract made
+    /// a chain of two misses that cost more than it saved (docs/performance.md). Reads only:
+    /// nothing here can change the run.
     #[inline]
     fn touch(&self, event: Event) {
         let (Event::WindowClose(job)
@@ -240,9 +244,13 @@ impl World {
             return;
         };
         self.jobs.touch(job);
-        if let Event::Reviewed { agent, .. } = event {
-            // A review usually completes the contract: the winner's statistics, reputation
-            // state and bidder entry are read then. Independent loads, none through the job.
+        if let Event::Reviewed {
+            agent, contract, ..
+        } = event
+        {
+            if let Lookup::Live(c) = self.market.contracts().get(contract) {
+                self.market.ledger().touch(c.escrow());
+            }
             let a = agent.index();
             std::hint::black_box((
                 self.recorder.agents[a].jobs_won,
@@ -317,6 +325,6 @@ mod tests {
         assert!(size_of::<crate::agents::Identity>() <= 96);
         assert_eq!(size_of::<crate::agents::Bidder>(), 16);
         assert!(size_of::<crate::metrics::AgentStats>() <= 96);
-        assert!(size_of::<super::Event>() <= 16);
+        assert!(size_of::<super::Event>() <= 24);
     }
 }

@@ -17,6 +17,8 @@
 //! report     charts (plotters) and index.html from a run's or a sweep's results directory
 //! compare    paired statistics of two variants on common random numbers (pure)
 //! cli        the `marketsim` command line
+//!
+//! prefetch   a cache prefetch hint, used by every layer's hot path (issue 15)
 //! ```
 //!
 //! Section references such as "SPEC §3" point into `shared/SPEC.md`; "paper §4.4" points into
@@ -30,6 +32,7 @@ pub mod engine;
 pub mod market;
 pub mod metrics;
 pub mod output;
+pub mod prefetch;
 pub mod receipts;
 pub mod replay;
 pub mod report;

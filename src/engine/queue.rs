@@ -18,6 +18,7 @@
 //! does not allocate. A test checks the order against a `BTreeMap` reference.
 
 use super::SimTime;
+use crate::prefetch::prefetch;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
@@ -188,14 +189,20 @@ impl<E> EventQueue<E> {
 
     /// The next event of the current second, if there is one (a hint for prefetching: it is
     /// the event [`pop`](Self::pop) returns next unless one is scheduled for this second
-    /// before then, which goes behind it anyway).
+    /// before then, which goes behind it anyway). Prefetches the node of the event after it,
+    /// which the next call reads: the nodes of a second are scattered over the node pool, so
+    /// each would otherwise miss at 10^5 identities (issue 15).
     #[inline]
     pub fn peek_now(&self) -> Option<&E> {
         let head = self.slots[(self.now & MASK) as usize].head;
         if head == NIL {
             return None;
         }
-        self.nodes[head as usize].event.as_ref()
+        let node = &self.nodes[head as usize];
+        if let Some(after) = self.nodes.get(node.next as usize) {
+            prefetch(after);
+        }
+        node.event.as_ref()
     }
 
     /// The earliest time with a non-empty slot after `now` (whose own slot is empty).

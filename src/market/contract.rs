@@ -503,6 +503,12 @@ impl ContractBook {
         self.contracts.retired(id.0)
     }
 
+    /// Prefetches the contract record in `slot` (a [`ContractId`]'s slot; issue 15).
+    #[inline]
+    pub fn touch(&self, slot: u32) {
+        self.contracts.touch(slot);
+    }
+
     /// The contract: live, retired or unknown (SPEC §4).
     pub fn get(&self, id: ContractId) -> Lookup<&Contract> {
         self.contracts.lookup(id.0)

@@ -328,10 +328,10 @@ impl EscrowLedger {
         })
     }
 
-    /// Reads the first word of `escrow`'s slot: a prefetch without `unsafe` (issue 15).
+    /// Prefetches the escrow record in `slot` (an [`EscrowId`]'s slot; issue 15).
     #[inline]
-    pub fn touch(&self, escrow: EscrowId) {
-        self.escrows.touch(escrow.0);
+    pub fn touch(&self, slot: u32) {
+        self.escrows.touch(slot);
     }
 
     /// Releases the whole hold (paper §5.4 `:release`); shorthand for `settle` with

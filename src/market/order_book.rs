@@ -410,6 +410,12 @@ impl OrderBook {
         Ok(TaskId(key))
     }
 
+    /// Prefetches the task record in `slot` (a [`TaskId`]'s slot; issue 15).
+    #[inline]
+    pub fn touch(&self, slot: u32) {
+        self.tasks.touch(slot);
+    }
+
     /// The open demand of a task (SPEC §2). Errors: unknown or closed task.
     pub fn demand(&self, task: TaskId) -> Result<&Demand, OrderBookError> {
         self.live(task).map(|b| &b.demand)

@@ -47,6 +47,7 @@
 use crate::market::ids::{AgentId, ClientId};
 use crate::market::quality::{DIMENSIONS, QualityError, QualityVector, Weights};
 use crate::market::reputation_model::{Model, ModelConfig, Rating};
+use crate::prefetch::prefetch;
 use thiserror::Error;
 
 #[cfg(test)]
@@ -769,16 +770,16 @@ impl ReputationEngine {
             .map_or(self.config.initial_reputation, |s| s[0])
     }
 
-    /// Reads the first word of `agent`'s running state and its cached signals, so that a
-    /// recording soon after finds them in cache (a prefetch without `unsafe`; issue 15).
-    /// Reads only.
+    /// Prefetches `agent`'s running state and cached signals, so that a recording soon after
+    /// finds them in cache (issue 15).
     #[inline]
     pub fn touch(&self, agent: AgentId) {
         if let (Some(state), Some(signals)) = (
             self.agents.get(agent.index()),
             self.signals.get(agent.index()),
         ) {
-            std::hint::black_box((state.n, signals[0]));
+            prefetch(state);
+            prefetch(signals);
         }
     }
 

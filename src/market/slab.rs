@@ -9,6 +9,8 @@
 //! until the slot is reused: a book that must remember how its last records ended (the
 //! contracts' idempotency guard, seed 003) needs no second table (issue 15).
 
+use crate::prefetch::prefetch;
+
 /// A key into a [`Slab`]: slot index plus the generation the record was created in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SlabKey {
@@ -129,13 +131,13 @@ impl<T> Slab<T> {
         }
     }
 
-    /// Reads the first word of `key`'s slot (its generation, on the record's first cache
-    /// line), whatever the slot holds: a prefetch without `unsafe` (issue 15). One load that
-    /// nothing depends on, so a miss delays no branch and no second load.
+    /// Prefetches the first cache line of `slot` (its generation and the record's first
+    /// fields), whatever it holds (issue 15). A slot is enough: a prefetch needs no
+    /// generation, so events carry 32-bit slot hints to stay small.
     #[inline]
-    pub fn touch(&self, key: SlabKey) {
-        if let Some(e) = self.entries.get(key.slot as usize) {
-            std::hint::black_box(e.generation);
+    pub fn touch(&self, slot: u32) {
+        if let Some(e) = self.entries.get(slot as usize) {
+            prefetch(e);
         }
     }
 

@@ -5,7 +5,7 @@
 //!
 //! [`Checker`]: super::checker::Checker
 
-use super::{ArrivalAttributes, DagJob, Event, Job, JobSpec, World};
+use super::{ArrivalAttributes, DagJob, Event, Job, JobSpec, RecordSlots, World};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::delivery::{self, Rater};
 use crate::agents::review::{self, Verdict};
@@ -549,9 +549,10 @@ impl World {
                 Event::DemandExpiry(job),
             );
         } else {
+            let task = j.task.0.slot;
             queue.schedule(
                 now + self.scenario.file().market.bidding_window,
-                Event::WindowClose(job),
+                Event::WindowClose { job, task },
             );
         }
     }
@@ -671,7 +672,9 @@ impl World {
         if j.perf.is_some() {
             j.work_seconds = super::performance::latency(&group.performance, &self.streams, j.key);
         }
-        queue.schedule(now + j.work_seconds.max(1), Event::Delivered(job));
+        let delivery = now + j.work_seconds.max(1);
+        let slots = self.record_slots(opened.contract);
+        queue.schedule(delivery, Event::Delivered { job, slots });
         self.checker().after_client_change(now, opened.client);
     }
 
@@ -704,14 +707,8 @@ impl World {
             }
         }
         let delay = delivery::review_delay(wash, &self.config.clients, &mut rng);
-        queue.schedule(
-            now + delay,
-            Event::Reviewed {
-                job,
-                agent,
-                contract,
-            },
-        );
+        let slots = self.record_slots(contract);
+        queue.schedule(now + delay, Event::Reviewed { job, agent, slots });
     }
 
     pub(super) fn on_reviewed(
@@ -903,6 +900,19 @@ impl World {
         match self.market.contracts().get(contract) {
             Lookup::Live(c) => Some(c.state()),
             _ => None,
+        }
+    }
+
+    /// Where `contract`'s records are, for the events that carry them (a read-ahead hint:
+    /// a contract that is not live points the escrow hint past every slot).
+    fn record_slots(&self, contract: ContractId) -> RecordSlots {
+        let escrow = match self.market.contracts().get(contract) {
+            Lookup::Live(c) => c.escrow().0.slot,
+            _ => u32::MAX,
+        };
+        RecordSlots {
+            contract: contract.0.slot,
+            escrow,
         }
     }
 }

@@ -41,10 +41,11 @@ use crate::agents::{ClientConfig, GroupConfig, Population, Rating};
 use crate::engine::{EventQueue, Key, Model, SimTime, Streams};
 use crate::market::contract::PricingModel;
 use crate::market::marketplace::Marketplace;
-use crate::market::slab::{Lookup, Slab, SlabKey};
+use crate::market::slab::{Slab, SlabKey};
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, TaskId};
 pub use crate::metrics::Outcome;
 use crate::metrics::Recorder;
+use crate::prefetch::prefetch;
 use crate::receipts::{Receipt, ReceiptSink};
 use crate::scenario::Scenario;
 
@@ -61,23 +62,45 @@ pub enum Event {
         agent: AgentId,
     },
     /// The bidding window of a job closes (call market and auctions).
-    WindowClose(SlabKey),
+    WindowClose {
+        /// The job.
+        job: SlabKey,
+        /// Its task's order-book slot (a read-ahead hint: [`World::touch`]).
+        task: u32,
+    },
     /// An unmatched demand reaches its deadline (continuous market).
     DemandExpiry(SlabKey),
     /// The agent delivers: active → review.
-    Delivered(SlabKey),
-    /// The client reviews the delivery of `job`, worked by `agent` under `contract` (both
-    /// carried so that their records can be read ahead: [`World::touch`]).
+    Delivered {
+        /// The job.
+        job: SlabKey,
+        /// Where its contract and escrow are.
+        slots: RecordSlots,
+    },
+    /// The client reviews the delivery of `job`, worked by `agent` (carried, like the slots,
+    /// so that its records can be read ahead: [`World::touch`]).
     Reviewed {
         /// The job.
         job: SlabKey,
         /// Its winner.
         agent: AgentId,
-        /// Its contract.
-        contract: ContractId,
+        /// Where its contract and escrow are.
+        slots: RecordSlots,
     },
     /// A dispute is resolved.
     DisputeResolved(SlabKey),
+}
+
+/// The slab slots of a job's contract and escrow records, carried by the events that read
+/// them so that [`World::touch`] prefetches them without first reading the job (which would
+/// make a chain of two misses; issue 15). Hints only: the handlers take the ids from the job,
+/// and a prefetch needs no generation, so 32-bit slots keep an event at 24 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordSlots {
+    /// The contract's slot.
+    pub contract: u32,
+    /// The escrow record's slot.
+    pub escrow: u32,
 }
 
 /// An in-flight job (one demand), kept only until it ends.
@@ -235,28 +258,27 @@ impl World {
     /// nothing here can change the run.
     #[inline]
     fn touch(&self, event: Event) {
-        let (Event::WindowClose(job)
+        let (Event::WindowClose { job, .. }
         | Event::DemandExpiry(job)
-        | Event::Delivered(job)
+        | Event::Delivered { job, .. }
         | Event::Reviewed { job, .. }
         | Event::DisputeResolved(job)) = event
         else {
             return;
         };
-        self.jobs.touch(job);
-        if let Event::Reviewed {
-            agent, contract, ..
-        } = event
-        {
-            if let Lookup::Live(c) = self.market.contracts().get(contract) {
-                self.market.ledger().touch(c.escrow());
+        self.jobs.touch(job.slot);
+        match event {
+            Event::WindowClose { task, .. } => self.market.book().touch(task),
+            Event::Delivered { slots, .. } => self.market.contracts().touch(slots.contract),
+            Event::Reviewed { agent, slots, .. } => {
+                self.market.contracts().touch(slots.contract);
+                self.market.ledger().touch(slots.escrow);
+                let a = agent.index();
+                prefetch(&self.recorder.agents[a]);
+                prefetch(&self.population.bidders[a]);
+                self.market.reputation().touch(agent);
             }
-            let a = agent.index();
-            std::hint::black_box((
-                self.recorder.agents[a].jobs_won,
-                self.population.bidders[a].quality,
-            ));
-            self.market.reputation().touch(agent);
+            _ => {}
         }
     }
 }
@@ -272,9 +294,9 @@ impl Model for World {
             Event::Sample => self.on_sample(now, queue),
             Event::JobArrival => self.on_job_arrival(now, queue),
             Event::WashJob { agent } => self.on_wash_job(now, agent, queue),
-            Event::WindowClose(job) => self.on_window_close(now, job, queue),
+            Event::WindowClose { job, .. } => self.on_window_close(now, job, queue),
             Event::DemandExpiry(job) => self.on_demand_expiry(now, job, queue),
-            Event::Delivered(job) => self.on_delivered(now, job, queue),
+            Event::Delivered { job, .. } => self.on_delivered(now, job, queue),
             Event::Reviewed { job, .. } => self.on_reviewed(now, job, queue),
             Event::DisputeResolved(job) => self.on_dispute_resolved(now, job, queue),
         }

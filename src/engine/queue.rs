@@ -187,22 +187,22 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// The next event of the current second, if there is one (a hint for prefetching: it is
-    /// the event [`pop`](Self::pop) returns next unless one is scheduled for this second
-    /// before then, which goes behind it anyway). Prefetches the node of the event after it,
-    /// which the next call reads: the nodes of a second are scattered over the node pool, so
-    /// each would otherwise miss at 10^5 identities (issue 15).
+    /// The next two events of the current second, as far as there are any (hints for
+    /// prefetching: they are the events [`pop`](Self::pop) returns next, since an event
+    /// scheduled for this second before then goes behind them). Prefetches the node of the
+    /// event after them, which the next call reads: a second's nodes are scattered over the
+    /// node pool, so each would otherwise miss at 10^5 identities (issue 15).
     #[inline]
-    pub fn peek_now(&self) -> Option<&E> {
+    pub fn ahead(&self) -> [Option<&E>; 2] {
         let head = self.slots[(self.now & MASK) as usize].head;
-        if head == NIL {
-            return None;
+        let Some(first) = self.nodes.get(head as usize) else {
+            return [None, None];
+        };
+        let second = self.nodes.get(first.next as usize);
+        if let Some(third) = second.and_then(|s| self.nodes.get(s.next as usize)) {
+            prefetch(third);
         }
-        let node = &self.nodes[head as usize];
-        if let Some(after) = self.nodes.get(node.next as usize) {
-            prefetch(after);
-        }
-        node.event.as_ref()
+        [first.event.as_ref(), second.and_then(|s| s.event.as_ref())]
     }
 
     /// The earliest time with a non-empty slot after `now` (whose own slot is empty).
@@ -297,20 +297,23 @@ mod tests {
 
     /// A million seeded operations, delays below the wheel's reach.
     #[test]
-    fn peek_now_shows_the_next_event_of_the_current_second_only() {
+    fn ahead_shows_the_next_two_events_of_the_current_second_only() {
         let mut q = EventQueue::new();
-        assert_eq!(q.peek_now(), None);
+        assert_eq!(q.ahead(), [None, None]);
         q.schedule(0, 'a');
         q.schedule(0, 'b');
-        q.schedule(9, 'c');
-        assert_eq!(q.peek_now(), Some(&'a'));
+        q.schedule(0, 'c');
+        q.schedule(9, 'd');
+        assert_eq!(q.ahead(), [Some(&'a'), Some(&'b')]);
         assert_eq!(q.pop(), Some((0, 'a')));
-        assert_eq!(q.peek_now(), Some(&'b'));
+        assert_eq!(q.ahead(), [Some(&'b'), Some(&'c')]);
         assert_eq!(q.pop(), Some((0, 'b')));
+        assert_eq!(q.ahead(), [Some(&'c'), None]);
+        assert_eq!(q.pop(), Some((0, 'c')));
         // Second 9 is not the current one yet: no hint (and no search for it).
-        assert_eq!(q.peek_now(), None);
-        assert_eq!(q.pop(), Some((9, 'c')));
-        assert_eq!(q.peek_now(), None);
+        assert_eq!(q.ahead(), [None, None]);
+        assert_eq!(q.pop(), Some((9, 'd')));
+        assert_eq!(q.ahead(), [None, None]);
     }
 
     #[test]

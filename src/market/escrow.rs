@@ -29,6 +29,7 @@ use thiserror::Error;
 use crate::market::ids::{ClientId, ContractId, EscrowId};
 use crate::market::money::Credits;
 use crate::market::slab::{Lookup, Slab};
+use crate::prefetch::prefetch;
 
 #[cfg(test)]
 mod tests;
@@ -332,6 +333,14 @@ impl EscrowLedger {
     #[inline]
     pub fn touch(&self, slot: u32) {
         self.escrows.touch(slot);
+    }
+
+    /// Prefetches `client`'s account (issue 15).
+    #[inline]
+    pub fn touch_account(&self, client: ClientId) {
+        if let Some(account) = self.accounts.get(client.index()) {
+            prefetch(account);
+        }
     }
 
     /// Releases the whole hold (paper §5.4 `:release`); shorthand for `settle` with

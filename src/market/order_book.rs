@@ -45,6 +45,7 @@ use crate::market::auction::{self, AuctionError, ProcurementRule};
 use crate::market::slab::{Lookup, Slab};
 use crate::market::tiers::TierConfig;
 use crate::market::{AgentId, ClientId, Credits, ProposalId, TaskId};
+use crate::prefetch::prefetch;
 use thiserror::Error;
 
 #[cfg(test)]
@@ -414,6 +415,14 @@ impl OrderBook {
     #[inline]
     pub fn touch(&self, slot: u32) {
         self.tasks.touch(slot);
+    }
+
+    /// Prefetches the proposals of `task`, reading its record (issue 15).
+    #[inline]
+    pub fn touch_proposals(&self, task: TaskId) {
+        if let Some(book) = self.tasks.get(task.0) {
+            book.proposals.iter().for_each(prefetch);
+        }
     }
 
     /// The open demand of a task (SPEC §2). Errors: unknown or closed task.

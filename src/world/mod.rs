@@ -103,17 +103,37 @@ pub struct RecordSlots {
     pub escrow: u32,
 }
 
+impl Event {
+    /// The job the event is about, if any.
+    fn job(self) -> Option<SlabKey> {
+        match self {
+            Event::WindowClose { job, .. }
+            | Event::DemandExpiry(job)
+            | Event::Delivered { job, .. }
+            | Event::Reviewed { job, .. }
+            | Event::DisputeResolved(job) => Some(job),
+            Event::Sample | Event::JobArrival | Event::WashJob { .. } => None,
+        }
+    }
+}
+
 /// An in-flight job (one demand), kept only until it ends.
 ///
 /// `repr(C)` keeps the declared order (issue 15): first what every event after the match
-/// reads (contract, agent, draws key, wash and performance markers, delivered quality: the
-/// first 112 bytes, next to the slab's generation), then what posting, clearing and
-/// completion read once.
+/// reads (contract, agent, the task and client the read-ahead follows, the pricing model and
+/// flags that fill the gap before the draws key, wash and performance markers, delivered
+/// quality: the first 112 bytes, next to the slab's generation), then what posting,
+/// clearing and completion read once.
 #[derive(Debug, Clone)]
 #[repr(C)]
 struct Job {
     contract: Option<ContractId>,
     agent: AgentId,
+    task: TaskId,
+    client: ClientId,
+    model: PricingModel,
+    high_value: bool,
+    defect: bool,
     /// Whose random numbers this job's draws use (`engine::streams`).
     key: Key,
     /// For wash jobs: how the colluder rates (boxed: a rating is 56 bytes and most jobs
@@ -123,11 +143,6 @@ struct Job {
     /// for wash jobs (boxed: off by default, so only its pointer stays in every job).
     perf: Option<Box<crate::market::performance::TaskRequirements>>,
     delivered: [f64; DIMENSIONS],
-    task: TaskId,
-    client: ClientId,
-    model: PricingModel,
-    high_value: bool,
-    defect: bool,
     posted_at: SimTime,
     budget: Credits,
     /// The accepted price (the paper's literal rule releases exactly this, SPEC §8).
@@ -249,23 +264,14 @@ impl World {
 }
 
 impl World {
-    /// Reads ahead what `event` will use, so that its cache misses overlap with the work of
-    /// the event handled now (a prefetch without `unsafe`; issue 15): the first line of its
-    /// job and, for a review (which usually completes the contract), the contract carried in
-    /// the event, its escrow, and the winner's statistics, bidder entry and reputation state.
-    /// Loads that wait on the job record are avoided: following the job to its contract made
-    /// a chain of two misses that cost more than it saved (docs/performance.md). Reads only:
-    /// nothing here can change the run.
+    /// Read-ahead, first stage (issue 15): prefetches what `event` will read at addresses
+    /// known from the event alone: the first line of its job, the records whose slots it
+    /// carries (task, contract, escrow) and, for a review (which usually completes the
+    /// contract), the winner's statistics, bidder entry and reputation state. Issued two
+    /// events ahead, so that the second stage finds the job in cache.
     #[inline]
-    fn touch(&self, event: Event) {
-        let (Event::WindowClose { job, .. }
-        | Event::DemandExpiry(job)
-        | Event::Delivered { job, .. }
-        | Event::Reviewed { job, .. }
-        | Event::DisputeResolved(job)) = event
-        else {
-            return;
-        };
+    fn prefetch_records(&self, event: Event) {
+        let Some(job) = event.job() else { return };
         self.jobs.touch(job.slot);
         match event {
             Event::WindowClose { task, .. } => self.market.book().touch(task),
@@ -281,14 +287,41 @@ impl World {
             _ => {}
         }
     }
+
+    /// Read-ahead, second stage, one event ahead: reads the job (whose first line the first
+    /// stage prefetched) and prefetches its other lines and what it points to: the clearing's
+    /// proposals, the paying client's account. Reads only: nothing here changes the run.
+    #[inline]
+    fn prefetch_links(&self, event: Event) {
+        let Some(j) = event.job().and_then(|job| self.jobs.get(job)) else {
+            return;
+        };
+        // The job's later lines (176 bytes span three or four lines).
+        prefetch(&j.delivered[2]);
+        prefetch(&j.posted_at);
+        prefetch(&j.parent);
+        match event {
+            Event::WindowClose { .. } => self.market.book().touch_proposals(j.task),
+            Event::Reviewed { .. } | Event::DisputeResolved(_) => {
+                self.market.ledger().touch_account(j.client);
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Model for World {
     type Event = Event;
 
     fn handle(&mut self, now: SimTime, event: Event, queue: &mut EventQueue<Event>) {
-        if let Some(&next) = queue.peek_now() {
-            self.touch(next);
+        let [next, after] = queue.ahead();
+        if let Some(&next) = next {
+            // Again, in case it was not visible two events ahead (a new second).
+            self.prefetch_records(next);
+            self.prefetch_links(next);
+        }
+        if let Some(&after) = after {
+            self.prefetch_records(after);
         }
         match event {
             Event::Sample => self.on_sample(now, queue),

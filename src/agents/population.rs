@@ -118,6 +118,9 @@ pub struct Population {
     pub rings: Vec<Vec<AgentId>>,
     /// Number of owners.
     pub owners: u32,
+    /// Changes of `pools` so far: draws made from the pools in advance are valid while it
+    /// stays the same (`world`'s early invitations; issue 15).
+    pools_version: u64,
 }
 
 /// Draws an agent's latent quality vector: a centre from the group's quality distribution,
@@ -146,6 +149,20 @@ pub fn capability_mask(n: u32, rng: &mut impl Rng) -> u64 {
 }
 
 impl Population {
+    /// An empty population whose identities may have `capabilities` capabilities.
+    pub fn with_capabilities(capabilities: usize) -> Self {
+        Self {
+            pools: vec![Vec::new(); capabilities],
+            ..Self::default()
+        }
+    }
+
+    /// Changes of the capability pools so far (pushes of active identities and
+    /// deactivations).
+    pub fn pools_version(&self) -> u64 {
+        self.pools_version
+    }
+
     /// Adds an identity (the caller has registered `id` with the market, in order);
     /// `weights` are the scenario's reputation weights, for its [`Bidder::quality`].
     pub fn push(&mut self, identity: Identity, weights: &Weights) {
@@ -161,6 +178,7 @@ impl Population {
                 self.pools[cap].push(identity.id);
             }
         }
+        self.pools_version += 1;
         self.identities.push(identity);
     }
 
@@ -171,6 +189,7 @@ impl Population {
         identity.active = false;
         self.bidders[agent.index()].active = false;
         let caps = identity.capabilities;
+        self.pools_version += 1;
         for (cap, pool) in self.pools.iter_mut().enumerate() {
             if caps & (1 << cap) != 0
                 && let Ok(position) = pool.binary_search(&agent)

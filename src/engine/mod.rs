@@ -11,7 +11,7 @@ pub mod streams;
 
 pub use dist::Dist;
 pub use queue::EventQueue;
-pub use streams::{Key, Stream, Streams};
+pub use streams::{Key, KeyedRng, Stream, Streams};
 
 /// Simulated time in whole seconds since the start of the run.
 pub type SimTime = u64;

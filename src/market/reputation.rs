@@ -783,6 +783,14 @@ impl ReputationEngine {
         }
     }
 
+    /// Prefetches `agent`'s cached signals (R and T), which a bid reads (issue 15).
+    #[inline]
+    pub fn touch_signals(&self, agent: AgentId) {
+        if let Some(signals) = self.signals.get(agent.index()) {
+            prefetch(signals);
+        }
+    }
+
     /// Trust T = R·(1−γ)·min(1, N/N_min) ∈ [0, 1] (SPEC §6, paper §8.4); 0 with no history or
     /// for an unknown id.
     #[inline]

@@ -5,12 +5,14 @@
 //!
 //! [`Checker`]: super::checker::Checker
 
-use super::{ArrivalAttributes, DagJob, Event, Job, JobSpec, RecordSlots, World};
+use super::{
+    ArrivalAttributes, DagJob, Event, Invitations, Job, JobSpec, NextArrival, RecordSlots, World,
+};
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::delivery::{self, Rater};
 use crate::agents::review::{self, Verdict};
 use crate::agents::{Ask, Kind, Strategy, wash};
-use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream};
+use crate::engine::{EventQueue, Key, KeyedRng, MAX_SECONDS, SimTime, Stream};
 use crate::market::contract::{ContractState, PricingModel};
 use crate::market::decompose::{SubtaskSpec, decompose};
 use crate::market::marketplace::{
@@ -23,6 +25,7 @@ use crate::market::staking::SlashCondition;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS};
 use crate::metrics::economics::CompletedContract;
 use crate::metrics::{KindSample, Sample, concentration};
+use crate::prefetch::prefetch;
 use crate::receipts::Receipt;
 use crate::scenario::PopulationGroup;
 use rand::Rng;
@@ -109,22 +112,78 @@ impl World {
     pub(super) fn on_job_arrival(&mut self, now: SimTime, queue: &mut EventQueue<Event>) {
         self.ordinary_jobs += 1;
         let max_jobs = self.scenario.file().clients.max_jobs;
-        if max_jobs == 0 || self.ordinary_jobs < max_jobs {
+        let more = max_jobs == 0 || self.ordinary_jobs < max_jobs;
+        if more {
             self.schedule_next_arrival(now, queue);
         }
         let arrival = Key::arrival(self.ordinary_jobs);
+        let early = (self.next_arrival.take()).filter(|next| next.number == self.ordinary_jobs);
+        let (attributes, invitations) = match early {
+            Some(next) => (next.attributes, next.invitations),
+            None => (self.arrival_attributes(arrival), None),
+        };
         let ArrivalAttributes {
             client,
             budget,
             capability,
             model,
             decomposed,
-        } = self.arrival_attributes(arrival);
+        } = attributes;
         if decomposed {
             self.post_dag(now, client, capability, budget, model, queue);
         } else {
-            self.post_market_job(now, client, capability, budget, model, None, arrival, queue);
+            let job = (client, capability, budget, model);
+            self.post_market_job(now, job, None, arrival, invitations, queue);
         }
+        if more {
+            self.prepare_arrival(self.ordinary_jobs + 1);
+        }
+    }
+
+    /// Draws arrival `number`'s attributes and, for a market job under plain routing, its
+    /// invitations, one arrival before it is handled, and prefetches the invitees' bidder
+    /// entries and R: at 10^5 identities and more, these are misses that the arrival would
+    /// otherwise wait for (issue 15). Every draw is from the arrival's own keyed streams, so
+    /// none changes; anti-concentration routing reads the earnings at the arrival itself, so
+    /// its invitations are not drawn early.
+    fn prepare_arrival(&mut self, number: u64) {
+        let arrival = Key::arrival(number);
+        let attributes = self.arrival_attributes(arrival);
+        let plain_routing = self.scenario.file().market.anti_concentration == 0.0;
+        let invitations = (!attributes.decomposed && plain_routing).then(|| {
+            let mut invited = std::mem::take(&mut self.invited);
+            let bids = self.invite(attributes.capability, arrival, &mut invited);
+            for &a in &invited {
+                prefetch(&self.population.bidders[a.index()]);
+                self.market.reputation().touch_signals(a);
+            }
+            Invitations {
+                bids,
+                invited,
+                pools_version: self.population.pools_version(),
+            }
+        });
+        self.next_arrival = Some(NextArrival {
+            number,
+            attributes,
+            invitations,
+        });
+    }
+
+    /// Draws a market job's invitations from its bids stream into `invited` (up to
+    /// `proposals_per_job` distinct active agents with the capability) and returns the
+    /// stream, from which its asks are drawn next.
+    fn invite(&self, capability: u32, draws: Key, invited: &mut Vec<AgentId>) -> KeyedRng {
+        let k = self.scenario.file().clients.proposals_per_job as usize;
+        let mut bids = self.streams.keyed(Stream::Bids, draws);
+        let pool = &self.population.pools[capability as usize];
+        let routing = Routing {
+            alpha: self.scenario.file().market.anti_concentration,
+            mean_payout: self.operator_payouts as f64 / self.population.identities.len() as f64,
+        };
+        let earnings = |a: AgentId| self.recorder.agents[a.index()].earnings;
+        routing::invite(pool, k, routing, earnings, &mut bids, invited);
+        bids
     }
 
     /// What arrival `arrival` posts: its client, budget, capability, pricing model and whether
@@ -243,16 +302,8 @@ impl World {
             }
             let budget = self.dags.get(key).expect("live").budgets[node];
             let draws = Key::subtask(arrival, node);
-            self.post_market_job(
-                now,
-                client,
-                capability,
-                budget,
-                model,
-                Some(key),
-                draws,
-                queue,
-            );
+            let job = (client, capability, budget, model);
+            self.post_market_job(now, job, Some(key), draws, None, queue);
         }
     }
 
@@ -267,20 +318,19 @@ impl World {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Posts a market job `(client, capability, budget, pricing model)` whose draws are keyed
+    /// by `draws`, with its invitations if they were drawn early.
     fn post_market_job(
         &mut self,
         now: SimTime,
-        client: ClientId,
-        capability: u32,
-        budget: Credits,
-        model: PricingModel,
+        (client, capability, budget, model): (ClientId, u32, Credits, PricingModel),
         parent: Option<SlabKey>,
         draws: Key,
+        invitations: Option<Invitations>,
         queue: &mut EventQueue<Event>,
     ) {
         let clients = &self.scenario.file().clients;
-        let (deadline, k) = (now + clients.deadline, clients.proposals_per_job as usize);
+        let deadline = now + clients.deadline;
         let nominal = behaviour::nominal_duration(
             budget,
             &self.config.clients,
@@ -302,16 +352,14 @@ impl World {
                 key: draws,
             },
         );
-        let mut bids = self.streams.keyed(Stream::Bids, draws);
-        // Invite up to `proposals_per_job` distinct active agents with the capability.
-        let pool = &self.population.pools[capability as usize];
-        let mut invited = std::mem::take(&mut self.invited);
-        let routing = Routing {
-            alpha: self.scenario.file().market.anti_concentration,
-            mean_payout: self.operator_payouts as f64 / self.population.identities.len() as f64,
+        let pools_version = self.population.pools_version();
+        let (mut bids, invited) = match invitations {
+            Some(early) if early.pools_version == pools_version => (early.bids, early.invited),
+            _ => {
+                let mut invited = std::mem::take(&mut self.invited);
+                (self.invite(capability, draws, &mut invited), invited)
+            }
         };
-        let earnings = |a: AgentId| self.recorder.agents[a.index()].earnings;
-        routing::invite(pool, k, routing, earnings, &mut bids, &mut invited);
         // Read every invitee's bidder entry and R first: independent loads that a large
         // population's caches miss, issued together instead of one per bid. (Nothing below
         // changes them before the last bid: a match only opens a contract.)

@@ -38,7 +38,7 @@ mod whitewash;
 pub use setup::{FAULT_ENV, injected_fault};
 
 use crate::agents::{ClientConfig, GroupConfig, Population, Rating};
-use crate::engine::{EventQueue, Key, Model, SimTime, Streams};
+use crate::engine::{EventQueue, Key, KeyedRng, Model, SimTime, Streams};
 use crate::market::contract::PricingModel;
 use crate::market::marketplace::Marketplace;
 use crate::market::slab::{Slab, SlabKey};
@@ -188,6 +188,26 @@ struct ArrivalAttributes {
     decomposed: bool,
 }
 
+/// An ordinary arrival drawn one arrival early ([`World::prepare_arrival`]): what it posts
+/// and, for a market job, its invitations. Its draws come from its own keyed streams, so
+/// drawing them early changes no number; the invitations also read the capability pools, so
+/// they are used only if the pools have not changed since.
+struct NextArrival {
+    /// Its number (as `World::ordinary_jobs` when it is handled).
+    number: u64,
+    attributes: ArrivalAttributes,
+    invitations: Option<Invitations>,
+}
+
+/// A market job's invitations, drawn before its arrival.
+struct Invitations {
+    /// The job's bids stream after the invitations: the asks are drawn from it next.
+    bids: KeyedRng,
+    invited: Vec<AgentId>,
+    /// [`Population::pools_version`] when they were drawn.
+    pools_version: u64,
+}
+
 /// A decomposed job, matched level by level (SPEC §5).
 #[derive(Debug, Clone)]
 struct DagJob {
@@ -242,6 +262,9 @@ pub struct World {
     invited: Vec<AgentId>,
     /// Bidder entry and R of each invited agent (reused).
     invitees: Vec<(crate::agents::Bidder, f64)>,
+    /// The next ordinary arrival, drawn one arrival early so that its invitees' records are
+    /// prefetched meanwhile (issue 15).
+    next_arrival: Option<NextArrival>,
     /// Budget from which a job counts as high-value (reputation farmers defect on those).
     high_value_threshold: f64,
     /// The clients' and groups' configs (constants and distributions).

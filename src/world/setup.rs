@@ -30,10 +30,7 @@ impl World {
         let market = Marketplace::new(config);
         let mut world = World {
             market,
-            population: Population {
-                pools: vec![Vec::new(); file.clients.capabilities as usize],
-                ..Population::default()
-            },
+            population: Population::with_capabilities(file.clients.capabilities as usize),
             streams: Streams::new(scenario.seed()),
             jobs: Slab::new(),
             dags: Slab::new(),
@@ -49,6 +46,7 @@ impl World {
             live_orders: Default::default(),
             invited: Vec::new(),
             invitees: Vec::new(),
+            next_arrival: None,
             config: Configs {
                 clients: scenario.client_config(),
                 groups: scenario.group_configs(),

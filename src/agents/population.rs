@@ -218,3 +218,42 @@ impl Population {
         self.bidders[agent.index()].group as usize
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(id: u32, capabilities: u64, active: bool) -> Identity {
+        Identity {
+            id: AgentId(id),
+            owner: OwnerId(id),
+            kind: Kind::Honest,
+            group: 0,
+            latent: [0.5; DIMENSIONS],
+            capabilities,
+            colluding_client: None,
+            ring: None,
+            active,
+            created_at: 0,
+        }
+    }
+
+    /// Early invitations (`world`) are valid only while the version is unchanged: every
+    /// change of a pool must move it.
+    #[test]
+    fn every_pool_change_moves_the_pools_version() {
+        let w = Weights::uniform();
+        let mut p = Population::with_capabilities(2);
+        let v0 = p.pools_version();
+        p.push(identity(0, 0b01, true), &w);
+        let v1 = p.pools_version();
+        assert_ne!(v0, v1);
+        assert_eq!(p.pools, [vec![AgentId(0)], vec![]]);
+        p.push(identity(1, 0b11, true), &w);
+        let v2 = p.pools_version();
+        assert_ne!(v1, v2);
+        p.deactivate(AgentId(1));
+        assert_ne!(p.pools_version(), v2);
+        assert_eq!(p.pools, [vec![AgentId(0)], vec![]]);
+    }
+}

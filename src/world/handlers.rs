@@ -612,7 +612,9 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let j = self.jobs.get(job).expect("live job");
-        self.prefetch_bidders(j.task);
+        if self.read_ahead {
+            self.prefetch_bidders(j.task);
+        }
         let continuous = routing::continuous_choice(self.market.book(), j.task);
         let cleared = match j.perf.as_deref() {
             Some(req) => self.market.clear_performance(j.task, req, now),

@@ -46,6 +46,8 @@ impl World {
             live_orders: Default::default(),
             invited: Vec::new(),
             invitees: Vec::new(),
+            read_ahead: false,
+            next_prefetched: false,
             next_arrival: None,
             config: Configs {
                 clients: scenario.client_config(),
@@ -67,6 +69,7 @@ impl World {
         }
         queue.schedule(0, Event::Sample);
         world.schedule_next_arrival(0, queue);
+        world.read_ahead = world.population.identities.len() >= super::READ_AHEAD_IDENTITIES;
         world
     }
 

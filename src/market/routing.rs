@@ -50,6 +50,45 @@ pub fn invite(
     }
 }
 
+/// Uniform invitations (α = 0) in two steps, so that a caller can prefetch the pool entries
+/// between them (issue 15): this draws the pool positions of the first `k` picks into
+/// `positions` (none if the pool has at most `k` agents), [`invite_picked`] turns them into
+/// agents. Together they draw exactly what [`invite`] draws with α = 0 (tested).
+pub fn pick_positions(pool_len: usize, k: usize, rng: &mut impl Rng, positions: &mut Vec<u32>) {
+    positions.clear();
+    if pool_len > k {
+        // A pool's positions fit in 32 bits: its agents' ids do.
+        positions.extend((0..k).map(|_| rng.random_range(0..pool_len) as u32));
+    }
+}
+
+/// Fills `invited` as [`invite`] with α = 0 does, from the `positions` that
+/// [`pick_positions`] drew on this `pool` with this `k`, and further draws of `rng` for the
+/// picks that repeat an agent.
+pub fn invite_picked(
+    pool: &[AgentId],
+    k: usize,
+    positions: &[u32],
+    rng: &mut impl Rng,
+    invited: &mut Vec<AgentId>,
+) {
+    invited.clear();
+    if pool.len() <= k {
+        invited.extend_from_slice(pool);
+        return;
+    }
+    let mut positions = positions.iter().map(|&p| p as usize);
+    while invited.len() < k {
+        let p = positions
+            .next()
+            .unwrap_or_else(|| rng.random_range(0..pool.len()));
+        let a = pool[p];
+        if !invited.contains(&a) {
+            invited.push(a);
+        }
+    }
+}
+
 /// Under the call rule (paper §7.2), the agent and ask that the continuous rule (§4.5: the
 /// cheapest pending proposal by price-time, if within budget) would pick on the same book at
 /// the window's close; `None` under any other rule (SPEC §8, "same book, two answers").
@@ -123,5 +162,23 @@ mod tests {
             uniform_zero += usize::from(invited.contains(&AgentId(0)));
         }
         assert!(uniform_zero > 70, "α = 0 is uniform: {uniform_zero} of 200");
+    }
+
+    proptest::proptest! {
+        /// Picking positions first and agents after draws the same invitations, and leaves
+        /// the generator where [`invite`] leaves it (small pools force repeated picks).
+        #[test]
+        fn two_step_invitations_are_uniform_invitations(
+            n in 0u32..12, k in 1usize..7, seed in proptest::prelude::any::<u64>(),
+        ) {
+            let uniform = Routing { alpha: 0.0, mean_payout: 0.0 };
+            let (mut one, mut two) = (ChaCha8Rng::seed_from_u64(seed), ChaCha8Rng::seed_from_u64(seed));
+            let (mut expected, mut invited, mut positions) = (Vec::new(), Vec::new(), Vec::new());
+            invite(&pool(n), k, uniform, |_| 0, &mut one, &mut expected);
+            pick_positions(n as usize, k, &mut two, &mut positions);
+            invite_picked(&pool(n), k, &positions, &mut two, &mut invited);
+            proptest::prop_assert_eq!(invited, expected);
+            proptest::prop_assert_eq!(one.random::<u64>(), two.random::<u64>());
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! [`Checker`]: super::checker::Checker
 
 use super::{
-    ArrivalAttributes, DagJob, Event, Invitations, Job, JobSpec, NextArrival, RecordSlots, World,
+    ArrivalAttributes, DagJob, EarlyArrival, Event, Invitations, Job, JobSpec, RecordSlots, World,
 };
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::delivery::{self, Rater};
@@ -136,38 +136,72 @@ impl World {
             self.post_market_job(now, job, None, arrival, invitations, queue);
         }
         if more {
-            self.prepare_arrival(self.ordinary_jobs + 1);
+            self.prepare_arrivals(self.ordinary_jobs);
         }
     }
 
-    /// Draws arrival `number`'s attributes and, for a market job under plain routing, its
-    /// invitations, one arrival before it is handled, and prefetches the invitees' bidder
-    /// entries and R: at 10^5 identities and more, these are misses that the arrival would
-    /// otherwise wait for (issue 15). Every draw is from the arrival's own keyed streams, so
-    /// none changes; anti-concentration routing reads the earnings at the arrival itself, so
-    /// its invitations are not drawn early.
-    fn prepare_arrival(&mut self, number: u64) {
+    /// After arrival `n`: resolves arrival n+1's invitations into agents and prefetches their
+    /// bidder entries and R, and draws arrival n+2's attributes and pool positions and
+    /// prefetches those pool entries. At 10^5 identities and more, the pool entries and then
+    /// the entries they name are misses that each arrival would otherwise wait for, one after
+    /// the other (issue 15). Anti-concentration routing reads the earnings at the arrival,
+    /// so its invitations are not drawn early.
+    fn prepare_arrivals(&mut self, n: u64) {
+        let next = match (self.arrival_after.take()).filter(|a| a.number == n + 1) {
+            Some(next) => next,
+            None => self.pick_arrival(n + 1),
+        };
+        self.next_arrival = Some(self.resolve_arrival(next));
+        self.arrival_after = Some(self.pick_arrival(n + 2));
+    }
+
+    /// Arrival `number`'s attributes and, for a market job under uniform routing, the pool
+    /// positions of its first picks, whose pool entries are prefetched.
+    fn pick_arrival(&mut self, number: u64) -> EarlyArrival {
         let arrival = Key::arrival(number);
         let attributes = self.arrival_attributes(arrival);
-        let plain_routing = self.scenario.file().market.anti_concentration == 0.0;
-        let invitations = (!attributes.decomposed && plain_routing).then(|| {
-            let mut invited = std::mem::take(&mut self.invited);
-            let bids = self.invite(attributes.capability, arrival, &mut invited);
-            for &a in &invited {
-                prefetch(&self.population.bidders[a.index()]);
-                self.market.reputation().touch_signals(a);
+        let uniform = self.scenario.file().market.anti_concentration == 0.0;
+        let invitations = (!attributes.decomposed && uniform).then(|| {
+            let mut bids = self.streams.keyed(Stream::Bids, arrival);
+            let pool = &self.population.pools[attributes.capability as usize];
+            let k = self.scenario.file().clients.proposals_per_job as usize;
+            let mut positions = std::mem::take(&mut self.positions);
+            routing::pick_positions(pool.len(), k, &mut bids, &mut positions);
+            for &p in &positions {
+                prefetch(&pool[p as usize]);
             }
             Invitations {
                 bids,
-                invited,
+                positions,
+                invited: Vec::new(),
                 pools_version: self.population.pools_version(),
             }
         });
-        self.next_arrival = Some(NextArrival {
+        EarlyArrival {
             number,
             attributes,
             invitations,
-        });
+        }
+    }
+
+    /// Turns `arrival`'s picked positions into agents and prefetches their bidder entries and
+    /// R; drops its invitations if the pools changed since they were picked.
+    fn resolve_arrival(&mut self, mut arrival: EarlyArrival) -> EarlyArrival {
+        let version = self.population.pools_version();
+        arrival.invitations = (arrival.invitations.take())
+            .filter(|i| i.pools_version == version)
+            .map(|mut i| {
+                let pool = &self.population.pools[arrival.attributes.capability as usize];
+                let k = self.scenario.file().clients.proposals_per_job as usize;
+                i.invited = std::mem::take(&mut self.invited);
+                routing::invite_picked(pool, k, &i.positions, &mut i.bids, &mut i.invited);
+                for &a in &i.invited {
+                    prefetch(&self.population.bidders[a.index()]);
+                    self.market.reputation().touch_signals(a);
+                }
+                i
+            });
+        arrival
     }
 
     /// Draws a market job's invitations from its bids stream into `invited` (up to
@@ -354,7 +388,10 @@ impl World {
         );
         let pools_version = self.population.pools_version();
         let (mut bids, invited) = match invitations {
-            Some(early) if early.pools_version == pools_version => (early.bids, early.invited),
+            Some(early) if early.pools_version == pools_version => {
+                self.positions = early.positions;
+                (early.bids, early.invited)
+            }
             _ => {
                 let mut invited = std::mem::take(&mut self.invited);
                 (self.invite(capability, draws, &mut invited), invited)

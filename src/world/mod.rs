@@ -194,11 +194,12 @@ struct ArrivalAttributes {
     decomposed: bool,
 }
 
-/// An ordinary arrival drawn one arrival early ([`World::prepare_arrival`]): what it posts
-/// and, for a market job, its invitations. Its draws come from its own keyed streams, so
-/// drawing them early changes no number; the invitations also read the capability pools, so
-/// they are used only if the pools have not changed since.
-struct NextArrival {
+/// An ordinary arrival drawn early ([`World::prepare_arrivals`]): what it posts and, for a
+/// market job under uniform routing, its invitations: their pool positions drawn two
+/// arrivals ahead, the agents they name one arrival ahead. Its draws come from its own keyed
+/// streams, so drawing them early changes no number; the invitations also read the
+/// capability pools, so they are used only if the pools have not changed since.
+struct EarlyArrival {
     /// Its number (as `World::ordinary_jobs` when it is handled).
     number: u64,
     attributes: ArrivalAttributes,
@@ -207,10 +208,13 @@ struct NextArrival {
 
 /// A market job's invitations, drawn before its arrival.
 struct Invitations {
-    /// The job's bids stream after the invitations: the asks are drawn from it next.
+    /// The job's bids stream after the draws so far: the asks are drawn from it last.
     bids: KeyedRng,
+    /// Pool positions of its first picks.
+    positions: Vec<u32>,
+    /// The agents they name, once resolved (empty before).
     invited: Vec<AgentId>,
-    /// [`Population::pools_version`] when they were drawn.
+    /// [`Population::pools_version`] when the positions were drawn.
     pools_version: u64,
 }
 
@@ -275,7 +279,11 @@ pub struct World {
     next_prefetched: bool,
     /// The next ordinary arrival, drawn one arrival early so that its invitees' records are
     /// prefetched meanwhile (issue 15).
-    next_arrival: Option<NextArrival>,
+    next_arrival: Option<EarlyArrival>,
+    /// The arrival after it, its invitations' pool positions drawn.
+    arrival_after: Option<EarlyArrival>,
+    /// Pool positions drawn early (reused).
+    positions: Vec<u32>,
     /// Budget from which a job counts as high-value (reputation farmers defect on those).
     high_value_threshold: f64,
     /// The clients' and groups' configs (constants and distributions).

@@ -49,6 +49,8 @@ impl World {
             read_ahead: false,
             next_prefetched: false,
             next_arrival: None,
+            arrival_after: None,
+            positions: Vec::new(),
             config: Configs {
                 clients: scenario.client_config(),
                 groups: scenario.group_configs(),

@@ -351,17 +351,17 @@ impl World {
         }
     }
 
-    /// Read-ahead, third stage, at the window's close: prefetches what opening a contract
-    /// reads of each bidder (its statistics, identity, bidder entry, reputation state and
-    /// signals), from the proposals the second stage brought into cache, so that the winner's
-    /// misses overlap with the clearing instead of following it.
+    /// Read-ahead, third stage, at the window's close: prefetches what clearing and opening a
+    /// contract read of each bidder (its signals, statistics and identity), from the
+    /// proposals the second stage brought into cache, so that the winner's misses overlap
+    /// with the clearing instead of following it.
     #[inline]
     fn prefetch_bidders(&self, task: TaskId) {
         for p in self.market.book().proposals(task).unwrap_or_default() {
             let a = p.agent();
             prefetch(&self.recorder.agents[a.index()]);
             prefetch(&self.population.identities[a.index()].latent);
-            self.market.reputation().touch(a);
+            self.market.reputation().touch_signals(a);
         }
     }
 }

@@ -170,12 +170,12 @@ impl World {
             for &p in &positions {
                 prefetch(&pool[p as usize]);
             }
-            Invitations {
+            Box::new(Invitations {
                 bids,
                 positions,
                 invited: Vec::new(),
                 pools_version: self.population.pools_version(),
-            }
+            })
         });
         EarlyArrival {
             number,
@@ -360,7 +360,7 @@ impl World {
         (client, capability, budget, model): (ClientId, u32, Credits, PricingModel),
         parent: Option<SlabKey>,
         draws: Key,
-        invitations: Option<Invitations>,
+        invitations: Option<Box<Invitations>>,
         queue: &mut EventQueue<Event>,
     ) {
         let clients = &self.scenario.file().clients;
@@ -387,16 +387,19 @@ impl World {
             },
         );
         let pools_version = self.population.pools_version();
-        let (mut bids, invited) = match invitations {
-            Some(early) if early.pools_version == pools_version => {
-                self.positions = early.positions;
-                (early.bids, early.invited)
-            }
+        let mut drawn = match invitations {
+            Some(early) if early.pools_version == pools_version => early,
             _ => {
                 let mut invited = std::mem::take(&mut self.invited);
-                (self.invite(capability, draws, &mut invited), invited)
+                Box::new(Invitations {
+                    bids: self.invite(capability, draws, &mut invited),
+                    positions: Vec::new(),
+                    invited,
+                    pools_version,
+                })
             }
         };
+        let Invitations { bids, invited, .. } = &mut *drawn;
         // Read every invitee's bidder entry and R first: independent loads that a large
         // population's caches miss, issued together instead of one per bid. (Nothing below
         // changes them before the last bid: a match only opens a contract.)
@@ -422,15 +425,16 @@ impl World {
                     high_value,
                     reputation,
                 },
-                &mut bids,
+                bids,
             );
             if self.submit(now, job, agent, ask, queue)
-                || self.cover_bids(now, job, agent, ask, &invited, queue)
+                || self.cover_bids(now, job, agent, ask, invited, queue)
             {
                 break; // continuous market matched
             }
         }
-        self.invited = invited;
+        self.invited = std::mem::take(invited);
+        self.positions = std::mem::take(&mut drawn.positions);
         self.invitees = invitees;
         self.await_clearing(now, job, queue);
     }

@@ -203,7 +203,8 @@ struct EarlyArrival {
     /// Its number (as `World::ordinary_jobs` when it is handled).
     number: u64,
     attributes: ArrivalAttributes,
-    invitations: Option<Invitations>,
+    /// Boxed: the early arrival moves between stages, and its generator is 120 bytes.
+    invitations: Option<Box<Invitations>>,
 }
 
 /// A market job's invitations, drawn before its arrival.

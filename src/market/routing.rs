@@ -27,19 +27,23 @@ pub fn invite(
     rng: &mut impl Rng,
     invited: &mut Vec<AgentId>,
 ) {
+    let Routing { alpha, mean_payout } = routing;
+    if !(alpha > 0.0 && mean_payout > 0.0) {
+        // Uniform: every pick drawn as it is needed.
+        return invite_picked(pool, k, &[], rng, invited);
+    }
     invited.clear();
     if pool.len() <= k {
         invited.extend_from_slice(pool);
         return;
     }
-    let Routing { alpha, mean_payout } = routing;
     let mut refusals = 0;
     while invited.len() < k {
         let a = pool[rng.random_range(0..pool.len())];
         if invited.contains(&a) {
             continue;
         }
-        if alpha > 0.0 && mean_payout > 0.0 && refusals < 20 * k {
+        if refusals < 20 * k {
             let relative = earnings(a) as f64 / mean_payout;
             if !rng.random_bool(1.0 / (1.0 + alpha * relative)) {
                 refusals += 1;

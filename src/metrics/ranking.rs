@@ -14,9 +14,9 @@
 //!        ranks in quality order, tied runs sorted ──Fenwick tree──▶ discordant pairs ──▶ τ-b
 //! ```
 //!
-//! A sample costs three linear sorts and O(n log n) for the Fenwick counts, in 36 bytes per
-//! live identity (the sort's two halves, 24, reused for ranks, sequence and tree; the quality
-//! order and ranks, 12). Ties are handled: τ-b corrects for ties in either scoring; the
+//! A sample costs three linear sorts and O(n log n) for the Fenwick counts, in 32 bytes per
+//! live identity (the entries sorted in place, 12, reused for the τ-b sequence and tree; R's
+//! or T's ranks, 8; the quality order and ranks, 12). Ties are handled: τ-b corrects for ties in either scoring; the
 //! footrule uses mid-ranks. No measure needs a stable sort: tied identities share a mid-rank,
 //! tied runs are sorted before counting, and the top decile reads keys only.
 
@@ -102,14 +102,15 @@ pub struct LiveMeasures {
 }
 
 /// The buffers of the measures of the live identities' sorted scores: kept by the world
-/// across samples, so that sampling allocates nothing once they have grown (36 bytes per live
+/// across samples, so that sampling allocates nothing once they have grown (32 bytes per live
 /// identity).
 #[derive(Debug, Default)]
 pub struct LiveOrders {
-    /// Six `u32` per identity: the radix sort's two halves of [`Entry`]s; once R (or T) is
-    /// sorted, its [`Ranks`] by position in the other half, and the τ-b sequence and Fenwick
-    /// tree in the sorted half.
+    /// Three `u32` per identity: the [`Entry`]s sorted in place; once R's (or T's) ranks are
+    /// read, the τ-b sequence and Fenwick tree.
     work: Vec<u32>,
+    /// The [`Ranks`] of R (or T), by position.
+    ranks: Vec<Ranks>,
     /// Positions ([`HONEST`] set for an honest identity) in true-quality order.
     quality_order: Vec<u32>,
     /// The [`Ranks`] of true quality, by position.
@@ -146,8 +147,9 @@ impl LiveOrders {
         let n = live().into_iter().count();
         // Twice a mid-rank must fit a u32, and a position must leave the HONEST bit free.
         assert!(n < 1 << 31, "too many identities");
-        self.work.resize(6 * n, 0);
-        let (sorted, _) = sort_by_score(&mut self.work, &live, |(_, _, quality, _)| quality);
+        self.work.resize(3 * n, 0);
+        self.ranks.resize(n, [0; 2]);
+        let sorted = sort_by_score(&mut self.work, &live, |(_, _, quality, _)| quality);
         self.quality_order.clear();
         self.quality_order.extend(sorted.iter().map(|e| e[2]));
         self.quality_ranks.resize(n, [0; 2]);
@@ -163,11 +165,11 @@ impl LiveOrders {
         let (mut ranking, mut top_decile) = (RankingAccuracy::default(), [0.0; 2]);
         let scorings: [fn(_) -> f64; 2] = [|(r, _, _, _)| r, |(_, t, _, _)| t];
         for (s, score) in scorings.into_iter().enumerate() {
-            let (sorted, other) = sort_by_score(&mut self.work, &live, score);
+            let sorted = sort_by_score(&mut self.work, &live, score);
             if n > 0 {
                 top_decile[s] = value_of_key(entry_key(&sorted[k]));
             }
-            let ranks = &mut other.as_flattened_mut().as_chunks_mut().0[..n];
+            let ranks = &mut self.ranks;
             let tied = twice_mid_ranks(sorted, ranks);
             let scratch = sorted.as_flattened_mut();
             for (set, agreement) in [(ALL, &mut ranking.all), (HONEST_ONLY, &mut ranking.honest)] {
@@ -190,18 +192,17 @@ impl LiveOrders {
     }
 }
 
-/// Sorts the live identities by `score` in `work` (six `u32` per identity): returns the sorted
-/// [`Entry`]s and the other half of `work`, left scrambled.
+/// Sorts the live identities by `score` in `work` (three `u32` per identity): returns the
+/// sorted [`Entry`]s.
 fn sort_by_score<'w, I>(
     work: &'w mut [u32],
     live: &impl Fn() -> I,
     score: impl Fn((f64, f64, f64, bool)) -> f64,
-) -> (&'w mut [Entry], &'w mut [Entry])
+) -> &'w mut [Entry]
 where
     I: IntoIterator<Item = (f64, f64, f64, bool)>,
 {
-    let entries = work.as_chunks_mut().0;
-    let (v, buffer) = entries.split_at_mut(entries.len() / 2);
+    let v = work.as_chunks_mut().0;
     let mut filled = 0;
     for ((e, identity), position) in v.iter_mut().zip(live()).zip(0u32..) {
         let key = order_key(score(identity));
@@ -214,11 +215,8 @@ where
         v.len(),
         "the same live identities for every scoring"
     );
-    if radix_sort::sort_by_key(v, buffer, entry_key) {
-        (buffer, v)
-    } else {
-        (v, buffer)
-    }
+    radix_sort::sort_by_key(v, entry_key);
+    v
 }
 
 /// The [`order_key`] of an [`Entry`].

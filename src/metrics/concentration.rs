@@ -42,9 +42,14 @@ pub fn concentration(
     if n == 0 || total == 0 {
         return Concentration::default();
     }
-    // Radix sort, in place (issue 15).
-    radix_sort::sort_by_key(scratch, |&x| x);
-    let sorted: &[u64] = scratch;
+    // Radix sort, the second half of `scratch` as its buffer (issue 15).
+    scratch.resize(2 * n, 0);
+    let (payouts, buffer) = scratch.split_at_mut(n);
+    let sorted: &[u64] = if radix_sort::sort_by_key(payouts, buffer, |&x| x) {
+        buffer
+    } else {
+        payouts
+    };
     // Gini = Σ_i (2i − n − 1) x_(i) / (n Σ x), i = 1..n over ascending order.
     let mut weighted: i128 = 0;
     let mut hhi = 0.0;

@@ -14,10 +14,10 @@
 //!        ranks in quality order, tied runs sorted ──Fenwick tree──▶ discordant pairs ──▶ τ-b
 //! ```
 //!
-//! A sample costs three linear sorts and O(n log n) for the Fenwick counts, in 32 bytes per
-//! live identity (the entries sorted in place, 12, reused for the τ-b sequence and tree; R's
-//! or T's ranks, 8; the quality order and ranks, 12). Ties are handled: τ-b corrects for ties in either scoring; the
-//! footrule uses mid-ranks. No measure needs a stable sort: tied identities share a mid-rank,
+//! A sample costs three linear sorts and O(n log n) for the Fenwick counts, in 36 bytes per
+//! live identity (the sort's entries and buffer, 24, reused for R's or T's ranks and the τ-b
+//! scratch; the quality order and ranks, 12). Ties are handled: τ-b corrects for ties in either scoring; the
+//! footrule uses mid-ranks. No measure needs a stable sort (the radix sort is): tied identities share a mid-rank,
 //! tied runs are sorted before counting, and the top decile reads keys only.
 
 use std::iter;
@@ -107,15 +107,14 @@ pub struct LiveMeasures {
 }
 
 /// The buffers of the measures of the live identities' sorted scores: kept by the world
-/// across samples, so that sampling allocates nothing once they have grown (32 bytes per live
+/// across samples, so that sampling allocates nothing once they have grown (36 bytes per live
 /// identity).
 #[derive(Debug, Default)]
 pub struct LiveOrders {
-    /// Three `u32` per identity: the [`Entry`]s sorted in place; once R's (or T's) ranks are
-    /// read, the τ-b sequence and Fenwick tree.
+    /// Two halves of at least three `u32` per identity: the radix sort's [`Entry`]s and its
+    /// buffer; once R (or T) is sorted, its [`Ranks`] by position in the half not holding the
+    /// sorted entries, and the τ-b sequence and inversion count's scratch in the other.
     work: Vec<u32>,
-    /// The [`Ranks`] of R (or T), by position.
-    ranks: Vec<Ranks>,
     /// Positions in true-quality order, with [`HONEST`] and [`TIED`] set where they apply.
     quality_order: Vec<u32>,
     /// The [`Ranks`] of true quality, by position.
@@ -152,10 +151,10 @@ impl LiveOrders {
         let n = live().into_iter().count();
         // Twice a mid-rank must fit a u32, and a position must leave two flag bits free.
         assert!(n < 1 << 30, "too many identities");
-        self.work
-            .resize((3 * n).max(n + inversions_scratch(n as u32)), 0);
-        self.ranks.resize(n, [0; 2]);
-        let sorted = sort_by_score(&mut self.work[..3 * n], &live, |(_, _, quality, _)| quality);
+        let half = (3 * n).max(n + inversions_scratch(n as u32));
+        self.work.resize(2 * half, 0);
+        let (sorted, _) = sort_by_score(&mut self.work, n, &live, |(_, _, quality, _)| quality);
+        let sorted = entries(sorted, n);
         self.quality_order.clear();
         let tied = iter::once(false).chain(sorted.windows(2).map(|w| w[0][..2] == w[1][..2]));
         let flag = |tied| if tied { TIED } else { 0 };
@@ -173,17 +172,18 @@ impl LiveOrders {
         let (mut ranking, mut top_decile) = (RankingAccuracy::default(), [0.0; 2]);
         let scorings: [fn(_) -> f64; 2] = [|(r, _, _, _)| r, |(_, t, _, _)| t];
         for (s, score) in scorings.into_iter().enumerate() {
-            let sorted = sort_by_score(&mut self.work[..3 * n], &live, score);
+            let (scratch, other) = sort_by_score(&mut self.work, n, &live, score);
+            let sorted = entries(scratch, n);
             if n > 0 {
                 top_decile[s] = value_of_key(entry_key(&sorted[k]));
             }
-            let ranks = &mut self.ranks;
+            let ranks = &mut other.as_chunks_mut().0[..n];
             let tied = twice_mid_ranks(sorted, ranks);
             for (set, agreement) in [(ALL, &mut ranking.all), (HONEST_ONLY, &mut ranking.honest)] {
                 if sizes[set] < 2 {
                     continue;
                 }
-                let kendall = tau_b(ranks, tied[set], &quality, set, sizes[set], &mut self.work);
+                let kendall = tau_b(ranks, tied[set], &quality, set, sizes[set], scratch);
                 let footrule = Some(footrule(ranks, quality.ranks, set, sizes[set]));
                 if s == 0 {
                     (agreement.kendall_r, agreement.footrule_r) = (kendall, footrule);
@@ -199,17 +199,19 @@ impl LiveOrders {
     }
 }
 
-/// Sorts the live identities by `score` in `work` (three `u32` per identity): returns the
-/// sorted [`Entry`]s.
+/// Sorts the `n` live identities by `score` in `work`'s two halves: returns the half whose
+/// first `3 × n` values hold the sorted [`Entry`]s, then the other half, left scrambled.
 fn sort_by_score<'w, I>(
     work: &'w mut [u32],
+    n: usize,
     live: &impl Fn() -> I,
     score: impl Fn((f64, f64, f64, bool)) -> f64,
-) -> &'w mut [Entry]
+) -> (&'w mut [u32], &'w mut [u32])
 where
     I: IntoIterator<Item = (f64, f64, f64, bool)>,
 {
-    let v = work.as_chunks_mut().0;
+    let (a, b) = work.split_at_mut(work.len() / 2);
+    let (v, buffer) = (&mut a.as_chunks_mut().0[..n], &mut b.as_chunks_mut().0[..n]);
     let mut filled = 0;
     for ((e, identity), position) in v.iter_mut().zip(live()).zip(0u32..) {
         let key = order_key(score(identity));
@@ -222,8 +224,16 @@ where
         v.len(),
         "the same live identities for every scoring"
     );
-    radix_sort::sort_by_key(v, entry_key);
-    v
+    if radix_sort::sort_by_key(v, buffer, entry_key) {
+        (b, a)
+    } else {
+        (a, b)
+    }
+}
+
+/// The first `n` [`Entry`]s of a half of the work buffer.
+fn entries(half: &[u32], n: usize) -> &[Entry] {
+    &half.as_chunks().0[..n]
 }
 
 /// The [`order_key`] of an [`Entry`].

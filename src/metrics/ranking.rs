@@ -356,7 +356,8 @@ fn sort_tied_run(xs: &mut [u32]) -> u64 {
 /// counted by a Fenwick tree over the high digits, then the values are grouped by high digit
 /// (a stable counting sort) and the pairs within each group counted by a Fenwick tree over the
 /// low digits. Both trees stay small (≈ √max entries) and in cache, where one tree over all
-/// values would miss it at 10^6 identities.
+/// values would miss it at 10^6 identities; up to 2^17 values, the one tree stays in cache and
+/// counts every pair.
 fn inversions(v: &[u32], max: u32, scratch: &mut [u32]) -> u64 {
     let (low_bits, highs, tree_len) = digits_of(max);
     let (grouped, rest) = scratch.split_at_mut(v.len());
@@ -364,6 +365,9 @@ fn inversions(v: &[u32], max: u32, scratch: &mut [u32]) -> u64 {
     let next = &mut next[..highs];
     let high = |x: u32| (x >> low_bits) as usize;
     let mut count = fenwick_inversions(v.iter().map(|&x| high(x)), &mut tree[..=highs]);
+    if low_bits == 0 {
+        return count; // one tree counted every pair
+    }
     // Each high digit's first slot, then the values grouped in their order.
     next.fill(0);
     for &x in v {
@@ -387,12 +391,16 @@ fn inversions(v: &[u32], max: u32, scratch: &mut [u32]) -> u64 {
     count
 }
 
-/// How [`inversions`] splits values in `1..=max`: the low digit's bits (half of them,
-/// rounded down), the number of high digits (a power of two, not below the low digits'
-/// number), and the trees' length (one slot more). Each grows with `max`.
+/// Values of at most this many bits are counted by one Fenwick tree (512 KiB, in L2 cache).
+const ONE_TREE_BITS: u32 = 17;
+
+/// How [`inversions`] splits values in `1..=max`: the low digit's bits (none up to
+/// [`ONE_TREE_BITS`], else half of them, rounded down), the number of high digits (a power of
+/// two, not below the low digits' number), and the trees' length (one slot more). Each grows
+/// with `max`.
 fn digits_of(max: u32) -> (u32, usize, usize) {
     let bits = u32::BITS - max.leading_zeros();
-    let low_bits = bits / 2;
+    let low_bits = if bits <= ONE_TREE_BITS { 0 } else { bits / 2 };
     let highs = 1 << (bits - low_bits);
     (low_bits, highs, highs + 1)
 }
@@ -516,10 +524,10 @@ mod tests {
         }
 
         #[test]
-        /// Values up to `max` (1 to 2^12), most often among few distinct ones: both digits
-        /// vary, with ties in each.
+        /// Values up to `max`, often among few distinct ones, with ties: `max` below 2^12
+        /// (one tree) or from 2^17 to 2^20 (two digits, both varying).
         fn inversions_are_the_pairwise_count(
-            (max, v) in (1u32..1 << 12).prop_flat_map(|max| {
+            (max, v) in prop_oneof![1u32..1 << 12, (1u32 << 17)..1 << 20].prop_flat_map(|max| {
                 let value = prop_oneof![1..=max.min(9), 1..=max, Just(max)];
                 (Just(max), proptest::collection::vec(value, 0..70))
             })

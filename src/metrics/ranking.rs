@@ -148,12 +148,16 @@ impl LiveOrders {
     where
         I: IntoIterator<Item = (f64, f64, f64, bool)>,
     {
-        let n = live().into_iter().count();
+        // True quality's entries first, in the first half, counting the identities.
+        self.work.clear();
+        let identities = live().into_iter().zip(0u32..);
+        (self.work).extend(identities.flat_map(|((_, _, q, honest), p)| entry(q, honest, p)));
+        let n = self.work.len() / 3;
         // Twice a mid-rank must fit a u32, and a position must leave two flag bits free.
         assert!(n < 1 << 30, "too many identities");
         let half = (3 * n).max(n + inversions_scratch(n as u32));
         self.work.resize(2 * half, 0);
-        let (sorted, _) = sort_by_score(&mut self.work, n, &live, |(_, _, quality, _)| quality);
+        let (sorted, _) = sort_entries(&mut self.work, n);
         let sorted = entries(sorted, n);
         self.quality_order.clear();
         let tied = iter::once(false).chain(sorted.windows(2).map(|w| w[0][..2] == w[1][..2]));
@@ -199,6 +203,13 @@ impl LiveOrders {
     }
 }
 
+/// The [`Entry`] of the identity at `position` with `score`.
+fn entry(score: f64, honest: bool, position: u32) -> Entry {
+    let key = order_key(score);
+    let flag = if honest { HONEST } else { 0 };
+    [(key >> 32) as u32, key as u32, position | flag]
+}
+
 /// Sorts the `n` live identities by `score` in `work`'s two halves: returns the half whose
 /// first `3 × n` values hold the sorted [`Entry`]s, then the other half, left scrambled.
 fn sort_by_score<'w, I>(
@@ -210,20 +221,21 @@ fn sort_by_score<'w, I>(
 where
     I: IntoIterator<Item = (f64, f64, f64, bool)>,
 {
-    let (a, b) = work.split_at_mut(work.len() / 2);
-    let (v, buffer) = (&mut a.as_chunks_mut().0[..n], &mut b.as_chunks_mut().0[..n]);
+    let v = &mut work.as_chunks_mut().0[..n];
     let mut filled = 0;
     for ((e, identity), position) in v.iter_mut().zip(live()).zip(0u32..) {
-        let key = order_key(score(identity));
-        let flag = if identity.3 { HONEST } else { 0 };
-        *e = [(key >> 32) as u32, key as u32, position | flag];
+        *e = entry(score(identity), identity.3, position);
         filled += 1;
     }
-    assert_eq!(
-        filled,
-        v.len(),
-        "the same live identities for every scoring"
-    );
+    assert_eq!(filled, n, "the same live identities for every scoring");
+    sort_entries(work, n)
+}
+
+/// Sorts the `n` [`Entry`]s at the start of `work`'s first half, the second half as the
+/// buffer: returns the half holding them sorted, then the other one.
+fn sort_entries(work: &mut [u32], n: usize) -> (&mut [u32], &mut [u32]) {
+    let (a, b) = work.split_at_mut(work.len() / 2);
+    let (v, buffer) = (&mut a.as_chunks_mut().0[..n], &mut b.as_chunks_mut().0[..n]);
     if radix_sort::sort_by_key(v, buffer, entry_key) {
         (b, a)
     } else {

@@ -155,8 +155,7 @@ impl LiveOrders {
         let n = self.work.len() / 3;
         // Twice a mid-rank must fit a u32, and a position must leave two flag bits free.
         assert!(n < 1 << 30, "too many identities");
-        let half = (3 * n).max(n + inversions_scratch(n as u32));
-        self.work.resize(2 * half, 0);
+        self.work.resize(2 * work_half(n), 0);
         let (sorted, _) = sort_entries(&mut self.work, n);
         let sorted = entries(sorted, n);
         self.quality_order.clear();
@@ -201,6 +200,12 @@ impl LiveOrders {
             top_decile: (n > 0).then_some((top_decile[0], top_decile[1])),
         }
     }
+}
+
+/// The length of each half of [`LiveOrders::work`] for `n` identities: `n` entries, or the
+/// τ-b sequence and inversion count's scratch of any set of at most `n` identities.
+fn work_half(n: usize) -> usize {
+    (3 * n).max(n + inversions_scratch(n as u32))
 }
 
 /// The [`Entry`] of the identity at `position` with `score`.
@@ -405,21 +410,28 @@ fn inversions(v: &[u32], max: u32, scratch: &mut [u32]) -> u64 {
 /// Values of at most this many bits are counted by one Fenwick tree (512 KiB, in L2 cache).
 const ONE_TREE_BITS: u32 = 17;
 
-/// How [`inversions`] splits values in `1..=max`: the low digit's bits (none up to
-/// [`ONE_TREE_BITS`], else half of them, rounded down), the number of high digits (a power of
-/// two, not below the low digits' number), and the trees' length (one slot more). Each grows
-/// with `max`.
+/// How [`inversions`] splits values in `1..=max`: the low digit's bits, the number of high
+/// digits and the trees' length (one slot more). Up to [`ONE_TREE_BITS`], no low digit: the
+/// high digit is the value (`max + 1` of them). Above, the low digit has half the bits, rounded
+/// down, and the high digits are a power of two, not below the low digits' number.
 fn digits_of(max: u32) -> (u32, usize, usize) {
     let bits = u32::BITS - max.leading_zeros();
-    let low_bits = if bits <= ONE_TREE_BITS { 0 } else { bits / 2 };
-    let highs = 1 << (bits - low_bits);
+    let (low_bits, highs) = if bits <= ONE_TREE_BITS {
+        (0, max as usize + 1)
+    } else {
+        (bits / 2, 1 << (bits - bits / 2))
+    };
     (low_bits, highs, highs + 1)
 }
 
-/// The scratch length [`inversions`] needs for a sequence of at most `max` values in `1..=max`.
+/// The scratch length [`inversions`] needs for at most `max` values in `1..=max`: the grouped
+/// values, the tree and (with two digits) each high digit's next slot. At most `3 × max + 2`,
+/// and below `3 × max` with two digits, so that `n + inversions_scratch(n)` values also serve
+/// any `size ≤ n` as `size + inversions_scratch(size)`.
 fn inversions_scratch(max: u32) -> usize {
-    let (_, highs, tree_len) = digits_of(max);
-    max as usize + tree_len + highs
+    let (low_bits, highs, tree_len) = digits_of(max);
+    let next = if low_bits == 0 { 0 } else { highs };
+    max as usize + tree_len + next
 }
 
 /// The number of strict inversions of the values `v`, in `0..tree.len() - 1`: a Fenwick tree
@@ -579,6 +591,15 @@ mod tests {
             let (r, t) = live.iter().map(|l| (l.0, l.1)).unzip();
             let expected = selected_top_decile(r, t).map(|(r, t)| (r.to_bits(), t.to_bits()));
             prop_assert_eq!(measures.top_decile.map(|(r, t)| (r.to_bits(), t.to_bits())), expected);
+        }
+    }
+
+    #[test]
+    fn the_work_half_holds_the_tau_b_scratch_of_every_smaller_set() {
+        let mut largest = 0;
+        for n in 1..1 << 19 {
+            largest = largest.max(n + inversions_scratch(n as u32));
+            assert!(largest <= work_half(n), "{n}");
         }
     }
 

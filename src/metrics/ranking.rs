@@ -150,8 +150,9 @@ impl LiveOrders {
     {
         // True quality's entries first, in the first half, counting the identities.
         self.work.clear();
-        let identities = live().into_iter().zip(0u32..);
-        (self.work).extend(identities.flat_map(|((_, _, q, honest), p)| entry(q, honest, p)));
+        for ((_, _, quality, honest), p) in live().into_iter().zip(0u32..) {
+            self.work.extend_from_slice(&entry(quality, honest, p));
+        }
         let n = self.work.len() / 3;
         // Twice a mid-rank must fit a u32, and a position must leave two flag bits free.
         assert!(n < 1 << 30, "too many identities");

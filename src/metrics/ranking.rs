@@ -15,7 +15,7 @@
 //! ```
 //!
 //! A sample costs three linear sorts and O(n log n) for the Fenwick counts (one tree up to
-//! 2^17 identities, two small ones above: [`inversions`]), in 36 bytes per live identity (the
+//! 2^17 identities, two small ones above: `inversions`), in 36 bytes per live identity (the
 //! sort's entries and buffer, 24, reused for R's or T's ranks and the τ-b scratch; the quality
 //! order and ranks, 12). Ties are handled: τ-b corrects for ties in either scoring; the
 //! footrule uses mid-ranks. No measure needs a stable sort (the radix sort is): tied

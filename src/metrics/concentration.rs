@@ -30,43 +30,46 @@ pub struct Concentration {
 }
 
 /// Concentration of `payouts` (one entry per recipient). `scratch` is reused to avoid
-/// allocating on every sample.
+/// allocating on every sample; it takes four `u32` per recipient (each payout as its two
+/// halves, then the radix sort's buffer), so that the world lends it the ranking measures'
+/// buffer instead of keeping a second one (issue 15).
 pub fn concentration(
     payouts: impl IntoIterator<Item = u64>,
-    scratch: &mut Vec<u64>,
+    scratch: &mut Vec<u32>,
 ) -> Concentration {
     scratch.clear();
-    scratch.extend(payouts);
-    let n = scratch.len();
-    let total: u128 = scratch.iter().map(|&x| u128::from(x)).sum();
+    scratch.extend((payouts.into_iter()).flat_map(|x| [(x >> 32) as u32, x as u32]));
+    let n = scratch.len() / 2;
+    scratch.resize(4 * n, 0);
+    let value = |halves: &[u32; 2]| u64::from(halves[0]) << 32 | u64::from(halves[1]);
+    let (payouts, buffer) = scratch.as_chunks_mut::<2>().0.split_at_mut(n);
+    let total: u128 = payouts.iter().map(|x| u128::from(value(x))).sum();
     if n == 0 || total == 0 {
         return Concentration::default();
     }
     // Radix sort, the second half of `scratch` as its buffer (issue 15).
-    scratch.resize(2 * n, 0);
-    let (payouts, buffer) = scratch.split_at_mut(n);
-    let sorted: &[u64] = if radix_sort::sort_by_key(payouts, buffer, |&x| x) {
-        buffer
+    let sorted = if radix_sort::sort_by_key(payouts, buffer, value) {
+        &*buffer
     } else {
-        payouts
+        &*payouts
     };
     // Gini = Σ_i (2i − n − 1) x_(i) / (n Σ x), i = 1..n over ascending order.
     let mut weighted: i128 = 0;
     let mut hhi = 0.0;
-    for (i, &x) in sorted.iter().enumerate() {
+    for (i, x) in sorted.iter().map(value).enumerate() {
         weighted += (2 * (i as i128 + 1) - n as i128 - 1) * x as i128;
         let share = x as f64 / total as f64;
         hhi += share * share;
     }
     let top = |fraction: f64| {
         let k = ((n as f64 * fraction).ceil() as usize).max(1);
-        let top_sum: u128 = sorted[n - k..].iter().map(|&x| u128::from(x)).sum();
+        let top_sum: u128 = sorted[n - k..].iter().map(|x| u128::from(value(x))).sum();
         top_sum as f64 / total as f64
     };
     // Fewest top recipients whose sum exceeds half: 2 × sum > total, exactly in integers.
     let mut top_sum = 0u128;
     let mut nakamoto = 0;
-    for &x in sorted.iter().rev() {
+    for x in sorted.iter().rev().map(value) {
         top_sum += u128::from(x);
         nakamoto += 1;
         if 2 * top_sum > total {
@@ -76,10 +79,9 @@ pub fn concentration(
     let entropy = if n > 1 {
         // Equal payouts are adjacent: one logarithm per distinct payout, the same terms.
         let mut last = (0, 0.0);
-        let h: f64 = sorted
-            .iter()
-            .filter(|&&x| x > 0)
-            .map(|&x| {
+        let h: f64 = (sorted.iter().map(value))
+            .filter(|&x| x > 0)
+            .map(|x| {
                 if x != last.0 {
                     let p = x as f64 / total as f64;
                     last = (x, -p * p.ln());
@@ -98,7 +100,7 @@ pub fn concentration(
         hhi,
         top1_share: top(0.01),
         top10_share: top(0.10),
-        unique_earners: sorted.iter().filter(|&&x| x > 0).count() as u64,
+        unique_earners: sorted.iter().filter(|x| value(x) > 0).count() as u64,
     }
 }
 

@@ -131,6 +131,13 @@ struct Quality<'a> {
 }
 
 impl LiveOrders {
+    /// The buffer the measures sort in, lent out between samples: the payouts'
+    /// concentration sorts in it too, so that a sample keeps one such buffer, not two
+    /// (issue 15). Its contents are not kept from one use to the next.
+    pub fn work_buffer(&mut self) -> &mut Vec<u32> {
+        &mut self.work
+    }
+
     /// The measures of the live identities of `bidders` (indexed by agent id), scored by R
     /// and T as `engine` scores them now, against their true quality.
     pub fn measure_live(&mut self, bidders: &[Bidder], engine: &ReputationEngine) -> LiveMeasures {

@@ -80,7 +80,7 @@ impl World {
         }
         let conc = concentration(
             self.recorder.agents.iter().map(|a| a.earnings),
-            &mut self.scratch,
+            self.live_orders.work_buffer(),
         );
         // R, T and true quality sorted once for the ranking measures and the top decile.
         let live = (self.live_orders).measure_live(&self.population.bidders, engine);

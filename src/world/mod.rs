@@ -266,8 +266,8 @@ pub struct World {
     /// Exact (fractional) simulated time of the latest ordinary arrival: gaps are summed
     /// unrounded, so rounding to whole seconds cannot bias the Poisson rate.
     arrival_clock: f64,
-    scratch: Vec<u64>,
-    /// The live identities' scores sorted at each sample (buffers reused across samples).
+    /// The live identities' scores sorted at each sample (buffers reused across samples;
+    /// the payouts' concentration sorts in its work buffer too).
     live_orders: crate::metrics::ranking::LiveOrders,
     /// Agents invited to the job being posted (reused: no allocation per job).
     invited: Vec<AgentId>,

@@ -42,7 +42,6 @@ impl World {
             ordinary_jobs: 0,
             operator_payouts: 0,
             arrival_clock: 0.0,
-            scratch: Vec::new(),
             live_orders: Default::default(),
             invited: Vec::new(),
             invitees: Vec::new(),

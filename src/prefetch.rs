@@ -1,7 +1,8 @@
 //! A cache prefetch hint (issue 15): asks the CPU to bring the cache line holding a value
 //! into every cache level, without waiting for it and without any effect a program can
 //! observe. The world issues one for each record the next event will read, so that those
-//! misses overlap with the work of the event handled now (`World::touch`).
+//! misses overlap with the work of the event handled now (`World::prefetch_records` and the
+//! stages after it).
 //!
 //! Before this, a read-ahead was an ordinary load kept alive by `std::hint::black_box`: the
 //! load could not retire until its line arrived, so a miss held up the retirement of every

@@ -770,9 +770,9 @@ impl ReputationEngine {
             .map_or(self.config.initial_reputation, |s| s[0])
     }
 
-    /// Prefetches `agent`'s running state (its 104 bytes span two or three lines: a field
-    /// at each end and one between) and cached signals, so that a recording soon after finds
-    /// them in cache (issue 15).
+    /// Prefetches `agent`'s running state (its 104 bytes span two or three lines: three
+    /// fields, the first, a middle and the last of its 8-byte and 4-byte groups) and cached
+    /// signals, so that a recording soon after finds them in cache (issue 15).
     #[inline]
     pub fn touch(&self, agent: AgentId) {
         if let (Some(state), Some(signals)) = (

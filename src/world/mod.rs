@@ -65,7 +65,7 @@ pub enum Event {
     WindowClose {
         /// The job.
         job: SlabKey,
-        /// Its task's order-book slot (a read-ahead hint: [`World::touch`]).
+        /// Its task's order-book slot (a read-ahead hint: [`World::prefetch_records`]).
         task: u32,
     },
     /// An unmatched demand reaches its deadline (continuous market).
@@ -78,7 +78,7 @@ pub enum Event {
         slots: RecordSlots,
     },
     /// The client reviews the delivery of `job`, worked by `agent` (carried, like the slots,
-    /// so that its records can be read ahead: [`World::touch`]).
+    /// so that its records can be read ahead: [`World::prefetch_records`]).
     Reviewed {
         /// The job.
         job: SlabKey,
@@ -93,12 +93,12 @@ pub enum Event {
 
 /// Identities from which the world reads ahead (`World::prefetch_records` and the stages
 /// after it; issue 15). Below, a run's records stay in this machine's 2 MiB L2 and L3, and
-/// the read-ahead only costs instructions: +4% CPU at 10^4 identities, against −25% at 10^5
-/// and −30% at 10^6 (docs/performance.md). The read-ahead changes no output (tested).
+/// the read-ahead only costs instructions: +4% CPU at 10^4 identities, against −30% or more
+/// at 10^5 and 10^6 (docs/performance.md, changes 8–14). It changes no output (tested).
 const READ_AHEAD_IDENTITIES: usize = 30_000;
 
 /// The slab slots of a job's contract and escrow records, carried by the events that read
-/// them so that [`World::touch`] prefetches them without first reading the job (which would
+/// them so that [`World::prefetch_records`] prefetches them without first reading the job (which would
 /// make a chain of two misses; issue 15). Hints only: the handlers take the ids from the job,
 /// and a prefetch needs no generation, so 32-bit slots keep an event at 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

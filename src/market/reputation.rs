@@ -771,8 +771,8 @@ impl ReputationEngine {
     }
 
     /// Prefetches `agent`'s running state (its 104 bytes span two or three lines: three
-    /// fields, the first, a middle and the last of its 8-byte and 4-byte groups) and cached
-    /// signals, so that a recording soon after finds them in cache (issue 15).
+    /// fields spread over it) and cached signals, so that a recording soon after finds them
+    /// in cache (issue 15).
     #[inline]
     pub fn touch(&self, agent: AgentId) {
         if let (Some(state), Some(signals)) = (

@@ -275,9 +275,6 @@ pub struct World {
     invitees: Vec<(crate::agents::Bidder, f64)>,
     /// Whether the read-ahead runs ([`READ_AHEAD_IDENTITIES`]).
     read_ahead: bool,
-    /// Whether the first stage of the read-ahead has run for the next event (it was the
-    /// event after next of the event handled before).
-    next_prefetched: bool,
     /// The next ordinary arrival, drawn one arrival early so that its invitees' records are
     /// prefetched meanwhile (issue 15).
     next_arrival: Option<EarlyArrival>,
@@ -374,13 +371,11 @@ impl Model for World {
         if self.read_ahead {
             let [next, after] = queue.ahead();
             if let Some(&next) = next {
-                if !self.next_prefetched {
-                    // It was not visible two events ahead (it opens a new second).
-                    self.prefetch_records(next);
-                }
+                // Again, in case it was not visible two events ahead (it opens a new second):
+                // a prefetch of lines already in cache costs an instruction or two.
+                self.prefetch_records(next);
                 self.prefetch_links(next);
             }
-            self.next_prefetched = after.is_some();
             if let Some(&after) = after {
                 self.prefetch_records(after);
             }

@@ -46,7 +46,6 @@ impl World {
             invited: Vec::new(),
             invitees: Vec::new(),
             read_ahead: false,
-            next_prefetched: false,
             next_arrival: None,
             arrival_after: None,
             positions: Vec::new(),

@@ -64,7 +64,7 @@ fn cover_bidders_are_caught_by_the_bid_detectors_only_and_honest_agents_are_not(
             let flags = bids.first_flag[i.id.index()];
             // The premise: no rating detector ever fires on this scenario's adversaries.
             assert_eq!(
-                o.recorder.agents[i.id.index()].first_flag,
+                o.recorder.agents[i.id.index()].first_flag.get(),
                 None,
                 "{seed} {:?}",
                 i.kind

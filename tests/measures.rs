@@ -50,7 +50,7 @@ fn attacker_profit_adds_up_against_ledger_and_stakes() {
         .population
         .identities
         .iter()
-        .filter_map(|i| i.colluding_client)
+        .filter_map(|i| i.colluding_client())
         .collect();
     let released: u64 = colluders
         .iter()
@@ -294,7 +294,7 @@ fn detector_aware_gamers_are_never_flagged_over_100_seeds() {
                     assert_eq!(stats.flags, [0, 0, 0], "{seed}: agent {}", i.id);
                     recorded += engine.recordings(i.id);
                 }
-                "perfect_streak" => careless_flagged += u64::from(stats.first_flag.is_some()),
+                "perfect_streak" => careless_flagged += u64::from(stats.first_flag.get().is_some()),
                 _ => {}
             }
         }

@@ -236,6 +236,7 @@ pub fn wash_duration(kind: Kind, group: &GroupConfig, nominal: u64, rng: &mut im
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agents::Collusion;
     use crate::market::{AgentId, OwnerId};
     use crate::scenario::{
         GamingGroup, GamingStrategy, HonestGroup, PopulationGroup, Scenario, ScenarioFile,
@@ -250,11 +251,9 @@ mod tests {
             id: AgentId(0),
             owner: OwnerId(0),
             kind,
-            group: 0,
             latent: [latent; DIMENSIONS],
             capabilities: 1,
-            colluding_client: None,
-            ring: None,
+            collusion: Collusion::None,
             active: true,
             created_at: 0,
         }

@@ -28,4 +28,4 @@ pub mod whitewash;
 
 pub use behaviour::{Ask, Rating};
 pub use config::{Arrivals, ClientConfig, GroupConfig, PerfProfile, Strategy};
-pub use population::{Bidder, Identity, Kind, Population};
+pub use population::{Bidder, Collusion, Identity, Kind, Population};

@@ -64,7 +64,8 @@ impl Kind {
     }
 }
 
-/// One agent identity and its ground truth.
+/// One agent identity and its ground truth (88 bytes, issue 15; its `[[population]]` group
+/// is in its [`Bidder`] entry, [`Population::group`]).
 #[derive(Debug, Clone)]
 pub struct Identity {
     /// Market id.
@@ -73,20 +74,60 @@ pub struct Identity {
     pub owner: OwnerId,
     /// Ground-truth type.
     pub kind: Kind,
-    /// Index of its `[[population]]` group (32 bits: 8 bytes less per identity; issue 15).
-    pub group: u32,
     /// Latent mean quality per dimension (what honest clients observe on average).
     pub latent: [f64; DIMENSIONS],
     /// Capability bitmask.
     pub capabilities: u64,
-    /// The owner's colluding client account, for wash strategies and rings.
-    pub colluding_client: Option<ClientId>,
-    /// Ring number, for ring members.
-    pub ring: Option<u32>,
+    /// Whom it colludes with.
+    pub collusion: Collusion,
     /// Whether it still bids (whitewashed sybil identities stop).
     pub active: bool,
     /// Simulated second it was created.
     pub created_at: u64,
+}
+
+impl Identity {
+    /// The owner's colluding client account, for wash strategies, colluding sybils and rings.
+    #[inline]
+    pub fn colluding_client(&self) -> Option<ClientId> {
+        match self.collusion {
+            Collusion::None => None,
+            Collusion::Client(client) | Collusion::Ring { client, .. } => Some(client),
+        }
+    }
+
+    /// Ring number, for ring members.
+    #[inline]
+    pub fn ring(&self) -> Option<u32> {
+        match self.collusion {
+            Collusion::Ring { ring, .. } => Some(ring),
+            _ => None,
+        }
+    }
+}
+
+/// Whom an identity colludes with (SPEC §9): one 12-byte field instead of two options of 8
+/// (issue 15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collusion {
+    /// Nobody.
+    None,
+    /// Its owner's colluding client account (wash strategies, colluding sybils).
+    Client(ClientId),
+    /// A ring member: its ring's number and its owner's client account.
+    Ring {
+        /// Index into [`Population::rings`].
+        ring: u32,
+        /// The owner's client account, which hires the ring's other members.
+        client: ClientId,
+    },
+}
+
+impl From<Option<ClientId>> for Collusion {
+    /// A colluding client, or nobody.
+    fn from(client: Option<ClientId>) -> Self {
+        client.map_or(Collusion::None, Collusion::Client)
+    }
 }
 
 /// What inviting and pricing a bid reads of an identity, packed into 16 bytes so that a large
@@ -97,7 +138,7 @@ pub struct Bidder {
     pub kind: Kind,
     /// Whether it still bids (as [`Identity::active`]).
     pub active: bool,
-    /// Index of its `[[population]]` group (as [`Identity::group`]).
+    /// Index of its `[[population]]` group.
     pub group: u32,
     /// Weighted latent quality `⟨w, latent⟩` under the scenario's weights: its true quality,
     /// and, clamped to [0, 1], its truthful confidence.
@@ -163,14 +204,15 @@ impl Population {
         self.pools_version
     }
 
-    /// Adds an identity (the caller has registered `id` with the market, in order);
-    /// `weights` are the scenario's reputation weights, for its [`Bidder::quality`].
-    pub fn push(&mut self, identity: Identity, weights: &Weights) {
+    /// Adds an identity of `[[population]]` group `group` (the caller has registered `id`
+    /// with the market, in order); `weights` are the scenario's reputation weights, for its
+    /// [`Bidder::quality`].
+    pub fn push(&mut self, identity: Identity, group: u32, weights: &Weights) {
         debug_assert_eq!(identity.id.index(), self.identities.len());
         self.bidders.push(Bidder {
             kind: identity.kind,
             active: identity.active,
-            group: identity.group,
+            group,
             quality: weights.dot(&QualityVector::clamped(identity.latent)),
         });
         for cap in 0..self.pools.len() {
@@ -228,11 +270,9 @@ mod tests {
             id: AgentId(id),
             owner: OwnerId(id),
             kind: Kind::Honest,
-            group: 0,
             latent: [0.5; DIMENSIONS],
             capabilities,
-            colluding_client: None,
-            ring: None,
+            collusion: Collusion::None,
             active,
             created_at: 0,
         }
@@ -245,11 +285,11 @@ mod tests {
         let w = Weights::uniform();
         let mut p = Population::with_capabilities(2);
         let v0 = p.pools_version();
-        p.push(identity(0, 0b01, true), &w);
+        p.push(identity(0, 0b01, true), 0, &w);
         let v1 = p.pools_version();
         assert_ne!(v0, v1);
         assert_eq!(p.pools, [vec![AgentId(0)], vec![]]);
-        p.push(identity(1, 0b11, true), &w);
+        p.push(identity(1, 0b11, true), 0, &w);
         let v2 = p.pools_version();
         assert_ne!(v1, v2);
         p.deactivate(AgentId(1));

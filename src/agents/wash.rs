@@ -59,6 +59,7 @@ pub fn badmouthing_victim(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agents::Collusion;
     use crate::market::OwnerId;
     use crate::scenario::{Scenario, ScenarioFile};
     use rand::SeedableRng;
@@ -69,11 +70,9 @@ mod tests {
             id: AgentId(0),
             owner: OwnerId(0),
             kind,
-            group: 0,
             latent: [0.5; crate::market::DIMENSIONS],
             capabilities: 0b10,
-            colluding_client: None,
-            ring: None,
+            collusion: Collusion::None,
             active: true,
             created_at: 0,
         }

@@ -49,6 +49,7 @@ pub fn camouflage_whitewashes(identity: &Identity, defected: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agents::Collusion;
     use crate::market::reputation::ReputationConfig;
     use crate::market::{OwnerId, QualityVector};
 
@@ -57,11 +58,9 @@ mod tests {
             id,
             owner: OwnerId(0),
             kind,
-            group: 0,
             latent: [0.1; crate::market::DIMENSIONS],
             capabilities: 1,
-            colluding_client: None,
-            ring: None,
+            collusion: Collusion::None,
             active: true,
             created_at: 0,
         }

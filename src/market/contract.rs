@@ -40,7 +40,7 @@ use thiserror::Error;
 
 use crate::market::ids::{AgentId, ClientId, ContractId, EscrowId, TaskId};
 use crate::market::money::Credits;
-use crate::market::slab::{Lookup, Slab};
+use crate::market::slab::{Lookup, Slab, SlabKey};
 
 /// The state of a contract (SPEC §4, paper §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -279,7 +279,10 @@ pub struct Contract {
     task: TaskId,
     escrow: EscrowId,
     state: ContractState,
-    pricing: Pricing,
+    /// The pricing's model and rate, kept apart so that the model's byte sits with the
+    /// state's: 64 bytes instead of 72 (issue 15).
+    model: PricingModel,
+    rate: Credits,
     budget_ceiling: Credits,
     hold: Credits,
     created_at: u64,
@@ -311,7 +314,10 @@ impl Contract {
     }
     /// The pricing (SPEC §4).
     pub fn pricing(&self) -> Pricing {
-        self.pricing
+        Pricing {
+            model: self.model,
+            rate: self.rate,
+        }
     }
     /// The budget ceiling (SPEC §4).
     pub fn budget_ceiling(&self) -> Credits {
@@ -327,11 +333,11 @@ impl Contract {
     }
     /// The billable total for `usage` (SPEC §4, Proposition 6); never above [`Contract::hold`].
     pub fn bill(&self, usage: Usage) -> Credits {
-        self.pricing.bill(usage, self.budget_ceiling)
+        self.pricing().bill(usage, self.budget_ceiling)
     }
     /// See [`Pricing::paper_literal_discrepancy`] (SPEC §8).
     pub fn paper_literal_discrepancy(&self, usage: Usage) -> i128 {
-        self.pricing
+        self.pricing()
             .paper_literal_discrepancy(usage, self.budget_ceiling)
     }
 }
@@ -428,9 +434,10 @@ impl ContractBook {
             agent: terms.agent,
             task: terms.task,
             // Placeholder until `fund` returns; never observable.
-            escrow: EscrowId::from_parts(u32::MAX, u32::MAX),
+            escrow: EscrowId::from_parts(u32::MAX, SlabKey::MAX_GENERATION),
             state: ContractState::Active,
-            pricing: terms.pricing,
+            model: terms.pricing.model,
+            rate: terms.pricing.rate,
             budget_ceiling: terms.budget_ceiling,
             hold,
             created_at: terms.created_at,

@@ -58,14 +58,17 @@ macro_rules! generational_id {
 
         impl $name {
             /// An id from raw parts; useful to probe with ids that were never issued.
+            ///
+            /// # Panics
+            /// If `generation` exceeds [`SlabKey::MAX_GENERATION`].
             pub fn from_parts(slot: u32, generation: u32) -> Self {
-                Self(SlabKey { slot, generation })
+                Self(SlabKey::new(slot, generation).expect("a generation below 2^32 − 1"))
             }
         }
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}.{}", self.0.slot, self.0.generation)
+                write!(f, "{}.{}", self.0.slot, self.0.generation())
             }
         }
     };

@@ -91,6 +91,10 @@ impl ReputationError {
     }
 }
 
+/// Longest detector window (`rapid_window`, `streak_len`): the engine counts runs in 16 bits
+/// to keep its per-agent state at 88 bytes (issue 15); the paper's windows are 3 and 10.
+pub const MAX_WINDOW: u32 = u16::MAX as u32;
+
 /// Every constant of the reputation engine (SPEC §6, paper §8.2); each one is a scenario key so
 /// that researchers can sweep it. [`Default`] gives the paper's constants.
 ///
@@ -121,13 +125,13 @@ pub struct ReputationConfig {
     /// paper §8.6.0.2).
     pub rapid_seconds: u64,
     /// Rapid cycling looks at this many most recent recordings, and needs at least this many,
-    /// ≥ 1 (default 3).
+    /// in 1..=[`MAX_WINDOW`] (default 3).
     pub rapid_window: u32,
     /// Rapid cycling needs every dimension of the window strictly above this, in [0, 1]
     /// (default 0.9).
     pub rapid_threshold: f64,
     /// Perfect streak looks at this many most recent recordings, and needs at least this many,
-    /// ≥ 1 (default 10, paper §8.6.0.3).
+    /// in 1..=[`MAX_WINDOW`] (default 10, paper §8.6.0.3).
     pub streak_len: u32,
     /// Perfect streak needs every dimension of the window at or above this, in [0, 1]
     /// (default 0.99).
@@ -189,6 +193,7 @@ impl ReputationConfig {
         let unit = |x: f64| (0.0..=1.0).contains(&x);
         const UNIT: &str = "a number in [0, 1]";
         const AT_LEAST_ONE: &str = "an integer ≥ 1";
+        const WINDOW: &str = "an integer in 1..=65535";
         bad(
             self.decay > 0.0 && self.decay <= 1.0,
             "decay",
@@ -232,10 +237,10 @@ impl ReputationConfig {
             AT_LEAST_ONE,
         );
         bad(
-            self.rapid_window >= 1,
+            (1..=MAX_WINDOW).contains(&self.rapid_window),
             "rapid_window",
             f64::from(self.rapid_window),
-            AT_LEAST_ONE,
+            WINDOW,
         );
         bad(
             unit(self.rapid_threshold),
@@ -244,10 +249,10 @@ impl ReputationConfig {
             UNIT,
         );
         bad(
-            self.streak_len >= 1,
+            (1..=MAX_WINDOW).contains(&self.streak_len),
             "streak_len",
             f64::from(self.streak_len),
-            AT_LEAST_ONE,
+            WINDOW,
         );
         bad(
             unit(self.streak_threshold),
@@ -280,7 +285,7 @@ pub enum Detector {
 }
 
 impl Detector {
-    /// All detectors, in the paper's order (the order of [`Flags::iter`] and [`FlagCounts`]).
+    /// All detectors, in the paper's order (the order of [`Flags::iter`]).
     pub const ALL: [Detector; 3] = [
         Detector::ScoreInflation,
         Detector::RapidCycling,
@@ -346,29 +351,6 @@ impl Flags {
     }
 }
 
-/// How many recordings of one agent each detector has flagged (SPEC §9 detection metrics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FlagCounts([u32; 3]);
-
-impl FlagCounts {
-    /// How many recordings `detector` flagged.
-    #[inline]
-    pub fn get(&self, detector: Detector) -> u64 {
-        u64::from(self.0[detector as usize])
-    }
-
-    /// How many flags in total (a recording flagged by two detectors counts twice).
-    pub fn total(&self) -> u64 {
-        self.0.iter().map(|&c| u64::from(c)).sum()
-    }
-
-    fn add(&mut self, flags: Flags) {
-        for d in flags.iter() {
-            self.0[d as usize] = self.0[d as usize].saturating_add(1);
-        }
-    }
-}
-
 /// What one recording produced (SPEC §6, paper §8.5): the flags raised on this recording and
 /// the agent's suspicion, reputation and trust right after it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -383,12 +365,21 @@ pub struct Recording {
     pub trust: f64,
 }
 
-/// Per-agent running state: fixed size, `Copy`, no heap (SPEC §6 last bullet).
+/// Per-agent running state: fixed size, `Copy`, no heap (SPEC §6 last bullet). 88 bytes
+/// (issue 15): 32-bit N, 16-bit run lengths, no flag counts (the recorder keeps those per
+/// identity, `metrics::AgentStats::flags`). `repr(C)`: [`ReputationEngine::touch`] knows
+/// the order.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
 struct AgentState {
-    /// Recordings so far, N (fewer than 2^32, checked: 32 bits keep the state at 104 bytes,
-    /// issue 15; a flag count never exceeds N).
+    /// Recordings so far, N (fewer than 2^32, checked).
     n: u32,
+    /// Length of the current run of recordings with every dimension > `rapid_threshold`
+    /// (saturating at [`MAX_WINDOW`], which `rapid_window` may not exceed).
+    high_run: u16,
+    /// Length of the current run of recordings with every dimension ≥ `streak_threshold`
+    /// (saturating at [`MAX_WINDOW`], which `streak_len` may not exceed).
+    perfect_run: u16,
     /// Decayed per-dimension sums `S_d = Σ λ^(N−i) q_{i,d}`.
     sums: [f64; DIMENSIONS],
     /// Decayed weight total `W = Σ λ^(N−i)`.
@@ -399,14 +390,6 @@ struct AgentState {
     m2: f64,
     /// Suspicion γ ∈ [0, 1].
     suspicion: f64,
-    /// Length of the current run of recordings with every dimension > `rapid_threshold`
-    /// (saturating).
-    high_run: u32,
-    /// Length of the current run of recordings with every dimension ≥ `streak_threshold`
-    /// (saturating).
-    perfect_run: u32,
-    /// Flags raised per detector.
-    flag_counts: FlagCounts,
 }
 
 impl AgentState {
@@ -419,7 +402,6 @@ impl AgentState {
         suspicion: 0.0,
         high_run: 0,
         perfect_run: 0,
-        flag_counts: FlagCounts([0; 3]),
     };
 
     /// R from the running sums: `Σ_d w_d S_d / W`, clamped into [0, 1].
@@ -532,11 +514,11 @@ impl AgentState {
         }
         // A run of `rapid_window` high recordings implies N ≥ rapid_window.
         if completion_seconds.is_some_and(|s| s < config.rapid_seconds)
-            && self.high_run >= config.rapid_window
+            && u32::from(self.high_run) >= config.rapid_window
         {
             flags.insert(Detector::RapidCycling);
         }
-        if self.perfect_run >= config.streak_len {
+        if u32::from(self.perfect_run) >= config.streak_len {
             flags.insert(Detector::PerfectStreak);
         }
 
@@ -545,7 +527,6 @@ impl AgentState {
         } else {
             (self.suspicion + config.suspicion_step * f64::from(flags.len())).min(1.0)
         };
-        self.flag_counts.add(flags);
         flags
     }
 }
@@ -770,18 +751,18 @@ impl ReputationEngine {
             .map_or(self.config.initial_reputation, |s| s[0])
     }
 
-    /// Prefetches `agent`'s running state (its 104 bytes span two or three lines: three
-    /// fields spread over it) and cached signals, so that a recording soon after finds them
-    /// in cache (issue 15).
+    /// Prefetches `agent`'s running state (its 88 bytes span two or three lines: three
+    /// fields at most 48 bytes apart cover them) and cached signals, so that a recording soon
+    /// after finds them in cache (issue 15).
     #[inline]
     pub fn touch(&self, agent: AgentId) {
         if let (Some(state), Some(signals)) = (
             self.agents.get(agent.index()),
             self.signals.get(agent.index()),
         ) {
-            prefetch(&state.sums);
-            prefetch(&state.m2);
-            prefetch(&state.flag_counts);
+            prefetch(&state.n);
+            prefetch(&state.sums[DIMENSIONS - 1]);
+            prefetch(&state.suspicion);
             prefetch(signals);
         }
     }
@@ -811,12 +792,6 @@ impl ReputationEngine {
     #[inline]
     pub fn recordings(&self, agent: AgentId) -> u64 {
         u64::from(self.state(agent).n)
-    }
-
-    /// How many recordings each detector has flagged for `agent` (SPEC §9 detection metrics).
-    #[inline]
-    pub fn flag_counts(&self, agent: AgentId) -> FlagCounts {
-        self.state(agent).flag_counts
     }
 
     /// Sample variance (n−1) of all values `agent` has been scored, the statistic of the

@@ -10,14 +10,33 @@
 //! contracts' idempotency guard, seed 003) needs no second table (issue 15).
 
 use crate::prefetch::prefetch;
+use std::num::NonZeroU32;
 
 /// A key into a [`Slab`]: slot index plus the generation the record was created in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SlabKey {
     /// Index of the slot.
     pub slot: u32,
+    /// The generation plus one, never zero: `Option<SlabKey>` then takes 8 bytes instead of
+    /// 12, and so does any record holding one, such as a job's contract (issue 15).
+    generation: NonZeroU32,
+}
+
+impl SlabKey {
+    /// The largest generation a key carries. A slot whose generation would pass it is
+    /// never reused (one slot lost per 2^32 − 1 records stored in it).
+    pub const MAX_GENERATION: u32 = u32::MAX - 1;
+
+    /// The key of `slot` in `generation`; `None` above [`MAX_GENERATION`](Self::MAX_GENERATION).
+    pub fn new(slot: u32, generation: u32) -> Option<Self> {
+        NonZeroU32::new(generation.wrapping_add(1)).map(|generation| Self { slot, generation })
+    }
+
     /// Generation of the slot when the record was inserted.
-    pub generation: u32,
+    #[inline]
+    pub fn generation(self) -> u32 {
+        self.generation.get() - 1
+    }
 }
 
 /// What a key refers to.
@@ -98,10 +117,7 @@ impl<T> Slab<T> {
             debug_assert!(entry.live().is_none());
             entry.value = Some(value);
             entry.retired = false;
-            SlabKey {
-                slot,
-                generation: entry.generation,
-            }
+            SlabKey::new(slot, entry.generation).expect("free slots have generations left")
         } else {
             let slot = u32::try_from(self.entries.len()).expect("more than 2^32 live records");
             self.entries.push(Entry {
@@ -109,10 +125,7 @@ impl<T> Slab<T> {
                 retired: false,
                 value: Some(value),
             });
-            SlabKey {
-                slot,
-                generation: 0,
-            }
+            SlabKey::new(slot, 0).expect("generation 0 is a key's")
         }
     }
 
@@ -121,8 +134,8 @@ impl<T> Slab<T> {
     pub fn lookup(&self, key: SlabKey) -> Lookup<&T> {
         match self.entries.get(key.slot as usize) {
             None => Lookup::Unknown,
-            Some(e) if key.generation > e.generation => Lookup::Unknown,
-            Some(e) if key.generation < e.generation => Lookup::Retired,
+            Some(e) if key.generation() > e.generation => Lookup::Unknown,
+            Some(e) if key.generation() < e.generation => Lookup::Retired,
             Some(e) => match e.live() {
                 Some(v) => Lookup::Live(v),
                 // Same generation but empty: removed and not yet reused.
@@ -154,7 +167,7 @@ impl<T> Slab<T> {
     #[inline]
     pub fn get_mut(&mut self, key: SlabKey) -> Option<&mut T> {
         let e = self.entries.get_mut(key.slot as usize)?;
-        if e.generation == key.generation && !e.retired {
+        if e.generation == key.generation() && !e.retired {
             e.value.as_mut()
         } else {
             None
@@ -165,13 +178,11 @@ impl<T> Slab<T> {
     /// key now reads as [`Lookup::Retired`].
     pub fn remove(&mut self, key: SlabKey) -> Option<T> {
         let e = self.entries.get_mut(key.slot as usize)?;
-        if e.generation != key.generation || e.retired {
+        if e.generation != key.generation() || e.retired {
             return None;
         }
         let value = e.value.take()?;
-        e.generation = e.generation.wrapping_add(1);
-        self.free.push(key.slot);
-        self.len -= 1;
+        self.vacate(key.slot);
         Some(value)
     }
 
@@ -182,15 +193,24 @@ impl<T> Slab<T> {
         T: Clone,
     {
         let e = self.entries.get_mut(key.slot as usize)?;
-        if e.generation != key.generation || e.retired {
+        if e.generation != key.generation() || e.retired {
             return None;
         }
         let value = e.value.clone()?;
         e.retired = true;
-        e.generation = e.generation.wrapping_add(1);
-        self.free.push(key.slot);
-        self.len -= 1;
+        self.vacate(key.slot);
         Some(value)
+    }
+
+    /// Bumps the generation of `slot`, whose record was just removed, and frees the slot
+    /// for reuse unless its generations are used up.
+    fn vacate(&mut self, slot: u32) {
+        let e = &mut self.entries[slot as usize];
+        e.generation += 1;
+        if e.generation <= SlabKey::MAX_GENERATION {
+            self.free.push(slot);
+        }
+        self.len -= 1;
     }
 
     /// The record retired under `key` by [`retire`](Self::retire), while its slot has not
@@ -198,7 +218,7 @@ impl<T> Slab<T> {
     #[inline]
     pub fn retired(&self, key: SlabKey) -> Option<&T> {
         let e = self.entries.get(key.slot as usize)?;
-        if e.retired && e.generation == key.generation.wrapping_add(1) {
+        if e.retired && e.generation == key.generation() + 1 {
             e.value.as_ref()
         } else {
             None
@@ -209,13 +229,8 @@ impl<T> Slab<T> {
     pub fn iter(&self) -> impl Iterator<Item = (SlabKey, &T)> {
         self.entries.iter().enumerate().filter_map(|(slot, e)| {
             e.live().map(|v| {
-                (
-                    SlabKey {
-                        slot: slot as u32,
-                        generation: e.generation,
-                    },
-                    v,
-                )
+                let key = SlabKey::new(slot as u32, e.generation);
+                (key.expect("a live record's generation is a key's"), v)
             })
         })
     }
@@ -242,16 +257,41 @@ mod tests {
             None,
             "a stale key must not remove the new occupant"
         );
-        let never = SlabKey {
-            slot: 7,
-            generation: 0,
-        };
+        let never = SlabKey::new(7, 0).unwrap();
         assert_eq!(s.lookup(never), Lookup::Unknown);
-        let future = SlabKey {
-            slot: b.slot,
-            generation: b.generation + 1,
-        };
+        let future = SlabKey::new(b.slot, b.generation() + 1).unwrap();
         assert_eq!(s.lookup(future), Lookup::Unknown);
+    }
+
+    /// Issue 15: an optional key costs no more than a key.
+    #[test]
+    fn an_optional_key_takes_eight_bytes() {
+        assert_eq!(std::mem::size_of::<Option<SlabKey>>(), 8);
+        assert_eq!(
+            SlabKey::new(3, SlabKey::MAX_GENERATION)
+                .unwrap()
+                .generation(),
+            u32::MAX - 1
+        );
+        assert_eq!(SlabKey::new(3, u32::MAX), None);
+    }
+
+    /// A slot whose generations are used up is never handed out again, so no key can come
+    /// back to life by a generation wrapping around.
+    #[test]
+    fn a_slot_with_no_generation_left_is_not_reused() {
+        let mut s = Slab::new();
+        let a = s.insert('a');
+        s.entries[a.slot as usize].generation = SlabKey::MAX_GENERATION;
+        let last = SlabKey::new(a.slot, SlabKey::MAX_GENERATION).unwrap();
+        assert_eq!(s.get(last), Some(&'a'));
+        assert_eq!(s.retire(last), Some('a'));
+        assert_eq!(s.retired(last), Some(&'a'));
+        assert_eq!(s.lookup(last), Lookup::Retired);
+        let b = s.insert('b');
+        assert_ne!(b.slot, a.slot, "the exhausted slot stays out of use");
+        assert_eq!((s.len(), s.get(b)), (1, Some(&'b')));
+        assert_eq!(s.retired(last), Some(&'a'));
     }
 
     proptest::proptest! {

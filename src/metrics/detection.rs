@@ -139,7 +139,7 @@ pub fn rocs(outcome: &Outcome) -> Vec<TypeRoc> {
 /// Kaplan–Meier table of time to first flag (seconds since the identity's creation) for each
 /// type present, honest included; never-flagged identities are censored at the end of the run.
 pub fn time_to_flag(outcome: &Outcome) -> Vec<(Kind, Vec<SurvivalStep>)> {
-    let first = |i: &Identity| outcome.recorder.agents[i.id.index()].first_flag;
+    let first = |i: &Identity| outcome.recorder.agents[i.id.index()].first_flag.get();
     let kinds = outcome.recorder.kinds.iter();
     kinds
         .map(|&kind| (kind, survival_of(outcome, kind, first)))

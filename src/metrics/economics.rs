@@ -128,7 +128,7 @@ impl Recorder {
         client: ClientId,
         worker: AgentId,
     ) -> AgentId {
-        if population.get(worker).colluding_client == Some(client) {
+        if population.get(worker).colluding_client() == Some(client) {
             return worker;
         }
         let slot = client.0 as usize;
@@ -136,7 +136,7 @@ impl Recorder {
         if payers.get(slot).copied().flatten().is_none() {
             payers.clear();
             for i in population.identities.iter().rev() {
-                if let Some(c) = i.colluding_client {
+                if let Some(c) = i.colluding_client() {
                     let c = c.0 as usize;
                     if payers.len() <= c {
                         payers.resize(c + 1, None);

@@ -133,7 +133,7 @@ pub struct DagStats {
     pub awards_lapsed: u64,
 }
 
-/// Per-identity statistics.
+/// Per-identity statistics (88 bytes, issue 15).
 ///
 /// `repr(C)` keeps the declared order (issue 15): what a contract's opening and completion
 /// update (wins, payouts, then the costs' work and client loss) lies in the first 56 bytes.
@@ -156,7 +156,53 @@ pub struct AgentStats {
     /// Whether the identity was abandoned by whitewashing.
     pub whitewashed: bool,
     /// Simulated second of the first flag.
-    pub first_flag: Option<u64>,
+    pub first_flag: FirstFlag,
+}
+
+/// The simulated second of an identity's first flag, if it has been flagged: an
+/// `Option<u64>` in 8 bytes instead of 16 (simulated times stay below 2^40 s,
+/// `scenario::validate`, so `u64::MAX` is free to mean "never"; issue 15).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct FirstFlag(u64);
+
+impl FirstFlag {
+    const NEVER: u64 = u64::MAX;
+
+    /// When the identity was first flagged; `None` if never.
+    #[inline]
+    pub fn get(self) -> Option<u64> {
+        (self.0 != Self::NEVER).then_some(self.0)
+    }
+
+    /// Records a flag at `time`, unless an earlier one is recorded already.
+    fn first_at(&mut self, time: SimTime) {
+        debug_assert!(time < Self::NEVER);
+        if self.0 == Self::NEVER {
+            self.0 = time;
+        }
+    }
+}
+
+impl Default for FirstFlag {
+    fn default() -> Self {
+        Self(Self::NEVER)
+    }
+}
+
+impl From<Option<u64>> for FirstFlag {
+    fn from(time: Option<u64>) -> Self {
+        let mut first = Self::default();
+        if let Some(t) = time {
+            first.first_at(t);
+        }
+        first
+    }
+}
+
+impl std::fmt::Debug for FirstFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
 }
 
 /// The fold of a run's events into one identity's [`AgentStats`]: its one home, used by the
@@ -177,7 +223,7 @@ impl AgentStats {
             self.flags[detector_index(d)] += 1;
         }
         if !flags.is_empty() {
-            self.first_flag.get_or_insert(time);
+            self.first_flag.first_at(time);
         }
     }
 
@@ -348,7 +394,11 @@ mod tests {
         s.won(Credits(40));
         s.won(Credits(2));
         s.completed(Credits(28), Flags::EMPTY, 5);
-        assert_eq!(s.first_flag, None, "a clean recording sets no first flag");
+        assert_eq!(
+            s.first_flag.get(),
+            None,
+            "a clean recording sets no first flag"
+        );
         let mut flags = Flags::EMPTY;
         flags.insert(Detector::PerfectStreak);
         flags.insert(Detector::ScoreInflation);
@@ -362,7 +412,7 @@ mod tests {
             value_won: 42,
             earnings: 29,
             flags: [1, 0, 2],
-            first_flag: Some(9),
+            first_flag: Some(9).into(),
             whitewashed: true,
             costs: Costs::default(),
         };

@@ -88,7 +88,9 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
                 .sum();
             Value::Float(total / active.len() as f64)
         };
-        let group = &file.population[members.first().map_or(0, |i| i.group as usize)];
+        let group = &file.population[members
+            .first()
+            .map_or(0, |i| outcome.population.group(i.id))];
         let sigma = outcome.scenario.recorded_score_sd(group) * sum_w2.sqrt();
         push(format!("abs_error_{label}"), abs_error);
         // The floor follows from the noise of the type's own recorded scores: honest clients'
@@ -108,6 +110,7 @@ pub fn summary(outcome: &Outcome) -> Vec<(String, Value)> {
             .filter_map(|i| {
                 rec.agents[i.id.index()]
                     .first_flag
+                    .get()
                     .map(|t| t - i.created_at)
             })
             .collect();

@@ -428,7 +428,7 @@ fn write_agents<'a, W: io::Write>(
             s.flags[0].to_string(),
             s.flags[1].to_string(),
             s.flags[2].to_string(),
-            s.first_flag.map_or(String::new(), |t| t.to_string()),
+            s.first_flag.get().map_or(String::new(), |t| t.to_string()),
             s.whitewashed.to_string(),
         ])?;
     }

@@ -17,6 +17,7 @@
 //!   writer and its verifying reader.
 
 use crate::engine::SimTime;
+use crate::market::slab::SlabKey;
 use crate::market::{AgentId, ClientId, ContractId, Credits, DIMENSIONS, QualityVector, TaskId};
 use std::fmt::{self, Write as _};
 
@@ -264,7 +265,11 @@ impl<'a> Fields<'a> {
             s.parse()
                 .map_err(|_| ParseError(format!("bad id in `{key}`")))
         };
-        Ok((parse(slot)?, parse(generation)?))
+        let (slot, generation) = (parse(slot)?, parse(generation)?);
+        if generation > SlabKey::MAX_GENERATION {
+            return Err(ParseError(format!("bad id in `{key}`")));
+        }
+        Ok((slot, generation))
     }
 
     fn contract(&self) -> Result<ContractId, ParseError> {
@@ -439,6 +444,13 @@ mod tests {
         assert!(Receipt::parse("teleport agent=1", &[]).is_err());
         assert!(Receipt::parse("cancel contract=1.0", &[]).is_err());
         assert!(Receipt::parse("cancel contract=1.0 refund", &[]).is_err());
+        // The largest generation a key carries parses; one more is refused, not a panic.
+        let cancel = |g: u64| Receipt::parse(&format!("cancel contract=1.{g} refund=5"), &[]);
+        assert!(cancel(u64::from(u32::MAX) - 1).is_ok());
+        assert_eq!(
+            cancel(u64::from(u32::MAX)),
+            Err(ParseError("bad id in `contract`".into()))
+        );
         // Extra fields are ignored up to the fixed room for them, refused beyond it.
         let padded = |n: usize| format!("cancel contract=1.0 refund=5{}", " x=1".repeat(n));
         assert!(Receipt::parse(&padded(MAX_FIELDS - 2), &[]).is_ok());

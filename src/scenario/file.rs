@@ -323,13 +323,13 @@ pub struct ReputationSection {
     /// Rapid cycling fires for completions shorter than this (seconds).
     pub rapid_seconds: u64,
     /// Rapid cycling looks at this many recent recordings.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 65535))]
     pub rapid_window: u32,
     /// Rapid cycling needs every dimension strictly above this.
     #[schemars(range(min = 0, max = 1))]
     pub rapid_threshold: f64,
     /// Perfect streak length.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 65535))]
     pub streak_len: u32,
     /// Perfect streak needs every dimension at or above this.
     #[schemars(range(min = 0, max = 1))]

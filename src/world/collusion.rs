@@ -101,7 +101,7 @@ impl World {
             return false;
         };
         let identity = self.population.get(agent);
-        let coalition = match identity.ring {
+        let coalition = match identity.ring() {
             Some(ring) => Coalition::Ring(ring),
             None => Coalition::Owner(identity.owner),
         };

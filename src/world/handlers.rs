@@ -6,7 +6,8 @@
 //! [`Checker`]: super::checker::Checker
 
 use super::{
-    ArrivalAttributes, DagJob, EarlyArrival, Event, Invitations, Job, JobSpec, RecordSlots, World,
+    ArrivalAttributes, DagJob, EarlyArrival, Event, Invitations, Job, JobExtra, JobSpec,
+    RecordSlots, World,
 };
 use crate::agents::behaviour::{self, AskContext};
 use crate::agents::delivery::{self, Rater};
@@ -451,10 +452,10 @@ impl World {
         if !identity.active {
             return;
         }
-        let group = self.scenario.file().population[identity.group as usize].clone();
+        let group = self.scenario.file().population[self.population.group(agent)].clone();
         let draws = Key::wash(agent.index() as u64, now);
         let mut rng = self.streams.keyed(Stream::Wash, draws);
-        let (client, worker) = match identity.ring {
+        let (client, worker) = match identity.ring() {
             // A ring member's client hires another member of its ring.
             Some(ring) => {
                 let members = &self.population.rings[ring as usize];
@@ -464,14 +465,14 @@ impl World {
                 };
                 (
                     identity
-                        .colluding_client
+                        .colluding_client()
                         .expect("ring members have a client"),
                     worker,
                 )
             }
             None => (
                 identity
-                    .colluding_client
+                    .colluding_client()
                     .expect("wash agents have a colluder"),
                 agent,
             ),
@@ -491,20 +492,20 @@ impl World {
         let nominal = behaviour::nominal_duration(budget, &self.config.clients, &mut rng);
         let work = behaviour::wash_duration(
             worker_identity.kind,
-            &self.config.groups[worker_identity.group as usize],
+            &self.config.groups[self.population.group(worker)],
             nominal,
             &mut rng,
         );
         let mut rating = behaviour::wash_rating(
             worker_identity.kind,
-            &self.config.groups[identity.group as usize],
+            &self.config.groups[self.population.group(agent)],
         );
         let mut capability = worker_identity.capabilities.trailing_zeros();
         let mut worker = worker;
         let honest = |a: AgentId| {
             self.population.bidders[a.index()].kind == Kind::Honest && self.market.can_bid(a)
         };
-        let group = &self.config.groups[identity.group as usize];
+        let group = &self.config.groups[self.population.group(agent)];
         let pools = &self.population.pools;
         if let Some(victim) = wash::badmouthing_victim(&identity, group, pools, honest, &mut rng) {
             worker = victim;
@@ -559,9 +560,12 @@ impl World {
             Err(e) => unreachable!("posting a validated demand cannot fail: {e}"),
         };
         self.recorder.counters.posted += 1;
-        let perf = self
-            .perf_requirements(wash.is_some(), budget, capabilities, key)
-            .map(Box::new);
+        let extra = match wash {
+            Some(rating) => Some(JobExtra::Wash(rating)),
+            None => self
+                .perf_requirements(budget, capabilities, key)
+                .map(JobExtra::Perf),
+        };
         self.emit(now, || Receipt::Post {
             task,
             client,
@@ -575,7 +579,7 @@ impl World {
             model,
             nominal,
             high_value,
-            wash: wash.map(Box::new),
+            extra: extra.map(Box::new),
             contract: None,
             agent: AgentId(0),
             price: Credits::ZERO,
@@ -585,7 +589,6 @@ impl World {
             defect: false,
             key,
             parent,
-            perf,
         })
     }
 
@@ -657,7 +660,7 @@ impl World {
             self.prefetch_bidders(j.task);
         }
         let continuous = routing::continuous_choice(self.market.book(), j.task);
-        let cleared = match j.perf.as_deref() {
+        let cleared = match j.perf() {
             Some(req) => self.market.clear_performance(j.task, req, now),
             None => self.market.clear(j.task, j.model, now),
         };
@@ -743,14 +746,14 @@ impl World {
             .get(job)
             .is_some_and(|j| self.camouflage_defects(opened.agent, j.high_value));
         let identity = self.population.get(opened.agent);
-        let group = &self.config.groups[identity.group as usize];
+        let group = &self.config.groups[self.population.group(opened.agent)];
         let j = self.jobs.get_mut(job).expect("live job");
         j.contract = Some(opened.contract);
         j.agent = opened.agent;
         j.price = opened.price;
         j.started_at = now;
         let rng = &mut self.streams.keyed(Stream::Work, j.key);
-        if j.wash.is_some() {
+        if j.wash().is_some() {
             j.work_seconds = j.nominal;
             j.delivered = identity.latent;
         } else {
@@ -761,7 +764,7 @@ impl World {
             let clients = &self.config.clients;
             j.work_seconds = delivery::work_seconds(identity.kind, group, clients, j.nominal, rng);
         }
-        if j.perf.is_some() {
+        if j.perf().is_some() {
             j.work_seconds = super::performance::latency(&group.performance, &self.streams, j.key);
         }
         let delivery = now + j.work_seconds.max(1);
@@ -778,7 +781,7 @@ impl World {
     ) {
         let j = self.jobs.get(job).expect("live job");
         let contract = j.contract.expect("delivered jobs have a contract");
-        let (wash, agent) = (j.wash.is_some(), j.agent);
+        let (wash, agent) = (j.wash().is_some(), j.agent);
         let mut rng = self.streams.keyed(Stream::ReviewDelay, j.key);
         let from = self.contract_state(contract);
         #[cfg(feature = "fault-injection")]
@@ -810,10 +813,10 @@ impl World {
         queue: &mut EventQueue<Event>,
     ) {
         let j = self.jobs.get(job).expect("live job");
-        if j.wash.is_some() {
+        if j.wash().is_some() {
             return self.complete(now, job, queue);
         }
-        if j.perf.is_some() {
+        if j.perf().is_some() {
             return match self.perf_review(now, job) {
                 true => self.complete(now, job, queue),
                 false => self.cancel(now, job, queue),
@@ -894,9 +897,9 @@ impl World {
         let j = self.jobs.remove(job).expect("live job");
         let contract = j.contract.expect("contract");
         let bidder = self.population.bidder(j.agent);
-        let self_report = j.wash.is_none() && bidder.kind == Kind::Gaming(Strategy::SelfReport);
+        let self_report = j.wash().is_none() && bidder.kind == Kind::Gaming(Strategy::SelfReport);
         let mut rng = self.streams.keyed(Stream::Rating, j.key);
-        let rater = match j.wash.as_deref() {
+        let rater = match j.wash() {
             Some(&rating) => Rater::Colluder(rating),
             // A self-reporting gamer's own report is what gets recorded.
             None if self_report => Rater::SelfReport(&self.config.groups[bidder.group as usize]),
@@ -1026,7 +1029,7 @@ impl World {
         let contract = CompletedContract {
             agent: j.agent,
             client: j.client,
-            wash: j.wash.is_some(),
+            wash: j.wash().is_some(),
             defect: j.defect,
             budget: j.budget,
             bill: done.bill,

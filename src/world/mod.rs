@@ -127,8 +127,8 @@ impl Event {
 ///
 /// `repr(C)` keeps the declared order (issue 15): first what every event after the match
 /// reads (contract, agent, the task and client the read-ahead follows, the pricing model and
-/// flags that fill the gap before the draws key, wash and performance markers, delivered
-/// quality: the first 112 bytes, next to the slab's generation), then what posting,
+/// flags that fill the gap before the draws key, the wash or performance extra, delivered
+/// quality: the first 104 bytes, next to the slab's generation), then what posting,
 /// clearing and completion read once.
 #[derive(Debug, Clone)]
 #[repr(C)]
@@ -142,12 +142,9 @@ struct Job {
     defect: bool,
     /// Whose random numbers this job's draws use (`engine::streams`).
     key: Key,
-    /// For wash jobs: how the colluder rates (boxed: a rating is 56 bytes and most jobs
-    /// are not wash jobs; issue 15).
-    wash: Option<Box<Rating>>,
-    /// Its requirements in a performance market (SPEC §7, seed 004); `None` otherwise and
-    /// for wash jobs (boxed: off by default, so only its pointer stays in every job).
-    perf: Option<Box<crate::market::performance::TaskRequirements>>,
+    /// What only wash jobs and performance-market jobs carry (boxed: most jobs carry
+    /// neither, so only a pointer stays in every job; issue 15).
+    extra: Option<Box<JobExtra>>,
     delivered: [f64; DIMENSIONS],
     posted_at: SimTime,
     budget: Credits,
@@ -160,7 +157,32 @@ struct Job {
     parent: Option<SlabKey>,
 }
 
+/// What a [`Job`] carries only sometimes.
+#[derive(Debug, Clone)]
+enum JobExtra {
+    /// A wash job: how the colluder rates.
+    Wash(Rating),
+    /// A job's requirements in a performance market (SPEC §7, seed 004; never a wash job's).
+    Perf(crate::market::performance::TaskRequirements),
+}
+
 impl Job {
+    /// For a wash job: how the colluder rates.
+    fn wash(&self) -> Option<&Rating> {
+        match self.extra.as_deref() {
+            Some(JobExtra::Wash(rating)) => Some(rating),
+            _ => None,
+        }
+    }
+
+    /// Its requirements in a performance market; `None` otherwise and for wash jobs.
+    fn perf(&self) -> Option<&crate::market::performance::TaskRequirements> {
+        match self.extra.as_deref() {
+            Some(JobExtra::Perf(requirements)) => Some(requirements),
+            _ => None,
+        }
+    }
+
     /// Mean of the delivered quality over the dimensions: what a client disputes on.
     fn observed_mean(&self) -> f64 {
         self.delivered.iter().sum::<f64>() / DIMENSIONS as f64
@@ -457,18 +479,21 @@ mod tests {
     }
 
     /// Issue 15: the records a job's path reads stay as small as the layout work left them
-    /// (a job within 176 bytes, an identity within 96, a packed bidder entry 16, an event 24):
+    /// (a job within 160 bytes, an identity within 88, a packed bidder entry 16, an event 24,
+    /// an identity's statistics 88, a contract 64, an escrow record 24 with its slab tag):
     /// growing one is a choice to make knowingly, with the memory per identity in view.
     #[test]
     fn hot_records_keep_their_sizes() {
         assert!(
-            size_of::<super::Job>() <= 176,
+            size_of::<super::Job>() <= 160,
             "{}",
             size_of::<super::Job>()
         );
-        assert!(size_of::<crate::agents::Identity>() <= 96);
+        assert!(size_of::<crate::agents::Identity>() <= 88);
         assert_eq!(size_of::<crate::agents::Bidder>(), 16);
-        assert!(size_of::<crate::metrics::AgentStats>() <= 96);
+        assert!(size_of::<crate::metrics::AgentStats>() <= 88);
         assert!(size_of::<super::Event>() <= 24);
+        assert!(size_of::<crate::market::contract::Contract>() <= 64);
+        assert!(size_of::<Option<crate::market::escrow::EscrowRecord>>() <= 24);
     }
 }

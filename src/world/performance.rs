@@ -51,19 +51,17 @@ pub(super) fn latency(profile: &PerfProfile, streams: &Streams, key: Key) -> u64
 }
 
 impl World {
-    /// A new job's requirements under the performance rule (`None` otherwise, and for wash
-    /// jobs): max cost = its budget, its capability, and a max latency (rounded, at least 1 s)
-    /// and min success rate (clamped into [0, 1]) drawn from the job's own keyed stream.
+    /// A new market job's requirements under the performance rule (`None` otherwise; the
+    /// caller asks only for jobs that are not wash jobs): max cost = its budget, its
+    /// capability, and a max latency (rounded, at least 1 s) and min success rate (clamped
+    /// into [0, 1]) drawn from the job's own keyed stream.
     pub(super) fn perf_requirements(
         &self,
-        wash: bool,
         budget: Credits,
         capabilities: u64,
         key: Key,
     ) -> Option<TaskRequirements> {
-        if wash || self.market.performance().is_none() {
-            return None;
-        }
+        self.market.performance()?;
         let rng = &mut self.streams.keyed(Stream::PerfRequirements, key);
         let clients = &self.config.clients;
         let max_latency = clients
@@ -81,11 +79,11 @@ impl World {
     /// (as its confidence) — or `None` when it breaks a requirement of the job (counted by
     /// reason). Jobs without requirements admit every ask unchanged.
     pub(super) fn perf_admit(&mut self, job: SlabKey, agent: AgentId, ask: Ask) -> Option<Ask> {
-        let Some(&req) = self.jobs.get(job).expect("live job").perf.as_deref() else {
+        let Some(&req) = self.jobs.get(job).expect("live job").perf() else {
             return Some(ask);
         };
         let identity = self.population.get(agent);
-        let profile = &self.config.groups[identity.group as usize].performance;
+        let profile = &self.config.groups[self.population.group(agent)].performance;
         let book = self.market.performance().expect("a job with requirements");
         let bid = PerfBid {
             agent,

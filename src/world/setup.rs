@@ -2,7 +2,7 @@
 
 use super::{Configs, Event, World};
 use crate::agents::population::{capability_mask, latent_quality};
-use crate::agents::{Arrivals, Identity, Kind, Population};
+use crate::agents::{Arrivals, Collusion, Identity, Kind, Population};
 use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream, Streams};
 #[cfg(feature = "fault-injection")]
 use crate::market::marketplace::MarketConfig;
@@ -79,7 +79,7 @@ impl World {
             PopulationGroup::Honest(g) => {
                 for _ in 0..g.count {
                     let owner = self.new_owner();
-                    let agent = self.add_identity(owner, Kind::Honest, group, None, None, 0);
+                    let agent = self.add_identity(owner, Kind::Honest, group, Collusion::None, 0);
                     self.prime_history(
                         agent,
                         g.prior_reputation.unwrap_or(g.quality_mean),
@@ -94,7 +94,7 @@ impl World {
                     let colluder = (g.strategy != GamingStrategy::SelfReport)
                         .then(|| self.open_client(balance));
                     let kind = spec.kind();
-                    let agent = self.add_identity(owner, kind, group, colluder, None, 0);
+                    let agent = self.add_identity(owner, kind, group, colluder.into(), 0);
                     if g.strategy.uses_wash_jobs() {
                         self.schedule_wash(agent, 0, queue);
                     }
@@ -111,7 +111,8 @@ impl World {
                             owner = self.new_owner();
                             colluder = g.collude.then(|| self.open_client(balance));
                         }
-                        let agent = self.add_identity(owner, Kind::Sybil, group, colluder, None, 0);
+                        let agent =
+                            self.add_identity(owner, Kind::Sybil, group, colluder.into(), 0);
                         if g.collude {
                             self.schedule_wash(agent, 0, queue);
                         }
@@ -125,14 +126,8 @@ impl World {
                     for _ in 0..g.size {
                         let owner = self.new_owner();
                         let client = self.open_client(balance);
-                        let agent = self.add_identity(
-                            owner,
-                            Kind::Ring,
-                            group,
-                            Some(client),
-                            Some(ring),
-                            0,
-                        );
+                        let collusion = Collusion::Ring { ring, client };
+                        let agent = self.add_identity(owner, Kind::Ring, group, collusion, 0);
                         self.population.rings[ring as usize].push(agent);
                         self.schedule_wash(agent, 0, queue);
                     }
@@ -175,8 +170,7 @@ impl World {
         owner: OwnerId,
         kind: Kind,
         group: usize,
-        colluding_client: Option<ClientId>,
-        ring: Option<u32>,
+        collusion: Collusion,
         now: SimTime,
     ) -> AgentId {
         let id = self.market.register_agent();
@@ -191,14 +185,13 @@ impl World {
                 id,
                 owner,
                 kind,
-                group: u32::try_from(group).expect("fewer than 2^32 groups"),
                 latent,
                 capabilities,
-                colluding_client,
-                ring,
+                collusion,
                 active: true,
                 created_at: now,
             },
+            u32::try_from(group).expect("fewer than 2^32 groups"),
             weights,
         );
         let mut stats = AgentStats::default();
@@ -243,7 +236,7 @@ impl World {
         if !identity.active {
             return;
         }
-        let Some(interval) = &self.config.groups[identity.group as usize].wash_interval else {
+        let Some(interval) = &self.config.groups[self.population.group(agent)].wash_interval else {
             return;
         };
         let gap = interval.sample(&mut self.streams.keyed(
@@ -306,9 +299,9 @@ mod tests {
         use crate::metrics::{AgentStats, KindSample, Sample};
         use crate::scenario::limits::{IDENTITY_BYTES, SAMPLE_BYTES};
         use std::mem::size_of;
-        // Reputation state (104 bytes) and R/T cache (16), up to three pool entries.
+        // Reputation state (88 bytes) and R/T cache (16), up to three pool entries.
         let identity =
-            size_of::<Identity>() + size_of::<Bidder>() + size_of::<AgentStats>() + 120 + 12;
+            size_of::<Identity>() + size_of::<Bidder>() + size_of::<AgentStats>() + 104 + 12;
         assert!(
             identity as u64 <= IDENTITY_BYTES,
             "{identity} bytes per identity"

@@ -2,9 +2,9 @@
 //! (`agents::whitewash`) to abandon an identity and register a fresh one.
 
 use super::{Event, Job, World};
-use crate::agents::whitewash;
+use crate::agents::{Collusion, whitewash};
 use crate::engine::{EventQueue, SimTime};
-use crate::market::{AgentId, ClientId};
+use crate::market::AgentId;
 use crate::receipts::Receipt;
 use crate::scenario::PopulationGroup;
 
@@ -29,8 +29,8 @@ impl World {
         if !whitewash::sybil_whitewashes(identity, threshold, self.market.reputation()) {
             return;
         }
-        let (colluder, collude) = (identity.colluding_client, g.collude);
-        let fresh = self.replace_identity(now, agent, colluder);
+        let (collusion, collude) = (identity.collusion, g.collude);
+        let fresh = self.replace_identity(now, agent, collusion);
         if collude {
             self.schedule_wash(fresh, now, queue);
         }
@@ -50,24 +50,20 @@ impl World {
     /// A camouflage gamer abandons its identity once a contract it defected on has ended.
     pub(super) fn camouflage_whitewash(&mut self, now: SimTime, j: &Job) {
         if whitewash::camouflage_whitewashes(self.population.get(j.agent), j.defect) {
-            self.replace_identity(now, j.agent, None);
+            self.replace_identity(now, j.agent, Collusion::None);
         }
     }
 
     /// Abandons `agent` and registers a fresh identity of the same owner, kind and group
-    /// (with colluding client `colluder`); returns the fresh one.
-    fn replace_identity(
-        &mut self,
-        now: SimTime,
-        agent: AgentId,
-        colluder: Option<ClientId>,
-    ) -> AgentId {
+    /// (colluding as `collusion`); returns the fresh one.
+    fn replace_identity(&mut self, now: SimTime, agent: AgentId, collusion: Collusion) -> AgentId {
         let identity = self.population.get(agent);
-        let (owner, kind, group) = (identity.owner, identity.kind, identity.group);
+        let (owner, kind) = (identity.owner, identity.kind);
+        let group = self.population.group(agent);
         self.population.deactivate(agent);
         self.emit(now, || Receipt::Whitewash { agent });
         self.recorder.agents[agent.index()].abandoned();
         self.recorder.counters.whitewashes += 1;
-        self.add_identity(owner, kind, group as usize, colluder, None, now)
+        self.add_identity(owner, kind, group, collusion, now)
     }
 }

@@ -142,7 +142,7 @@ fn every_refusal_is_typed_and_changes_nothing() {
     let settled = l.hold(c, Credits(10), contract(1)).unwrap();
     l.settle(settled, Settlement::Refund).unwrap();
     let never = EscrowId::from_parts(50, 0);
-    let future = EscrowId::from_parts(held.0.slot, held.0.generation + 1);
+    let future = EscrowId::from_parts(held.0.slot, held.0.generation() + 1);
     let probes = [held, settled, never, future];
     let before = snap(&l, &probes);
 

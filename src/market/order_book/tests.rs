@@ -253,7 +253,7 @@ fn bad_operations_are_typed_errors_and_leave_the_book_unchanged() {
     book.submit_proposal(open, proposal(AgentId(1), 60, 1, 0.5, 1))
         .unwrap();
     let unknown = TaskId::from_parts(57, 0);
-    let future = TaskId::from_parts(open.0.slot, open.0.generation + 1);
+    let future = TaskId::from_parts(open.0.slot, open.0.generation() + 1);
     let before = snapshot(&book);
     let check = |result: Result<(), OrderBookError>, expected: OrderBookError| {
         assert_eq!(result, Err(expected));

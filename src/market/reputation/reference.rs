@@ -12,7 +12,6 @@ use crate::market::quality::{QualityVector, Weights};
 pub(super) struct RefAgent {
     pub(super) scores: Vec<QualityVector>,
     pub(super) suspicion: f64,
-    pub(super) flag_counts: [u64; 3],
 }
 
 /// The reference engine: one full history per agent.
@@ -63,9 +62,6 @@ impl Reference {
         } else {
             f64::min(1.0, a.suspicion + c.suspicion_step * flags.len() as f64)
         };
-        for d in flags.iter() {
-            a.flag_counts[d as usize] += 1;
-        }
         flags
     }
 

@@ -176,6 +176,7 @@ impl<T> Slab<T> {
 
     /// Removes and returns the live record under `key`; the slot's generation is bumped so the
     /// key now reads as [`Lookup::Retired`].
+    #[inline]
     pub fn remove(&mut self, key: SlabKey) -> Option<T> {
         let e = self.entries.get_mut(key.slot as usize)?;
         if e.generation != key.generation() || e.retired {
@@ -204,6 +205,7 @@ impl<T> Slab<T> {
 
     /// Bumps the generation of `slot`, whose record was just removed, and frees the slot
     /// for reuse unless its generations are used up.
+    #[inline]
     fn vacate(&mut self, slot: u32) {
         let e = &mut self.entries[slot as usize];
         e.generation += 1;

@@ -2,7 +2,7 @@
 
 use super::config::{ClientConfig, GroupConfig, Strategy};
 use super::population::{Identity, Kind};
-use crate::engine::{Dist, MAX_SECONDS};
+use crate::engine::{Dist, MAX_SECONDS, round_u64};
 use crate::market::{Credits, DIMENSIONS, QualityVector};
 use rand::Rng;
 
@@ -39,7 +39,7 @@ pub enum Rating {
 /// growing with the square root of the budget, at least a minute.
 pub fn nominal_duration(budget: Credits, clients: &ClientConfig, rng: &mut impl Rng) -> u64 {
     match &clients.duration {
-        Some(d) => (d.sample(rng).round() as u64).min(MAX_SECONDS),
+        Some(d) => round_u64(d.sample(rng)).min(MAX_SECONDS),
         None => {
             let scale = (budget.as_f64() / clients.typical_budget).sqrt();
             ((3_600.0 * scale * rng.random_range(0.5..1.5)) as u64).clamp(60, MAX_SECONDS)
@@ -99,7 +99,7 @@ pub fn ask(
     }
     let (price, confidence) = group.bidding.shade(price, confidence, reputation, budget);
     Ask {
-        price: Credits((price.round() as u64).max(1)),
+        price: Credits(round_u64(price).max(1)),
         confidence,
         duration,
     }
@@ -111,7 +111,7 @@ pub fn ask(
 pub fn cover_ask(designated: Ask, cover: &super::config::Cover, rng: &mut impl Rng) -> Ask {
     let markup = 1.0 + cover.markup * rng.random_range(0.5..1.5);
     Ask {
-        price: Credits(((designated.price.as_f64() * markup).round() as u64).max(1)),
+        price: Credits(round_u64(designated.price.as_f64() * markup).max(1)),
         ..designated
     }
 }

@@ -5,7 +5,7 @@
 use super::behaviour::{self, Rating};
 use super::config::{ClientConfig, GroupConfig, Strategy};
 use super::population::Kind;
-use crate::engine::MAX_SECONDS;
+use crate::engine::{MAX_SECONDS, round_u64};
 use crate::market::contract::Usage;
 use crate::market::{DIMENSIONS, QualityVector};
 use rand::Rng;
@@ -24,7 +24,7 @@ pub fn work_seconds(
     rng: &mut impl Rng,
 ) -> u64 {
     if kind == Kind::Gaming(Strategy::SelfReport) {
-        (group.report_seconds.sample(rng).round() as u64).min(MAX_SECONDS)
+        round_u64(group.report_seconds.sample(rng)).min(MAX_SECONDS)
     } else {
         let factor = clients.work_factor.sample(rng);
         (((nominal as f64) * factor) as u64).min(MAX_SECONDS)
@@ -48,7 +48,7 @@ pub fn review_delay(wash: bool, clients: &ClientConfig, rng: &mut impl Rng) -> u
         rng.random_range(1..=5)
     } else {
         let delay = clients.review.sample(rng);
-        (delay.round() as u64).min(MAX_SECONDS)
+        round_u64(delay).min(MAX_SECONDS)
     }
 }
 

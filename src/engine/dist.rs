@@ -13,6 +13,26 @@ use rand::Rng;
 use rand_distr::{Beta, Distribution, Exp, LogNormal, Normal, Triangular};
 use std::sync::Arc;
 
+/// `x.round() as u64` (half away from zero, saturating: NaN and negatives give 0), computed
+/// inline. On baseline x86-64, which has no rounding instruction before SSE4.1, `f64::round`
+/// is a call into the builtin libm, made for every ask, budget and delay (issue 15: 0.6% of
+/// the instructions at 10^4 identities). The same result for every input (tested against
+/// `f64::round`).
+#[inline]
+pub fn round_u64(x: f64) -> u64 {
+    /// From 2^52 on, every `f64` is a whole number.
+    const WHOLE: f64 = (1u64 << 52) as f64;
+    if x >= WHOLE {
+        x as u64
+    } else if x > 0.0 {
+        // Below 2^52 the truncation and the fraction are exact.
+        let whole = x as u64;
+        whole + u64::from(x - whole as f64 >= 0.5)
+    } else {
+        0
+    }
+}
+
 /// A distribution over `f64` (integer distributions yield whole numbers).
 #[derive(Debug, Clone)]
 pub enum Dist {
@@ -73,9 +93,21 @@ impl Dist {
         Dist::Exponential(Exp::new(lambda).expect("positive rate"))
     }
 
-    /// One value.
+    /// One value. The normal, drawn several times per job (delivered quality, bid noise), is
+    /// sampled inline; the other kinds in [`sample_any`](Self::sample_any), out of line, so
+    /// that a normal draw does not pay for the larger function's register saves (issue 15:
+    /// 2.8% fewer instructions at 10^4 identities).
     #[inline]
     pub fn sample(&self, rng: &mut impl Rng) -> f64 {
+        match self {
+            Dist::Normal { normal, min, max } => normal.sample(rng).clamp(*min, *max),
+            _ => self.sample_any(rng),
+        }
+    }
+
+    /// One value of any kind.
+    #[inline(never)]
+    fn sample_any(&self, rng: &mut impl Rng) -> f64 {
         match self {
             Dist::Constant(x) => *x,
             Dist::Uniform(lo, hi) => rng.random_range(*lo..*hi),
@@ -86,6 +118,54 @@ impl Dist {
             Dist::Triangular(d) => d.sample(rng),
             Dist::Exponential(d) => d.sample(rng),
             Dist::Empirical(values) => values[rng.random_range(0..values.len())],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn round_u64_is_round_then_cast_at_the_edges() {
+        let below_half = 0.5 - f64::EPSILON / 4.0;
+        let whole = (1u64 << 52) as f64;
+        for x in [
+            0.0,
+            -0.0,
+            below_half,
+            0.5,
+            1.5,
+            2.5,
+            -0.4,
+            -0.5,
+            -7.0,
+            whole - 0.5,
+            whole - 1.5,
+            whole,
+            whole + 1.0,
+            1e19,
+            1.8446744073709552e19,
+            1e30,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ] {
+            assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
+        }
+        assert_eq!(round_u64(below_half), 0);
+        assert_eq!(round_u64(2.5), 3);
+    }
+
+    proptest! {
+        #[test]
+        fn round_u64_is_round_then_cast(bits: u64, small in 0.0f64..1e7) {
+            let x = f64::from_bits(bits);
+            prop_assert_eq!(round_u64(x), x.round() as u64);
+            prop_assert_eq!(round_u64(small), small.round() as u64);
         }
     }
 }

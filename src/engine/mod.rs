@@ -9,7 +9,7 @@ pub mod dist;
 pub mod queue;
 pub mod streams;
 
-pub use dist::Dist;
+pub use dist::{Dist, round_u64};
 pub use queue::EventQueue;
 pub use streams::{Key, KeyedRng, Stream, Streams};
 

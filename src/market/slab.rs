@@ -144,13 +144,19 @@ impl<T> Slab<T> {
         }
     }
 
-    /// Prefetches the first cache line of `slot` (its generation and the record's first
-    /// fields), whatever it holds (issue 15). A slot is enough: a prefetch needs no
-    /// generation, so events carry 32-bit slot hints to stay small.
+    /// Prefetches the first and the last cache line of `slot` (its generation, the record's
+    /// first and last fields), whatever it holds (issue 15): the last line is the one where
+    /// the next slot starts. Entries of 72 or 80 bytes (a contract, a task) always span two
+    /// lines, and a prefetch of the first alone left the second to miss. A slot is enough: a
+    /// prefetch needs no generation, so events carry 32-bit slot hints to stay small.
     #[inline]
     pub fn touch(&self, slot: u32) {
-        if let Some(e) = self.entries.get(slot as usize) {
+        let slot = slot as usize;
+        if let Some(e) = self.entries.get(slot) {
             prefetch(e);
+        }
+        if let Some(next) = self.entries.get(slot + 1) {
+            prefetch(next);
         }
     }
 

@@ -17,6 +17,7 @@
 
 use super::{AgentStats, Costs, Outcome, Recorder};
 use crate::agents::{Kind, Population};
+use crate::engine::round_u64;
 use crate::market::{AgentId, ClientId, Credits};
 
 /// Revenue and costs summed over a set of identities.
@@ -110,11 +111,11 @@ impl Recorder {
         }
         let costs = &mut self.agents[c.agent.index()].costs;
         if !c.defect {
-            costs.work += (c.budget.as_f64() * c.cost_factor).round() as u64;
+            costs.work += round_u64(c.budget.as_f64() * c.cost_factor);
         }
         if honest_quality > 0.0 && c.delivered < honest_quality {
             let shortfall = (honest_quality - c.delivered) / honest_quality;
-            costs.client_loss += (c.bill.as_f64() * shortfall).round() as u64;
+            costs.client_loss += round_u64(c.bill.as_f64() * shortfall);
         }
     }
 

@@ -13,7 +13,7 @@ use crate::agents::behaviour::{self, AskContext};
 use crate::agents::delivery::{self, Rater};
 use crate::agents::review::{self, Verdict};
 use crate::agents::{Ask, Kind, Strategy, wash};
-use crate::engine::{EventQueue, Key, KeyedRng, MAX_SECONDS, SimTime, Stream};
+use crate::engine::{EventQueue, Key, KeyedRng, MAX_SECONDS, SimTime, Stream, round_u64};
 use crate::market::contract::{ContractState, PricingModel};
 use crate::market::decompose::{SubtaskSpec, decompose};
 use crate::market::marketplace::{
@@ -229,7 +229,7 @@ impl World {
         let rng = &mut self.streams.keyed(Stream::JobAttributes, arrival);
         let client = ClientId(rng.random_range(0..self.honest_clients));
         let budget = self.config.clients.budget.sample(rng);
-        let budget = Credits((budget.round() as u64).max(1));
+        let budget = Credits(round_u64(budget).max(1));
         let capability = rng.random_range(0..clients.capabilities);
         let mix = &clients.pricing;
         let pick = rng.random_range(0.0..(mix.per_task + mix.hourly + mix.per_token));
@@ -846,7 +846,7 @@ impl World {
                     .clients
                     .dispute
                     .sample(&mut self.streams.keyed(Stream::DisputeDelay, key));
-                let delay = (delay.round() as u64).min(MAX_SECONDS);
+                let delay = round_u64(delay).min(MAX_SECONDS);
                 queue.schedule(now + delay, Event::DisputeResolved(job));
             }
             Verdict::Cancel => self.cancel(now, job, queue),

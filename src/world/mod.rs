@@ -342,7 +342,11 @@ impl World {
                 self.market.contracts().touch(slots.contract);
                 self.market.ledger().touch(slots.escrow);
                 let a = agent.index();
-                prefetch(&self.recorder.agents[a]);
+                // Completion adds to its earnings and costs, which an 88-byte record can
+                // spread over two lines.
+                let stats = &self.recorder.agents[a];
+                prefetch(&stats.earnings);
+                prefetch(&stats.costs.client_loss);
                 prefetch(&self.population.bidders[a]);
                 self.market.reputation().touch(agent);
             }
@@ -380,7 +384,12 @@ impl World {
         for p in self.market.book().proposals(task).unwrap_or_default() {
             let a = p.agent();
             prefetch(&self.recorder.agents[a.index()]);
-            prefetch(&self.population.identities[a.index()].latent);
+            // The winner's kind and latent quality (delivered quality, defection), which an
+            // 88-byte record can spread over two lines.
+            let identity = &self.population.identities[a.index()];
+            prefetch(&identity.kind);
+            prefetch(&identity.latent[0]);
+            prefetch(&identity.latent[DIMENSIONS - 1]);
             self.market.reputation().touch_signals(a);
         }
     }

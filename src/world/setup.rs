@@ -3,7 +3,7 @@
 use super::{Configs, Event, World};
 use crate::agents::population::{capability_mask, latent_quality};
 use crate::agents::{Arrivals, Collusion, Identity, Kind, Population};
-use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream, Streams};
+use crate::engine::{EventQueue, Key, MAX_SECONDS, SimTime, Stream, Streams, round_u64};
 #[cfg(feature = "fault-injection")]
 use crate::market::marketplace::MarketConfig;
 use crate::market::marketplace::Marketplace;
@@ -213,11 +213,11 @@ impl World {
                 // (E[round(gap)] ≪ E[gap]); rounding the running sum does not. `now` is the
                 // rounded previous arrival.
                 self.arrival_clock += gap;
-                (self.arrival_clock.round() as u64).max(now)
+                round_u64(self.arrival_clock).max(now)
             }
             // The next post time of the trace (`ordinary_jobs` have been posted).
             Arrivals::Trace(times) => match times.get(self.ordinary_jobs as usize) {
-                Some(t) => (t.round() as u64).max(now),
+                Some(t) => round_u64(*t).max(now),
                 None => return,
             },
         };
@@ -245,7 +245,7 @@ impl World {
         ));
         // At least 1 s later: the draw is keyed by (agent, now), so a second wash at the same
         // time would draw the same gap again, forever.
-        let at = now + (gap.round() as u64).clamp(1, MAX_SECONDS);
+        let at = now + round_u64(gap).clamp(1, MAX_SECONDS);
         if at < self.scenario.file().run.horizon {
             queue.schedule(at, Event::WashJob { agent });
         }

@@ -384,8 +384,8 @@ impl World {
         for p in self.market.book().proposals(task).unwrap_or_default() {
             let a = p.agent();
             prefetch(&self.recorder.agents[a.index()]);
-            // The winner's kind and latent quality (delivered quality, defection), which an
-            // 88-byte record can spread over two lines.
+            // Its kind and latent quality, which the opening reads if it wins (defection,
+            // delivered quality) and an 88-byte record can spread over two lines.
             let identity = &self.population.identities[a.index()];
             prefetch(&identity.kind);
             prefetch(&identity.latent[0]);

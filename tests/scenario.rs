@@ -867,6 +867,42 @@ fn scenarios_that_cannot_fit_in_memory_are_refused_with_the_estimate() {
 }
 
 #[test]
+fn collusion_detection_whose_pair_records_cannot_fit_is_refused_naming_the_horizon() {
+    // 10^5 identities, 2·10^4 jobs an hour: the detectors keep a record for each of the ten
+    // bidder pairs of nearly every job. Four weeks measured a 13.2 GB peak; eight would not fit.
+    let weeks = |n: u64| {
+        format!(
+            "[run]\nhorizon = {}\n[clients]\njobs_per_hour = 20000.0\n\
+             [[population]]\nkind = \"honest\"\ncount = 100000\n",
+            n * 604_800
+        )
+    };
+    let with_detectors = |n| weeks(n) + "[collusion]\n";
+    let msg = refusal(&with_detectors(8), &[]);
+    for needle in ["run.horizon", "4838400", "pair records", "16.0 GiB"] {
+        assert!(msg.contains(needle), "{needle:?} not in: {msg}");
+    }
+    let fits = load(&with_detectors(4), &[]).expect("four weeks fit");
+    let pairs =
+        fits.estimate().memory_bytes() - load(&weeks(4), &[]).unwrap().estimate().memory_bytes();
+    // 1.34·10^7 jobs × 10 pairs × 100 bytes.
+    assert!(
+        (13.0e9..14.0e9).contains(&(pairs as f64)),
+        "{pairs} bytes of pair records"
+    );
+    // Without the detectors, eight weeks are small.
+    load(&weeks(8), &[]).expect("no pair records without [collusion]");
+    // A small population bounds the records by its pairs: 440 identities, 96 580 pairs.
+    let small = "[run]\nhorizon = 31536000\n[[population]]\nkind = \"honest\"\ncount = 440\n";
+    let with = load(&format!("{small}[collusion]\n"), &[])
+        .unwrap()
+        .estimate()
+        .memory_bytes();
+    let without = load(small, &[]).unwrap().estimate().memory_bytes();
+    assert_eq!(with - without, 96_580 * 100);
+}
+
+#[test]
 fn scenarios_that_could_overflow_an_identitys_recording_count_are_refused() {
     // 10^5 jobs per hour for 6·10^6 hours: 6·10^11 jobs, with jobs in flight that fit.
     refused_by_run(

@@ -295,7 +295,6 @@ mod tests {
         assert!(q.is_empty());
     }
 
-    /// A million seeded operations, delays below the wheel's reach.
     #[test]
     fn ahead_shows_the_next_two_events_of_the_current_second_only() {
         let mut q = EventQueue::new();
@@ -316,6 +315,7 @@ mod tests {
         assert_eq!(q.ahead(), [None, None]);
     }
 
+    /// A million seeded operations, delays below the wheel's reach.
     #[test]
     fn agrees_with_a_btreemap_reference() {
         check_against_reference(7, 1_000_000, |_| 0.55, |rng| rng.random_range(0..50));

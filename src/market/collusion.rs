@@ -36,7 +36,9 @@
 //! count and first flags). The pair table grows with the stream only until every pair that
 //! co-bids has been seen: at most k(k − 1)/2 new records per job of k bidders, and never more
 //! than the pairs of identities that can share a job (in the simulator: a capability pool, or a
-//! cover-bidding ring or owner with its bidders). Pair records are never forgotten.
+//! cover-bidding ring or owner with its bidders). Pair records are never forgotten: the
+//! scenario's memory estimate counts them (`scenario::limits`), so a run whose table would not
+//! fit is refused before it starts.
 
 use crate::market::{AgentId, TaskId};
 use rustc_hash::FxHashMap;

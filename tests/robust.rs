@@ -3,6 +3,7 @@
 //! merge and check refusing bad output paths up front, and error messages that name the path.
 
 use std::fs;
+use std::os::unix::fs::MetadataExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
@@ -121,7 +122,7 @@ fn concurrent_writers_never_mix_a_directory() {
                 Some(2) => {
                     let msg = text(&r.stderr);
                     assert!(
-                        msg.contains("is being written by another marketsim process"),
+                        msg.contains("is in use by another marketsim process"),
                         "try {i}: a refused writer says why: {msg}"
                     );
                     refusals += 1;
@@ -484,7 +485,7 @@ fn concurrent_sweeps_into_one_directory_never_mix() {
             let r = c.wait_with_output().unwrap();
             match r.status.code() {
                 Some(0) => {}
-                Some(2) if text(&r.stderr).contains("is being written by another marketsim") => {
+                Some(2) if text(&r.stderr).contains("is in use by another marketsim") => {
                     refusals += 1
                 }
                 code => panic!("try {i}: exit {code:?}: {}", text(&r.stderr)),
@@ -674,6 +675,28 @@ fn errors_name_the_path_once_and_say_what_was_expected() {
     // The whole log replays identically.
     fs::write(run.join("receipts.log"), &log).unwrap();
     ok(&["replay", run.to_str().unwrap()]);
+    // While another process holds the directory (a run rewriting it), replay does not read
+    // it: its files could change between two reads. It leaves no lock file behind.
+    let resolved = marketsim::output::lock::resolve(&run).unwrap();
+    let held = marketsim::output::lock::DirLock::acquire(&resolved, &run).unwrap();
+    refused(
+        &["replay", run.to_str().unwrap()],
+        &["is in use by another marketsim process", ".run.lock"],
+    );
+    drop(held);
+    ok(&["replay", run.to_str().unwrap()]);
+    assert!(!d.join(".run.lock").exists());
+    // A reader who may not create the lock file cannot write there either: replay reads
+    // without it. (Shown as `nobody` in a directory root owns, when the tests run as root.)
+    if fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
+        let out = command(&["replay", run.to_str().unwrap()])
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("rebuilt identically"));
+    }
 
     // bench --agents 0 would post 64 times the jobs asked for.
     refused(

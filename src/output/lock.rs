@@ -105,8 +105,8 @@ impl DirLock {
                     return Err(io::Error::new(
                         io::ErrorKind::ResourceBusy,
                         format!(
-                            "{} is being written by another marketsim process (it holds {}); \
-                             wait for it to finish or choose another output directory",
+                            "{} is in use by another marketsim process (it holds {}); wait \
+                             for it to finish or choose another output directory",
                             shown.display(),
                             path.display()
                         ),
@@ -170,7 +170,7 @@ mod tests {
         assert!(root.join(".out.lock").exists());
         let e = DirLock::acquire(&dir, Path::new("out")).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::ResourceBusy);
-        assert!(e.to_string().starts_with("out is being written by another"));
+        assert!(e.to_string().starts_with("out is in use by another"));
         // Another spelling of the same directory shares the lock.
         assert_eq!(resolve(&root.join("x/../out")).unwrap(), dir);
         drop(first);

@@ -182,4 +182,45 @@ fn collusion_keys_are_validated_with_the_key_and_the_allowed_values() {
         m.contains("population[2].cover_markup") && m.contains("≥ 0"),
         "{m}"
     );
+    for memory in ["0", "1099511627777"] {
+        let m = err(&[&format!("collusion.pair_memory={memory}")]);
+        assert!(
+            m.contains("collusion.pair_memory") && m.contains("1..=2^40"),
+            "{m}"
+        );
+    }
+}
+
+/// collusion-memory.toml is collusion-detection.toml with a six-hour pair memory: the market
+/// is the same (the detectors only observe), every ring member is still flagged and no honest
+/// agent is, and a pair memory longer than the run changes nothing at all.
+#[test]
+fn forgetting_idle_pairs_changes_only_what_the_detectors_remember() {
+    for seed in ["run.seed=1", "run.seed=2"] {
+        let remembering = run("scenarios/collusion-detection.toml", &[DAY, seed]);
+        let forgetting = run("scenarios/collusion-memory.toml", &[DAY, seed]);
+        assert_eq!(remembering.recorder.agents, forgetting.recorder.agents);
+        assert_eq!(remembering.recorder.counters, forgetting.recorder.counters);
+        let flags = &forgetting
+            .recorder
+            .bid_detection
+            .as_ref()
+            .unwrap()
+            .first_flag;
+        for i in &forgetting.population.identities {
+            match i.kind {
+                Kind::Honest => assert_eq!(flags[i.id.index()], [None, None], "{seed}"),
+                Kind::Ring => assert!(flags[i.id.index()][0].is_some(), "{seed} {}", i.id),
+                _ => {}
+            }
+        }
+        let longer = run(
+            "scenarios/collusion-detection.toml",
+            &[DAY, seed, "collusion.pair_memory=86401"],
+        );
+        assert_eq!(
+            remembering.recorder.bid_detection,
+            longer.recorder.bid_detection
+        );
+    }
 }

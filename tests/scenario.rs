@@ -892,6 +892,14 @@ fn collusion_detection_whose_pair_records_cannot_fit_is_refused_naming_the_horiz
     );
     // Without the detectors, eight weeks are small.
     load(&weeks(8), &[]).expect("no pair records without [collusion]");
+    // A day's pair memory keeps two days of pairs, however long the run: 9.6·10^5 jobs.
+    let forgetting = load(&(with_detectors(8) + "pair_memory = 86400\n"), &[]).unwrap();
+    let held = forgetting.estimate().memory_bytes()
+        - load(&weeks(8), &[]).unwrap().estimate().memory_bytes();
+    assert_eq!(held, 960_000 * 10 * 100);
+    assert!(
+        refusal(&(with_detectors(1) + "pair_memory = 0\n"), &[]).contains("collusion.pair_memory")
+    );
     // A small population bounds the records by its pairs: 440 identities, 96 580 pairs.
     let small = "[run]\nhorizon = 31536000\n[[population]]\nkind = \"honest\"\ncount = 440\n";
     let with = load(&format!("{small}[collusion]\n"), &[])

@@ -91,6 +91,9 @@ pub struct CollusionConfig {
     pub price_threshold: f64,
     /// m_p: co-bids a pair needs before `ρ` counts (≥ 3: a correlation of two points is ±1).
     pub price_min_support: u64,
+    /// M: a pair that goes more than this many seconds without a co-bid is forgotten, and a
+    /// later co-bid starts it afresh; `None`: pairs are never forgotten (module doc, "Memory").
+    pub pair_memory: Option<u64>,
 }
 
 impl Default for CollusionConfig {
@@ -101,6 +104,7 @@ impl Default for CollusionConfig {
             sync_min_support: 30,
             price_threshold: 0.7,
             price_min_support: 40,
+            pair_memory: None,
         }
     }
 }
@@ -144,6 +148,15 @@ impl CollusionConfig {
                 "an integer ≥ 3",
             ));
         }
+        if let Some(m) = self.pair_memory
+            && !(1..=crate::engine::MAX_SECONDS).contains(&m)
+        {
+            out.push((
+                "pair_memory",
+                m.to_string(),
+                "an integer in 1..=2^40 seconds (absent: never forget)",
+            ));
+        }
         out
     }
 }
@@ -170,6 +183,8 @@ pub struct PairStats {
     pub hi: AgentId,
     /// Co-bids C.
     pub co_bids: u64,
+    /// The second of its last co-bid.
+    pub last: u64,
     mean_lo: f64,
     mean_hi: f64,
     /// Σ (x_lo − mean)², Σ (x_hi − mean)², Σ (x_lo − mean)(x_hi − mean) (Welford's updates).
@@ -184,12 +199,19 @@ impl PairStats {
             lo,
             hi,
             co_bids: 0,
+            last: 0,
             mean_lo: 0.0,
             mean_hi: 0.0,
             m2_lo: 0.0,
             m2_hi: 0.0,
             cross: 0.0,
         }
+    }
+
+    /// Whether it has gone more than `memory` seconds without a co-bid by `now`: it then
+    /// counts as forgotten, whether or not [`BidDetectors`] has dropped its record yet.
+    fn forgotten(&self, memory: Option<u64>, now: u64) -> bool {
+        memory.is_some_and(|m| now - self.last > m)
     }
 
     fn add(&mut self, x_lo: f64, x_hi: f64) {
@@ -255,6 +277,9 @@ pub struct BidDetectors {
     pairs: Vec<PairStats>,
     pair_index: FxHashMap<(AgentId, AgentId), usize>,
     last_time: u64,
+    /// With a pair memory M: the second from which the next bid drops the pairs idle for
+    /// more than M (every M seconds).
+    next_forget: u64,
 }
 
 impl BidDetectors {
@@ -269,6 +294,7 @@ impl BidDetectors {
             pairs: Vec::new(),
             pair_index: FxHashMap::default(),
             last_time: 0,
+            next_forget: 0,
         }
     }
 
@@ -283,6 +309,7 @@ impl BidDetectors {
         debug_assert!(bid.time >= self.last_time, "bids arrive in time order");
         self.last_time = bid.time;
         self.evict(bid.time);
+        self.forget(bid.time);
         let a = bid.agent.index();
         if self.bids.len() <= a {
             self.bids.resize(a + 1, 0);
@@ -306,7 +333,11 @@ impl BidDetectors {
                 self.pairs.push(PairStats::new(lo, hi));
             }
             let pair = &mut self.pairs[slot];
+            if pair.forgotten(c.pair_memory, bid.time) {
+                *pair = PairStats::new(lo, hi);
+            }
             pair.add(x_lo, x_hi);
+            pair.last = bid.time;
             let sync = pair.co_bids >= c.sync_min_support
                 && jaccard(pair.co_bids, self.bids[lo.index()], self.bids[hi.index()])
                     >= c.sync_threshold;
@@ -344,6 +375,26 @@ impl BidDetectors {
         }
     }
 
+    /// With a pair memory M, every M seconds: drops the records of forgotten pairs (keeping the
+    /// others in creation order) and rebuilds the index. What a pair counts never depends on
+    /// when this runs (a forgotten pair met before it is dropped starts afresh all the same,
+    /// and `statistics` skips it), so it only bounds memory: the pairs that co-bid in the last
+    /// 2M seconds. O(pairs) every M seconds.
+    fn forget(&mut self, now: u64) {
+        let Some(m) = self.config.pair_memory else {
+            return;
+        };
+        if now < self.next_forget {
+            return;
+        }
+        self.next_forget = now.saturating_add(m);
+        self.pairs.retain(|p| now - p.last <= m);
+        self.pair_index.clear();
+        for (i, p) in self.pairs.iter().enumerate() {
+            self.pair_index.insert((p.lo, p.hi), i);
+        }
+    }
+
     /// Bids counted for `agent`.
     pub fn bids(&self, agent: AgentId) -> u64 {
         self.bids.get(agent.index()).copied().unwrap_or(0)
@@ -354,7 +405,8 @@ impl BidDetectors {
         self.first_flag.get(agent.index())?[detector.index()]
     }
 
-    /// Every pair record, in creation order.
+    /// Every pair record held, in creation order (with a pair memory, forgotten pairs until
+    /// they are dropped).
     pub fn pairs(&self) -> &[PairStats] {
         &self.pairs
     }
@@ -364,7 +416,8 @@ impl BidDetectors {
     pub fn statistics(&self, n: usize) -> Vec<[f64; 2]> {
         let mut out = vec![[f64::NEG_INFINITY; 2]; n];
         let c = &self.config;
-        for p in &self.pairs {
+        let held = (self.pairs.iter()).filter(|p| !p.forgotten(c.pair_memory, self.last_time));
+        for p in held {
             let j = jaccard(p.co_bids, self.bids(p.lo), self.bids(p.hi));
             let values = [
                 (p.co_bids >= c.sync_min_support).then_some(j),

@@ -493,6 +493,12 @@ pub struct CollusionSection {
     /// Co-bids a pair needs before ρ counts (≥ 3).
     #[schemars(range(min = 3))]
     pub price_min_support: u64,
+    /// Seconds without a co-bid after which a pair is forgotten (its counts start afresh at
+    /// its next co-bid), in 1..=2^40. Absent: pairs are never forgotten, and the detectors'
+    /// memory grows with the run (README "Collusion and shill detection").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_SECONDS))]
+    pub pair_memory: Option<u64>,
 }
 
 impl Default for CollusionSection {
@@ -505,6 +511,7 @@ impl Default for CollusionSection {
             sync_min_support: c.sync_min_support,
             price_threshold: c.price_threshold,
             price_min_support: c.price_min_support,
+            pair_memory: c.pair_memory,
         }
     }
 }
@@ -518,6 +525,7 @@ impl CollusionSection {
             sync_min_support: self.sync_min_support,
             price_threshold: self.price_threshold,
             price_min_support: self.price_min_support,
+            pair_memory: self.pair_memory,
         }
     }
 }

@@ -199,16 +199,21 @@ fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) 
         },
         to_bytes(in_flight * JOB_BYTES as f64),
     ));
-    if f.collusion.is_some() {
-        let key = if f.clients.max_jobs > 0 && jobs == f.clients.max_jobs as f64 {
-            "clients.max_jobs"
-        } else {
-            "run.horizon"
+    if let Some(collusion) = &f.collusion {
+        // Without a pair memory the records of every job's pairs are kept; with one M, only
+        // those of the jobs of the last 2M seconds (`market::collusion`).
+        let remembered = collusion.pair_memory.map(|m| 2.0 * m as f64 / mean_gap);
+        let (held, key) = match remembered {
+            Some(r) if r < jobs => (r, "collusion.pair_memory"),
+            _ if f.clients.max_jobs > 0 && jobs == f.clients.max_jobs as f64 => {
+                (jobs, "clients.max_jobs")
+            }
+            _ => (jobs, "run.horizon"),
         };
         memory.push((
             "the collusion detectors' pair records".into(),
             key.into(),
-            to_bytes(collusion_pairs(f, jobs) * PAIR_BYTES as f64),
+            to_bytes(collusion_pairs(f, held) * PAIR_BYTES as f64),
         ));
     }
     let events_per_job = 6.0 + f64::from(c.proposals_per_job.min(1_000));
@@ -249,8 +254,8 @@ fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) 
     }
 }
 
-/// The pair records the collusion detectors will hold after `jobs` ordinary jobs: they keep
-/// one for every pair of identities that ever co-bid (`market::collusion`), and every pair of
+/// The pair records the collusion detectors hold for `jobs` ordinary jobs: they keep one for
+/// every pair of identities that co-bid (`market::collusion`), and every pair of
 /// a job's bidders co-bids (the world submits a job's bids at once). Bidders per job: the
 /// invitations plus the cover bids a covering group adds when one of its identities is
 /// invited. With a large pool nearly every pair is new, so the records grow with the run, up to

@@ -27,6 +27,7 @@ fn config(window: u64, sync: (f64, u64), price: (f64, u64)) -> CollusionConfig {
         sync_min_support: sync.1,
         price_threshold: price.0,
         price_min_support: price.1,
+        pair_memory: None,
     }
 }
 
@@ -160,6 +161,8 @@ struct Reference {
     /// The counted bids so far.
     bids: Vec<Bid>,
     first_flag: HashMap<(u32, usize), u64>,
+    /// The second of the last bid seen, counted or not.
+    now: u64,
 }
 
 impl Reference {
@@ -168,6 +171,7 @@ impl Reference {
             config,
             bids: Vec::new(),
             first_flag: HashMap::new(),
+            now: 0,
         }
     }
 
@@ -175,9 +179,12 @@ impl Reference {
         a.job == b.job && a.agent != b.agent && b.time.abs_diff(a.time) <= self.config.window
     }
 
-    /// The co-bids of the pair {lo, hi} as (x_lo, x_hi), over the whole history.
+    /// The co-bids of the pair {lo, hi} as (x_lo, x_hi) that its record holds at the last
+    /// bid: with a pair memory M, those after its last gap of more than M seconds between two
+    /// co-bids, and none if it has gone more than M seconds without one since.
     fn samples(&self, lo: AgentId, hi: AgentId) -> Vec<(f64, f64)> {
         let mut out = Vec::new();
+        let mut last = None;
         for (k, b) in self.bids.iter().enumerate() {
             for a in &self.bids[..k] {
                 if self.co_bid(a, b)
@@ -189,11 +196,23 @@ impl Reference {
                     } else {
                         (b.relative_ask, a.relative_ask)
                     };
+                    if self.gap_forgets(last, b.time) {
+                        out.clear();
+                    }
                     out.push((x_lo, x_hi));
+                    last = Some(b.time);
                 }
             }
         }
+        if self.gap_forgets(last, self.now) {
+            out.clear();
+        }
         out
+    }
+
+    /// Whether going from a co-bid at `last` to `now` exceeds the pair memory.
+    fn gap_forgets(&self, last: Option<u64>, now: u64) -> bool {
+        matches!((last, self.config.pair_memory), (Some(t), Some(m)) if now - t > m)
     }
 
     /// (J, ρ, C) of a pair by the two-pass formulas.
@@ -217,6 +236,7 @@ impl Reference {
     }
 
     fn observe(&mut self, bid: Bid) -> bool {
+        self.now = bid.time;
         let repeated = self.bids.iter().any(|b| {
             b.agent == bid.agent && b.job == bid.job && bid.time - b.time <= self.config.window
         });
@@ -292,7 +312,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     /// The incremental detectors give the whole-history answers: counted bids, pair counts
-    /// and correlations, per-identity statistics and first-flag times.
+    /// and correlations, per-identity statistics and first-flag times; with a pair memory,
+    /// counting each pair's co-bids since its last gap longer than the memory.
     #[test]
     fn incremental_equals_the_whole_history_reference(
         seed in any::<u64>(),
@@ -302,13 +323,14 @@ proptest! {
         coarse in any::<bool>(),
         sync in (0.05f64..1.0, 1u64..6),
         price in (-0.5f64..1.0, 3u64..8),
+        pair_memory in proptest::option::of(1u64..25),
     ) {
-        let c = config(window, sync, price);
+        let c = CollusionConfig { pair_memory, ..config(window, sync, price) };
         let (mut fast, mut slow) = (BidDetectors::new(c), Reference::new(c));
         for b in stream(seed, len, agents, coarse) {
             prop_assert_eq!(fast.observe(b), slow.observe(b));
         }
-        for p in fast.pairs() {
+        for p in fast.pairs().iter().filter(|p| !p.forgotten(pair_memory, slow.now)) {
             let (_, rho, count) = slow.pair(p.lo, p.hi);
             prop_assert_eq!(p.co_bids, count);
             prop_assert!((p.correlation() - rho).abs() < 1e-9, "{} vs {}", p.correlation(), rho);
@@ -443,4 +465,33 @@ fn state_stays_bounded_on_a_long_stream() {
     assert!(peak.window_jobs <= 4 && peak.window_bids <= 20, "{peak:?}");
     assert!(peak.pairs <= 60 * 59 / 2, "{peak:?}");
     assert_eq!(d.bids.len(), 60);
+}
+
+/// With a pair memory M, a stream of ever new pairs (5 of 100,000 identities per job, a job
+/// every 20 s) holds only the pairs that co-bid in the last 2M seconds, however long it runs;
+/// without one it keeps every pair it has seen.
+#[test]
+fn a_pair_memory_bounds_the_pair_table() {
+    let peak = |pair_memory| {
+        let c = CollusionConfig {
+            pair_memory,
+            ..CollusionConfig::default()
+        };
+        let mut d = BidDetectors::new(c);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut peak = 0;
+        for job in 0..50_000u32 {
+            let t = u64::from(job) * 20;
+            for _ in 0..5 {
+                d.observe(bid(job, rng.random_range(0..100_000), t, 0.6));
+            }
+            peak = peak.max(d.state_size().pairs);
+        }
+        peak
+    };
+    // M = 1 hour: 180 jobs of 10 pairs each per M; two M and the jobs at their edges.
+    let bounded = peak(Some(3_600));
+    assert!((3_000..=2 * 1_800 + 20).contains(&bounded), "{bounded}");
+    let unbounded = peak(None);
+    assert!(unbounded > 490_000, "{unbounded}");
 }

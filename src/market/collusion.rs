@@ -32,13 +32,20 @@
 //! invitations per job in the simulator), e the evicted bids (amortised O(1): each bid is
 //! evicted once), plus O(1) hash-map work per co-bid. Memory: the window holds only the bids
 //! of the last Δ seconds; pair records exist only for pairs that co-bid at least once (never an
-//! all-pairs table), about 75 bytes each with their index entry; 40 bytes per identity (its bid
+//! all-pairs table), about 85 bytes each with their index entry (≈ 106 measured at the tables'
+//! peak, with their growth slack); 40 bytes per identity (its bid
 //! count and first flags). The pair table grows with the stream only until every pair that
 //! co-bids has been seen: at most k(k − 1)/2 new records per job of k bidders, and never more
 //! than the pairs of identities that can share a job (in the simulator: a capability pool, or a
-//! cover-bidding ring or owner with its bidders). Pair records are never forgotten: the
-//! scenario's memory estimate counts them (`scenario::limits`), so a run whose table would not
-//! fit is refused before it starts.
+//! cover-bidding ring or owner with its bidders).
+//!
+//! **Memory.** Without a pair memory, pair records are never forgotten, and in a large market
+//! nearly every pair of a job's bidders is new: the table grows with the run (the scenario's
+//! memory estimate counts it, `scenario::limits`, so a run whose table cannot fit is refused
+//! before it starts). With a pair memory M, a pair that goes more than M seconds without a
+//! co-bid is forgotten: its next co-bid starts its counts afresh (the identities' bid counts
+//! and first flags stay), and the statistics leave it out. Every M seconds the records of
+//! forgotten pairs are dropped, so the table holds the pairs of the last 2M seconds.
 
 use crate::market::{AgentId, TaskId};
 use rustc_hash::FxHashMap;
@@ -92,7 +99,7 @@ pub struct CollusionConfig {
     /// m_p: co-bids a pair needs before `ρ` counts (≥ 3: a correlation of two points is ±1).
     pub price_min_support: u64,
     /// M: a pair that goes more than this many seconds without a co-bid is forgotten, and a
-    /// later co-bid starts it afresh; `None`: pairs are never forgotten (module doc, "Memory").
+    /// later co-bid starts it afresh; `None`: pairs are never forgotten (module doc, **Memory**).
     pub pair_memory: Option<u64>,
 }
 

@@ -28,10 +28,10 @@ pub const CLIENT_BYTES: u64 = 96;
 pub const SAMPLE_BYTES: u64 = 1_536;
 /// Per job in flight: demand, proposals, contract, escrow and the world's record.
 pub const JOB_BYTES: u64 = 512;
-/// Per pair record of the collusion detectors: its running statistics (56 bytes), its index
+/// Per pair record of the collusion detectors: its running statistics (64 bytes), its index
 /// entry and both tables' growth slack. Measured: a week of 10^5 honest identities with
-/// `[collusion]` on peaked at ≈ 98 bytes per pair (3.3 GB for 3.4·10^7 pairs).
-pub const PAIR_BYTES: u64 = 100;
+/// `[collusion]` on peaked at ≈ 106 bytes per pair (3.6 GB for 3.4·10^7 pairs).
+pub const PAIR_BYTES: u64 = 110;
 
 /// The most reputation recordings one identity may get: the reputation engine counts them in
 /// 32 bits (its running state at 104 bytes, issue 15).

@@ -255,11 +255,11 @@ fn estimate(f: &ScenarioFile, mean_gap: f64, wash_gaps: &[Option<(f64, &str)>]) 
 }
 
 /// The pair records the collusion detectors hold for `jobs` ordinary jobs: they keep one for
-/// every pair of identities that co-bid (`market::collusion`), and every pair of
-/// a job's bidders co-bids (the world submits a job's bids at once). Bidders per job: the
-/// invitations plus the cover bids a covering group adds when one of its identities is
-/// invited. With a large pool nearly every pair is new, so the records grow with the run, up to
-/// every pair of identities. (Wash jobs have one bidder: no pair.)
+/// every pair of identities that co-bid (`market::collusion`), and every pair of a job's
+/// bidders co-bids (the world submits a job's bids at once). Bidders per job: the invitations
+/// plus the cover bids a covering group adds when one of its identities is invited. With a
+/// large pool nearly every pair is new, so the records grow with the run, up to every pair of
+/// identities. (Wash jobs have one bidder: no pair.)
 fn collusion_pairs(f: &ScenarioFile, jobs: f64) -> f64 {
     let n: f64 = f.population.iter().map(|g| identities(g) as f64).sum();
     let invited = f64::from(f.clients.proposals_per_job.min(1_000));

@@ -60,6 +60,21 @@ impl PopulationGroup {
         }
     }
 
+    /// How the group's identities cover each other's bids (README "Collusion and shill
+    /// detection"): sybil and ring groups with `cover_bids` above zero; the markup defaults
+    /// to [`COVER_MARKUP`].
+    pub fn cover(&self) -> Option<Cover> {
+        let (bids, markup) = match self {
+            PopulationGroup::Sybil(g) => (g.cover_bids, g.cover_markup),
+            PopulationGroup::Ring(g) => (g.cover_bids, g.cover_markup),
+            _ => (None, None),
+        };
+        bids.filter(|&b| b > 0).map(|bidders| Cover {
+            bidders,
+            markup: markup.unwrap_or(COVER_MARKUP),
+        })
+    }
+
     /// The ground-truth kind of the group's identities.
     pub fn kind(&self) -> Kind {
         match self {
@@ -336,17 +351,7 @@ impl Scenario {
             on_off: None,
             evasion: None,
             badmouth_share: 0.0,
-            cover: {
-                let (bids, markup) = match group {
-                    PopulationGroup::Sybil(g) => (g.cover_bids, g.cover_markup),
-                    PopulationGroup::Ring(g) => (g.cover_bids, g.cover_markup),
-                    _ => (None, None),
-                };
-                bids.filter(|&b| b > 0).map(|bidders| Cover {
-                    bidders,
-                    markup: markup.unwrap_or(COVER_MARKUP),
-                })
-            },
+            cover: group.cover(),
             bidding: group.bidding().into(),
             identity_cost: match group {
                 PopulationGroup::Sybil(g) => g.identity_cost.unwrap_or(0),

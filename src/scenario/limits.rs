@@ -265,13 +265,8 @@ fn collusion_pairs(f: &ScenarioFile, jobs: f64) -> f64 {
     let invited = f64::from(f.clients.proposals_per_job.min(1_000));
     let cover: f64 = (f.population.iter())
         .map(|g| {
-            let cover_bids = match g {
-                PopulationGroup::Sybil(g) => g.cover_bids,
-                PopulationGroup::Ring(g) => g.cover_bids,
-                _ => None,
-            };
             let share = identities(g) as f64 / n.max(1.0);
-            (invited * share).min(1.0) * f64::from(cover_bids.unwrap_or(0))
+            (invited * share).min(1.0) * f64::from(g.cover().map_or(0, |c| c.bidders))
         })
         .sum();
     let bidders = invited + cover;

@@ -337,6 +337,11 @@ fn tau_b(
     scratch: &mut [u32],
 ) -> Option<f64> {
     let n0 = pairs_of(size as u64);
+    let y_tied = quality.tied[set];
+    let denominator = ((n0 - x_tied) as f64) * ((n0 - y_tied) as f64);
+    if denominator == 0.0 {
+        return None; // a constant scoring (every R at its prior, say): no pair to count
+    }
     let (sequence, rest) = scratch.split_at_mut(size);
     // x in (y, x) order: x's ranks in y order, each run of tied y sorted by x; pairs tied in
     // both are tied runs there. Halved (rounding down), twice mid-ranks keep their order and
@@ -355,11 +360,6 @@ fn tau_b(
     joint += sort_tied_run(&mut sequence[run_start..i]);
     // Discordant pairs: strict inversions of x in (y, x) order.
     let discordant = inversions(sequence, size as u32, rest);
-    let y_tied = quality.tied[set];
-    let denominator = ((n0 - x_tied) as f64) * ((n0 - y_tied) as f64);
-    if denominator == 0.0 {
-        return None;
-    }
     // concordant − discordant = n0 − x ties − y ties + joint ties − 2 × discordant.
     let s = n0 as i128 - x_tied as i128 - y_tied as i128 + joint as i128 - 2 * discordant as i128;
     Some((s as f64 / denominator.sqrt()).clamp(-1.0, 1.0))
@@ -637,6 +637,10 @@ mod tests {
         assert_eq!((a.kendall_r, a.footrule_r), (Some(1.0), Some(0.0)));
         assert_eq!((a.kendall_t, a.footrule_t), (Some(-1.0), Some(1.0)));
         assert_eq!(agreement_of(&x, &x, &[1.0; 5]).kendall_r, None);
+        // Every R at the same value (a run's first sample): no τ-b, the footrule still.
+        let prior = agreement_of(&[0.5; 5], &x, &x);
+        assert_eq!((prior.kendall_r, prior.kendall_t), (None, Some(1.0)));
+        assert_eq!(prior.footrule_r, Some(6.0 / 12.0)); // Σ |3 − rank| over ranks 1..=5
         assert_eq!(agreement_of(&[1.0], &[1.0], &[2.0]), Agreement::default());
     }
 

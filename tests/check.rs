@@ -3,7 +3,9 @@
 //! The fault-injection tests need the `fault-injection` feature; CI runs them with
 //! `cargo test --features fault-injection --test check` after the main `cargo test`.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::scratch;
+use std::path::Path;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_marketsim");
@@ -14,14 +16,6 @@ fn scenario(name: &str) -> String {
         .join(format!("{name}.toml"))
         .to_string_lossy()
         .into_owned()
-}
-
-/// A fresh empty directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("marketsim-check-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn check(args: &[&str]) -> Output {
@@ -67,7 +61,7 @@ fn clean_scenario_prints_exactly_one_line_and_exits_0() {
 
     // The checks are exactly those `marketsim run --events` counts for the same seeds
     // (with receipts, a run also checks receipt replay).
-    let dir = temp_dir("clean");
+    let dir = scratch("clean");
     let mut expected = 0;
     for seed in 3..6 {
         let out_dir = dir.join(format!("seed{seed}"));
@@ -112,7 +106,6 @@ fn clean_scenario_prints_exactly_one_line_and_exits_0() {
         assert_eq!(checks_of("receipt_replay"), 1);
     }
     assert_eq!(checks, expected);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -129,7 +122,7 @@ fn inclusive_and_half_open_ranges_count_their_seeds() {
 
 #[test]
 fn report_is_identical_for_any_thread_count() {
-    let dir = temp_dir("jobs");
+    let dir = scratch("jobs");
     let run = |jobs: &str| {
         let xml = dir.join(format!("junit-{jobs}.xml"));
         let o = check(&[
@@ -149,7 +142,6 @@ fn report_is_identical_for_any_thread_count() {
     let one = run("1");
     assert_eq!(run("2"), one);
     assert_eq!(run("3"), one);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -221,7 +213,7 @@ fn assert_junit_shape(xml: &str, failures: usize) {
 
 #[test]
 fn junit_report_has_one_testcase_per_invariant() {
-    let dir = temp_dir("junit");
+    let dir = scratch("junit");
     let xml = dir.join("report.xml");
     let o = check(&[
         &scenario("decomposition"),
@@ -251,7 +243,6 @@ fn junit_report_has_one_testcase_per_invariant() {
     assert!(text.contains(&format!("assertions=\"{checks}\">")));
     // Only the report is left in the directory (no temporary file).
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[cfg(feature = "fault-injection")]
@@ -351,13 +342,12 @@ mod faults {
         let (_, _, violations) = summary(&out);
         assert!(violations > 0);
 
-        let dir = temp_dir(fault);
+        let dir = scratch(fault);
         let r = reproduce(&command, &dir);
         assert_eq!(r.status.code(), Some(1), "{command}: {}", stderr(&r));
         let results = dir.join("results").join(format!("{name}-seed{seed}"));
         let csv = std::fs::read_to_string(results.join("invariants.csv")).unwrap();
         assert!(violated_in(&csv).contains(&invariant.to_string()), "{csv}");
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     const HALF_DAY: &str = "run.horizon=43200";
@@ -548,7 +538,7 @@ mod faults {
 
     #[test]
     fn junit_report_carries_the_failure_and_its_reproduction() {
-        let dir = temp_dir("junit-fault");
+        let dir = scratch("junit-fault");
         let xml = dir.join("report.xml");
         let o = check_with_fault(
             "settle_twice",
@@ -571,7 +561,6 @@ mod faults {
         assert!(case.contains("name=\"no_double_settlement\""), "{case}");
         assert!(failure.contains("first failing seed 0"), "{failure}");
         assert!(failure.contains("reproduce: MARKETSIM_FAULT=settle_twice marketsim run "));
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -79,7 +79,6 @@ fn an_inert_key_gives_zero_difference_on_every_metric_for_every_seed() {
     ]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
-    fs::remove_dir_all(&out).unwrap();
 }
 
 /// The (client, budget) of every posted job, in posting order, from a run's receipts.
@@ -147,7 +146,6 @@ fn a_clearing_rule_variant_keeps_the_arrival_stream() {
     let rows = read_compare(&out);
     assert_eq!(rows["jobs_posted"]["identical_pairs"], "3");
     assert_eq!(rows["credits_start"]["identical_pairs"], "3");
-    fs::remove_dir_all(&root).unwrap();
 }
 
 /// On a real comparison (proposals ranked by R vs by T with whitewashing sybils), common
@@ -182,5 +180,4 @@ fn common_random_numbers_reduce_the_variance_of_a_real_comparison() {
         let unpaired = num(r, "unpaired_ci_high") - num(r, "unpaired_ci_low");
         assert!(paired < unpaired, "{metric}: {paired} vs {unpaired}");
     }
-    fs::remove_dir_all(&out).unwrap();
 }

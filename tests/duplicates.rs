@@ -102,7 +102,6 @@ proptest::proptest! {
         proptest::prop_assert_eq!(invariants_without_double_effect(&on).1, (duplicates, 0));
         proptest::prop_assert_eq!(summary_without_duplicates(&off).1, 0);
         proptest::prop_assert_eq!(invariants_without_double_effect(&off).1, (0, 0));
-        let _ = fs::remove_dir_all(dir);
     }
 }
 
@@ -124,5 +123,4 @@ fn every_event_is_duplicated_at_share_one() {
     let events = get("jobs_completed") + get("jobs_cancelled") + get("jobs_disputed");
     assert!(get("jobs_disputed") > 0);
     assert_eq!(duplicates, events);
-    let _ = fs::remove_dir_all(dir);
 }

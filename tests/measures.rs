@@ -1,6 +1,7 @@
 //! Issue 11's measures on whole runs: attacker economics add up against the ledger and the
 //! staking book, and the new output files and columns agree with the older ones.
 
+mod common;
 use marketsim::agents::Kind;
 use marketsim::metrics::economics;
 use marketsim::metrics::{Outcome, detection};
@@ -160,8 +161,8 @@ fn suspicion_separates_perfect_streakers_from_honest_agents() {
 
 #[test]
 fn run_writes_detection_and_economics_and_new_columns_agree_with_old_ones() {
-    let dir = std::env::temp_dir().join(format!("marketsim-measures-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = common::scratch("run");
+    let dir = scratch.join("run");
     let mut args = vec!["run", "scenarios/sybil-whitewash.toml", "--out"];
     let out = dir.to_string_lossy().into_owned();
     args.push(&out);
@@ -233,7 +234,6 @@ fn run_writes_detection_and_economics_and_new_columns_agree_with_old_ones() {
     // Honest agents are ranked better than chance by R.
     let tau: f64 = srows[0][col(&sh, "kendall_r_honest")].parse().unwrap();
     assert!(tau > 0.2, "kendall_r_honest {tau}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Mean R of the `label` kind's live identities at the sample taken at `time`.

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{marketsim, ok, scratch};
+use common::{Scratch, marketsim, ok, scratch};
 
 fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
@@ -124,7 +124,6 @@ fn every_run_chart_renders_for_every_shipped_scenario() {
             );
         }
     }
-    fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]
@@ -192,7 +191,6 @@ fn every_sweep_chart_renders_for_every_shipped_sweep() {
             - 1;
         assert_eq!(html.matches("<tr><td>").count(), points, "{sweep}");
     }
-    fs::remove_dir_all(&root).unwrap();
 }
 
 /// A sensitivity sweep (sobol or morris) is charted from `sensitivity.csv`: one bar chart per
@@ -265,11 +263,10 @@ fn a_sensitivity_sweep_is_drawn_as_bars_of_its_indices() {
             .sum();
         assert!(bytes < 4_000_000, "{design}: {bytes} bytes of charts");
     }
-    fs::remove_dir_all(&root).unwrap();
 }
 
 /// A finished small run to break in the error tests.
-fn small_run(name: &str) -> PathBuf {
+fn small_run(name: &str) -> Scratch {
     let dir = scratch(name);
     ok(&[
         "run",
@@ -363,7 +360,6 @@ fn bad_input_exits_2_naming_the_file_and_writes_nothing() {
         &out,
         "summary.csv: line 2, column `end_time`: `soon` is not a number",
     );
-    fs::remove_dir_all(&base).unwrap();
 }
 
 #[test]
@@ -398,7 +394,6 @@ fn a_non_empty_out_is_refused_without_force() {
             .any(|f| f.ends_with(".png") || f.contains("partial"))
     );
     check_index(&out, &RUN_CHARTS, "svg");
-    fs::remove_dir_all(&base).unwrap();
 }
 
 #[test]
@@ -419,5 +414,4 @@ fn plotting_is_deterministic() {
             "{n}"
         );
     }
-    fs::remove_dir_all(&base).unwrap();
 }

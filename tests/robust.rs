@@ -730,3 +730,29 @@ fn a_closed_stdout_is_not_a_panic() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The tests leave nothing behind: a scratch directory goes when its test ends, with what was
+/// written in it, and stays (readable by everyone, as a results directory) when its test fails.
+#[test]
+fn a_tests_scratch_directory_is_removed_unless_the_test_fails() {
+    let path = {
+        let dir = scratch("passes");
+        fs::create_dir(dir.join("run")).unwrap();
+        fs::write(dir.join("run/a.csv"), "x\n1\n").unwrap();
+        assert_eq!(fs::metadata(&*dir).unwrap().mode() & 0o777, 0o755);
+        dir.to_path_buf()
+    };
+    assert!(!path.exists(), "{} left behind", path.display());
+
+    let kept = std::sync::Mutex::new(PathBuf::new());
+    let failed = std::panic::catch_unwind(|| {
+        let dir = scratch("fails");
+        fs::write(dir.join("a.csv"), "x\n").unwrap();
+        *kept.lock().unwrap() = dir.to_path_buf();
+        panic!("a failing test");
+    });
+    assert!(failed.is_err());
+    let kept = kept.into_inner().unwrap();
+    assert!(kept.join("a.csv").is_file(), "{} kept", kept.display());
+    fs::remove_dir_all(kept).unwrap();
+}

@@ -143,10 +143,10 @@ pub(crate) fn read_toml(path: &Path, what: &str) -> Result<toml::Table, ReportEr
 mod tests {
     use super::*;
 
+    /// `text` read as the table `name` (its path is kept for the messages; the file is not).
     fn table(name: &str, text: &str) -> (PathBuf, Result<Table, ReportError>) {
-        let dir = std::env::temp_dir().join(format!("marketsim-table-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         let t = Table::read(&path);
         (path, t)

@@ -5,22 +5,55 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::path::PathBuf;
+use std::ops::Deref;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// The `marketsim` binary built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_marketsim");
 
-/// A fresh, empty temporary directory unique to this test binary, process and `name`.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "marketsim-{}-{}-{name}",
-        env!("CARGO_CRATE_NAME"),
-        std::process::id()
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A test's scratch directory: fresh and empty, named after the test binary and `name`, and
+/// removed when dropped, so that `cargo test` leaves nothing behind (each run used to leave
+/// about 100 MB in the temporary directory). A failing test keeps it to look at, and says
+/// where. Readable by everyone (0755), as a results directory is: a test runs `replay` as
+/// another user in one.
+pub struct Scratch(tempfile::TempDir);
+
+impl Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.disable_cleanup(true);
+            eprintln!(
+                "kept the failing test's scratch directory {}",
+                self.0.path().display()
+            );
+        }
+    }
+}
+
+/// A new [`Scratch`] directory.
+pub fn scratch(name: &str) -> Scratch {
+    let prefix = format!("marketsim-{}-{name}-", env!("CARGO_CRATE_NAME"));
+    let dir = tempfile::Builder::new()
+        .prefix(&prefix)
+        .permissions(fs::Permissions::from_mode(0o755))
+        .tempdir()
+        .unwrap();
+    Scratch(dir)
 }
 
 /// `marketsim ARGS`, to be run from the crate's root.

@@ -18,8 +18,9 @@ pub const MEMORY_LIMIT: u64 = 16 << 30;
 /// minutes or more at a few million events per second).
 pub const HUGE_WORK: f64 = 2e9;
 
-/// Per identity: its record, packed bidder entry, statistics, reputation state (104 bytes)
-/// and R/T cache (16 bytes), pool entries. A world test checks the real sizes fit.
+/// Per identity: its record (88 bytes), packed bidder entry (16), statistics (88), reputation
+/// state (88), R/T cache (16), pool entries and the sample's buffers (36): measured ≈ 350
+/// bytes per identity alone (docs/performance.md). A world test checks the real sizes fit.
 pub const IDENTITY_BYTES: u64 = 400;
 /// Per client account: ledger balances and bookkeeping.
 pub const CLIENT_BYTES: u64 = 96;

@@ -161,8 +161,8 @@ fn suspicion_separates_perfect_streakers_from_honest_agents() {
 
 #[test]
 fn run_writes_detection_and_economics_and_new_columns_agree_with_old_ones() {
-    let scratch = common::scratch("run");
-    let dir = scratch.join("run");
+    let root = common::scratch("run");
+    let dir = root.join("run");
     let mut args = vec!["run", "scenarios/sybil-whitewash.toml", "--out"];
     let out = dir.to_string_lossy().into_owned();
     args.push(&out);

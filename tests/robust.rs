@@ -689,6 +689,12 @@ fn errors_name_the_path_once_and_say_what_was_expected() {
     // A reader who may not create the lock file cannot write there either: replay reads
     // without it. (Shown as `nobody` in a directory root owns, when the tests run as root.)
     if fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
+        // Readable by everyone whatever the umask the tests run under.
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(&run, fs::Permissions::from_mode(0o755)).unwrap();
+        for file in fs::read_dir(&run).unwrap() {
+            fs::set_permissions(file.unwrap().path(), fs::Permissions::from_mode(0o644)).unwrap();
+        }
         let out = command(&["replay", run.to_str().unwrap()])
             .uid(65534)
             .gid(65534)

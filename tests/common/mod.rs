@@ -45,14 +45,12 @@ impl Drop for Scratch {
     }
 }
 
-/// A new [`Scratch`] directory.
+/// A new [`Scratch`] directory. Its mode is set after it is made, so that the umask (077 for
+/// some users) cannot narrow it.
 pub fn scratch(name: &str) -> Scratch {
     let prefix = format!("marketsim-{}-{name}-", env!("CARGO_CRATE_NAME"));
-    let dir = tempfile::Builder::new()
-        .prefix(&prefix)
-        .permissions(fs::Permissions::from_mode(0o755))
-        .tempdir()
-        .unwrap();
+    let dir = tempfile::Builder::new().prefix(&prefix).tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     Scratch(dir)
 }
 

@@ -52,6 +52,12 @@ cpu() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# The ratio and the rates depend on the machine (docs/performance.md measured 7.1 at 10^4 on one
+# 2-core machine kind and 9.6 on another): say which one ran them, and how loaded it was.
+cpu_model=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+cpu_family=$(awk -F': ' '/^cpu family/ { f = $2 } /^model[[:space:]]*:/ { m = $2 } END { if (f != "") print "family " f " model " m }' /proc/cpuinfo 2>/dev/null)
+echo "machine: ${cpu_model:-unknown CPU}${cpu_family:+ ($cpu_family)}, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+echo
 echo "| identities | jobs | marketsim CPU s | kernel CPU s | ratio (median of $PAIRS pairs) | lifecycles per CPU s |"
 echo "|---:|---:|---:|---:|---:|---:|"
 for size in $SIZES; do

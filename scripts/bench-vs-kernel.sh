@@ -69,11 +69,15 @@ for size in $SIZES; do
     k=$(cpu "$KERNEL" "$jobs" "$ids")
     ms+=("$m")
     ks+=("$k")
-    ratios+=("$(awk -v m="$m" -v k="$k" 'BEGIN { printf "%.3f", m / k }')")
+    # A kernel run too short for /usr/bin/time's 10 ms resolution gives no ratio.
+    if awk -v k="$k" 'BEGIN { exit !(k > 0) }'; then
+      ratios+=("$(awk -v m="$m" -v k="$k" 'BEGIN { printf "%.3f", m / k }')")
+    fi
   done
   m=$(printf '%s\n' "${ms[@]}" | median)
   k=$(printf '%s\n' "${ks[@]}" | median)
-  r=$(printf '%s\n' "${ratios[@]}" | median)
+  r="— (kernel under 10 ms: use more jobs)"
+  if [ ${#ratios[@]} -gt 0 ]; then r=$(printf '%s\n' "${ratios[@]}" | median); fi
   rate=$(awk -v m="$m" -v j="$jobs" 'BEGIN { printf "%.0f", j / m }')
   echo "| $ids | $jobs | $m | $k | $r | $rate |"
 done
